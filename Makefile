@@ -1,0 +1,65 @@
+# 重大项目全链条推进平台 — everyday commands.
+#
+#   make run    set up, migrate, load demo data, serve web + Celery worker + beat (Ctrl-C stops all)
+#   make test   set up, run the test suite (make test ARGS="-k scope -x")
+#
+# DATABASE_URL and REDIS_URL are read from the environment; without them the platform uses
+# SQLite under var/ and a broker-less Celery transport, so nothing needs a server.
+
+PYTHON ?= python3
+VENV   ?= .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+ARGS   ?=
+
+BIN     := $(VENV)/bin
+# Re-install only when the declared dependencies change.
+STAMP   := $(VENV)/.installed
+
+export PYTHONUNBUFFERED := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint ci clean distclean
+
+help:
+	@echo "make run        install, migrate, seed demo data, serve http://$(HOST):$(PORT)/ with worker and beat"
+	@echo "make test       install, run pytest (pass options with ARGS=...)"
+	@echo "make install    create $(VENV) and install the project with its dev extra"
+	@echo "make lint       ruff check"
+	@echo "make ci         the full CI script (.ci/run)"
+	@echo "make clean      remove caches and generated files under var/ (keeps the database)"
+	@echo "make distclean  clean, and remove $(VENV), the SQLite database and var/media"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+# honcho gets `-e /dev/null`: a .env file belongs to docker-compose (production settings), not to
+# local runs. Honcho hands PORT to the first Procfile entry (web); HOST is passed through.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@HOST=$(HOST) PORT=$(PORT) sh scripts/banner.sh
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev -e /dev/null -p $(PORT)
+
+test: install
+	$(BIN)/pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+ci:
+	bash .ci/run
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache *.egg-info var/celery var/celery-test var/staticfiles
+
+distclean: clean
+	rm -rf $(VENV) var/db.sqlite3 var/db.sqlite3-journal var/media

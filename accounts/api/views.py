@@ -1,0 +1,65 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.filtersets import RegionFilterSet, UnitFilterSet
+from accounts.models import Region, Unit
+
+from .serializers import (
+    RegionSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+    UnitSerializer,
+)
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Administrative divisions within the caller's scope, by GB/T 2260 code."""
+
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilterSet
+    search_fields = ["name", "code"]
+    lookup_field = "code"
+    lookup_value_regex = r"\d{6}"
+
+    def get_queryset(self):
+        return Region.objects.for_user(self.request.user)
+
+
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    """Offices, departments and project units within the caller's scope."""
+
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilterSet
+    search_fields = ["name"]
+
+    def get_queryset(self):
+        return Unit.objects.for_user(self.request.user)
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for the account's API token."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("用户名或密码错误。")
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key}, status=status.HTTP_200_OK)

@@ -1,0 +1,205 @@
+"""Regions, units, people and roles: who works where, and so what they may see."""
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scope import ScopedQuerySet, region_prefix
+
+
+class RegionQuerySet(ScopedQuerySet):
+    scope_region_path = ""
+    scope_unit_path = None
+
+    def below(self, code: str) -> "RegionQuerySet":
+        """The region with this code and every region under it."""
+        region = self.model.objects.filter(code=code).only("code", "level").first()
+        if region is None:
+            return self.none()
+        return self.filter(code__startswith=region.scope_prefix)
+
+
+class Region(models.Model):
+    """An administrative division (行政区划) keyed by its 6-digit GB/T 2260 code."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        CITY = "city", _("设区市")
+        COUNTY = "county", _("县（市、区）")
+
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        primary_key=True,
+        validators=[RegexValidator(r"^\d{6}$", _("行政区划代码应为6位数字。"))],
+    )
+    name = models.CharField(_("名称"), max_length=50)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scope_prefix(self) -> str:
+        return region_prefix(self.code, self.level)
+
+    def contains(self, other: "Region | str") -> bool:
+        code = other if isinstance(other, str) else other.code
+        return code.startswith(self.scope_prefix)
+
+
+class UnitQuerySet(ScopedQuerySet):
+    scope_region_path = "region"
+    scope_unit_path = "pk"
+
+
+class Unit(models.Model):
+    """An office, a government department or a project unit (company) at a region."""
+
+    class Kind(models.TextChoices):
+        OFFICE = "office", _("重大项目办")
+        DEPARTMENT = "department", _("职能部门")
+        ENTERPRISE = "enterprise", _("项目单位")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("所在地区"), on_delete=models.PROTECT, related_name="units"
+    )
+    credit_code = models.CharField(
+        _("统一社会信用代码"),
+        max_length=18,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-HJ-NPQRTUWXY]{18}$", _("统一社会信用代码应为18位。"))],
+    )
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_id", "kind", "name"]
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="unit_unique_name_per_region")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A role a person holds (SPEC §2); one person may hold several."""
+
+    class Code(models.TextChoices):
+        OFFICE_STAFF = "office_staff", _("重大办工作人员")
+        COUNTY_FILER = "county_filer", _("县区填报人")
+        DEPARTMENT_LIAISON = "department_liaison", _("部门联络员")
+        PROJECT_UNIT_CONTACT = "project_unit_contact", _("项目单位联系人")
+        LEADER = "leader", _("领导")
+        API_CLIENT = "api_client", _("系统接口")
+        SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+    code = models.CharField(_("代码"), max_length=30, primary_key=True, choices=Code.choices)
+    name = models.CharField(_("名称"), max_length=30)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+#: roles whose holder sees everything in their region, not just one unit's projects
+REGION_WIDE_ROLES = frozenset(
+    {
+        Role.Code.OFFICE_STAFF,
+        Role.Code.COUNTY_FILER,
+        Role.Code.DEPARTMENT_LIAISON,
+        Role.Code.LEADER,
+        Role.Code.API_CLIENT,
+        Role.Code.SYSTEM_ADMIN,
+    }
+)
+#: roles that may create and edit library records within their scope
+EDITOR_ROLES = frozenset({Role.Code.OFFICE_STAFF, Role.Code.API_CLIENT, Role.Code.SYSTEM_ADMIN})
+
+
+class User(AbstractUser):
+    """A person or a calling system, attached to a region and usually a unit."""
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("所属地区"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所属单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    roles = models.ManyToManyField(Role, verbose_name=_("角色"), blank=True, related_name="users")
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        return frozenset(self.roles.values_list("code", flat=True))
+
+    def has_role(self, *codes: str) -> bool:
+        return self.is_superuser or bool(self.role_codes & set(codes))
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_superuser or Role.Code.SYSTEM_ADMIN in self.role_codes
+
+    @property
+    def restricted_to_unit(self) -> bool:
+        codes = self.role_codes
+        return Role.Code.PROJECT_UNIT_CONTACT in codes and not (codes & REGION_WIDE_ROLES)
+
+    @cached_property
+    def scope_prefix(self) -> str | None:
+        if self.region_id is None:
+            return None
+        return self.region.scope_prefix
+
+    @property
+    def can_edit_library(self) -> bool:
+        return self.is_superuser or bool(self.role_codes & EDITOR_ROLES)
+
+    @property
+    def is_office_staff(self) -> bool:
+        return self.is_superuser or Role.Code.OFFICE_STAFF in self.role_codes

@@ -1,0 +1,18 @@
+"""Every REST resource under /api/v1/."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
+from projects.api.views import ProjectViewSet
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("units", UnitViewSet, basename="unit")
+router.register("projects", ProjectViewSet, basename="project")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    *router.urls,
+]

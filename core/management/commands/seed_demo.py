@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from core.demo import DemoBuilder
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（江苏省行政区划、单位、演示用户和300余个项目）；可重复执行，结果相同。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="在 DEBUG 关闭的环境中仍然载入（仅用于演示环境）"
+        )
+
+    def handle(self, *args, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG 已关闭：演示数据含公开密码的账号，生产环境请勿载入。确需载入请加 --force。"
+            )
+        DemoBuilder(stdout=self.stdout).run()

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FundingConfig(AppConfig):
+    """Funding channels, quotas and financing needs — SPEC §11."""
+
+    name = "funding"
+    verbose_name = _("资金保障")

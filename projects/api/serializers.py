@@ -1,0 +1,106 @@
+from rest_framework import serializers
+
+from accounts.models import Region, Unit
+from projects.codes import normalize_project_code
+from projects.models import STAGE_DATE_FIELDS, ElementNeed, Project, Stage, Tag
+
+
+class ElementNeedSerializer(serializers.ModelSerializer):
+    gap = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = ElementNeed
+        fields = ["kind", "needed", "secured", "gap", "note"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project as other systems see it; ``stage`` changes only through ``transition``."""
+
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    tags = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Tag.objects.all(), required=False
+    )
+    investment_bracket = serializers.CharField(read_only=True)
+    leader_warning = serializers.CharField(read_only=True)
+    element_needs = ElementNeedSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "code",
+            "name",
+            "region",
+            "region_name",
+            "unit",
+            "unit_name",
+            "content",
+            "sector",
+            "category",
+            "tags",
+            "tier",
+            "two_major",
+            "treasury_bond",
+            "sub_library",
+            "construction_kind",
+            "admission",
+            "stage",
+            "signed_on",
+            "filed_on",
+            "started_on",
+            "completed_on",
+            "producing_on",
+            "at_capacity_on",
+            "total_investment",
+            "planned_investment_year",
+            "completed_investment_total",
+            "completed_investment_year",
+            "investment_bracket",
+            "planned_start",
+            "planned_completion",
+            "responsible_unit",
+            "responsible_leader",
+            "responsible_leader_level",
+            "leader_warning",
+            "contact_name",
+            "contact_phone",
+            "element_needs",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "admission",
+            "completed_investment_total",
+            "completed_investment_year",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"code": {"allow_null": True, "required": False}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # Writable relations offer only what the caller may see: a county cannot file a
+            # project into another county, nor name a unit outside its scope.
+            fields["region"].queryset = Region.objects.for_user(user)
+            fields["unit"].queryset = Unit.objects.for_user(user).filter(kind=Unit.Kind.ENTERPRISE)
+            fields["responsible_unit"].queryset = Unit.objects.for_user(user)
+        if isinstance(self.instance, Project):
+            # After creation the stage and its dates move only through POST …/transition/.
+            for name in ("stage", *STAGE_DATE_FIELDS.values()):
+                fields[name].read_only = True
+        return fields
+
+    def validate_code(self, value):
+        return normalize_project_code(value) or None if value else None
+
+
+class TransitionSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    date = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")

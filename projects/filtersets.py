@@ -1,0 +1,70 @@
+"""Project filters, shared by the API and the library page so both answer the same question."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region
+
+from .models import Admission, Category, Project, Stage, SubLibrary, Tier
+
+
+class ProjectFilterSet(django_filters.FilterSet):
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(),
+        to_field_name="code",
+        method="filter_region",
+        label=_("地区"),
+        help_text=_("6位行政区划代码，含其下级地区"),
+        error_messages={"invalid_choice": _("行政区划代码“%(value)s”不存在。")},
+    )
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("层级"))
+    sub_library = django_filters.MultipleChoiceFilter(choices=SubLibrary.choices, label=_("子库"))
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("阶段"))
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("类别"))
+    admission = django_filters.ChoiceFilter(choices=Admission.choices, label=_("入库状态"))
+    two_major = django_filters.BooleanFilter(label=_("“两重”项目"))
+    treasury_bond = django_filters.BooleanFilter(label=_("超长期特别国债"))
+    tags = django_filters.CharFilter(
+        method="filter_tags", label=_("标签"), help_text=_("标签名，多个用逗号分隔，须全部具备")
+    )
+    planned_start_after = django_filters.DateFilter(
+        field_name="planned_start", lookup_expr="gte", label=_("计划开工不早于")
+    )
+    planned_start_before = django_filters.DateFilter(
+        field_name="planned_start", lookup_expr="lte", label=_("计划开工不晚于")
+    )
+    search = django_filters.CharFilter(method="filter_search", label=_("名称或代码"))
+
+    class Meta:
+        model = Project
+        fields = [
+            "region",
+            "tier",
+            "sub_library",
+            "stage",
+            "category",
+            "admission",
+            "two_major",
+            "treasury_bond",
+            "tags",
+            "planned_start_after",
+            "planned_start_before",
+            "search",
+        ]
+
+    def filter_region(self, queryset, name, region):
+        return queryset.filter(region__code__startswith=region.scope_prefix)
+
+    def filter_tags(self, queryset, name, value):
+        for tag in {part.strip() for part in value.replace("，", ",").split(",") if part.strip()}:
+            queryset = queryset.filter(tags__name=tag)
+        return queryset
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        return (
+            queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
+            if value
+            else queryset
+        )

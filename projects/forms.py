@@ -1,0 +1,86 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region, Unit
+
+from .models import STAGE_DATE_FIELDS, Project, Stage
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ProjectForm(forms.ModelForm):
+    """Create or edit a project. On edit the stage is not offered: it changes by transition."""
+
+    tags_text = forms.CharField(
+        label=_("标签"),
+        required=False,
+        help_text=_("多个标签用逗号分隔，如：专精特新，外资"),
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "code",
+            "region",
+            "unit",
+            "category",
+            "sector",
+            "tier",
+            "sub_library",
+            "construction_kind",
+            "two_major",
+            "treasury_bond",
+            "content",
+            "total_investment",
+            "planned_investment_year",
+            "planned_start",
+            "planned_completion",
+            "stage",
+            *STAGE_DATE_FIELDS.values(),
+            "responsible_unit",
+            "responsible_leader",
+            "responsible_leader_level",
+            "contact_name",
+            "contact_phone",
+        ]
+        widgets = {
+            "content": forms.Textarea(attrs={"rows": 3}),
+            "planned_start": DateInput(),
+            "planned_completion": DateInput(),
+            **{name: DateInput() for name in STAGE_DATE_FIELDS.values()},
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.for_user(user)
+        self.fields["unit"].queryset = Unit.objects.for_user(user).filter(kind=Unit.Kind.ENTERPRISE)
+        self.fields["responsible_unit"].queryset = Unit.objects.for_user(user).exclude(
+            kind=Unit.Kind.ENTERPRISE
+        )
+        if self.instance.pk:
+            for name in ("stage", *STAGE_DATE_FIELDS.values()):
+                del self.fields[name]
+            self.fields["tags_text"].initial = "，".join(t.name for t in self.instance.tags.all())
+
+    def clean_code(self):
+        return self.cleaned_data.get("code") or None
+
+    def tag_names(self) -> list[str]:
+        raw = self.cleaned_data.get("tags_text", "")
+        return sorted({part.strip() for part in raw.replace("，", ",").split(",") if part.strip()})
+
+
+class TransitionForm(forms.Form):
+    stage = forms.ChoiceField(label=_("变更为"), choices=Stage.choices)
+    date = forms.DateField(label=_("日期"), required=False, widget=DateInput())
+    reason = forms.CharField(
+        label=_("更正原因"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("阶段倒退（更正）时必填")}),
+    )

@@ -1,0 +1,430 @@
+"""The project library (项目库, SPEC §3)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Region, Unit
+from accounts.scope import ScopedQuerySet
+
+from .codes import validate_project_code
+
+
+class Tier(models.TextChoices):
+    PROVINCIAL_IMPLEMENTATION = "provincial_implementation", _("省重大实施")
+    PROVINCIAL_RESERVE = "provincial_reserve", _("省重大储备")
+    CITY = "city", _("市重大")
+    COUNTY = "county", _("县重大")
+
+
+class SubLibrary(models.TextChoices):
+    RESERVE = "reserve", _("储备库")
+    ANNUAL = "annual", _("年度建设库")
+    KEY = "key", _("重点工程库")
+
+
+class ConstructionKind(models.TextChoices):
+    """For projects of the annual construction library: starting this year or continuing."""
+
+    NEW = "new", _("新开工")
+    CONTINUING = "continuing", _("续建")
+
+
+class Category(models.TextChoices):
+    INDUSTRIAL = "industrial", _("产业类")
+    INFRASTRUCTURE = "infrastructure", _("基础设施类")
+    LIVELIHOOD = "livelihood", _("民生保障类")
+
+
+class Stage(models.TextChoices):
+    """Lifecycle stage, in order. A project only moves forward (possibly skipping stages);
+    moving back is a correction by office staff with a recorded reason (see services)."""
+
+    PLANNING = "planning", _("谋划")
+    SIGNED = "signed", _("签约")
+    FILED = "filed", _("备案/赋码")
+    STARTED = "started", _("开工")
+    COMPLETED = "completed", _("竣工")
+    PRODUCING = "producing", _("投产")
+    AT_CAPACITY = "at_capacity", _("达效")
+
+    @classmethod
+    def order(cls, stage: str) -> int:
+        return cls.values.index(stage)
+
+
+#: the field that keeps the actual date each stage was reached (planning has none)
+STAGE_DATE_FIELDS = {
+    Stage.SIGNED: "signed_on",
+    Stage.FILED: "filed_on",
+    Stage.STARTED: "started_on",
+    Stage.COMPLETED: "completed_on",
+    Stage.PRODUCING: "producing_on",
+    Stage.AT_CAPACITY: "at_capacity_on",
+}
+
+
+class Admission(models.TextChoices):
+    """Whether the project is in the library. A newly signed project waits for the
+    departments' pre-review (会商预审, seed 001): passed → admitted, failed → kept out."""
+
+    PENDING = "pending", _("待预审")
+    ADMITTED = "admitted", _("已入库")
+    REJECTED = "rejected", _("预审未通过")
+
+
+class LeaderLevel(models.IntegerChoices):
+    """Level of the responsible (包联) leader, lowest to highest (Huai'an rule, seed 004)."""
+
+    OTHER = 0, _("其他")
+    COUNTY_HEAD = 1, _("县区/部门主要负责人")
+    CITY_DEPUTY = 2, _("市分管领导")
+    CITY_PRINCIPAL = 3, _("市主要领导")
+
+
+#: investment brackets in 万元, highest first (SPEC §3)
+INVESTMENT_BRACKETS = (
+    (Decimal(1_000_000), _("100亿元以上")),
+    (Decimal(500_000), _("50亿元以上")),
+    (Decimal(100_000), _("10亿元以上")),
+    (Decimal(10_000), _("1亿元以上")),
+    (Decimal(5_000), _("5000万元以上")),
+    (Decimal(3_000), _("3000万元以上")),
+)
+BELOW_LOWEST_BRACKET = _("3000万元以下")
+
+#: the leader level a project's size calls for (seed 004: 亿元 → 县区/部门一把手,
+#: 10亿元以上 → 市分管领导, 50亿元以上 → 市委市政府主要领导)
+LEADER_RULE = (
+    (Decimal(500_000), LeaderLevel.CITY_PRINCIPAL),
+    (Decimal(100_000), LeaderLevel.CITY_DEPUTY),
+    (Decimal(10_000), LeaderLevel.COUNTY_HEAD),
+)
+
+
+def investment_bracket(total_investment: Decimal | None) -> str:
+    for threshold, label in INVESTMENT_BRACKETS:
+        if total_investment is not None and total_investment >= threshold:
+            return str(label)
+    return str(BELOW_LOWEST_BRACKET)
+
+
+def required_leader_level(total_investment: Decimal | None) -> LeaderLevel | None:
+    for threshold, level in LEADER_RULE:
+        if total_investment is not None and total_investment >= threshold:
+            return level
+    return None
+
+
+class Tag(models.Model):
+    """A free label for 标签化管理 (e.g. 专精特新, 外资, 链主)."""
+
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectQuerySet(ScopedQuerySet):
+    scope_region_path = "region"
+    scope_unit_path = "unit"
+
+    def with_related(self) -> "ProjectQuerySet":
+        """Everything a list row or an API item shows, in a fixed number of queries."""
+        return self.select_related("region", "unit", "responsible_unit").prefetch_related("tags")
+
+    def admitted(self) -> "ProjectQuerySet":
+        return self.filter(admission=Admission.ADMITTED)
+
+
+class Project(models.Model):
+    """A major project: one row of the library, the subject of "一项一档"."""
+
+    code = models.CharField(
+        _("项目代码"),
+        max_length=24,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_project_code],
+        help_text=_("全国投资项目在线审批监管平台赋予的24位代码；储备项目可暂缺。"),
+    )
+    name = models.CharField(_("项目名称"), max_length=200)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("项目单位"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+        limit_choices_to={"kind": Unit.Kind.ENTERPRISE},
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("所在地区"), on_delete=models.PROTECT, related_name="projects"
+    )
+    content = models.TextField(_("建设内容"), blank=True)
+    sector = models.CharField(_("行业领域"), max_length=50, blank=True)
+    category = models.CharField(_("项目类别"), max_length=16, choices=Category.choices)
+    tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="projects")
+
+    tier = models.CharField(_("项目层级"), max_length=32, choices=Tier.choices)
+    two_major = models.BooleanField(_("“两重”项目"), default=False)
+    treasury_bond = models.BooleanField(_("超长期特别国债支持"), default=False)
+    sub_library = models.CharField(
+        _("子库"), max_length=10, choices=SubLibrary.choices, default=SubLibrary.RESERVE
+    )
+    construction_kind = models.CharField(
+        _("建设性质"), max_length=12, choices=ConstructionKind.choices, blank=True
+    )
+    admission = models.CharField(
+        _("入库状态"), max_length=10, choices=Admission.choices, default=Admission.ADMITTED
+    )
+
+    stage = models.CharField(
+        _("当前阶段"), max_length=12, choices=Stage.choices, default=Stage.PLANNING
+    )
+    signed_on = models.DateField(_("签约日期"), null=True, blank=True)
+    filed_on = models.DateField(_("备案/赋码日期"), null=True, blank=True)
+    started_on = models.DateField(_("开工日期"), null=True, blank=True)
+    completed_on = models.DateField(_("竣工日期"), null=True, blank=True)
+    producing_on = models.DateField(_("投产日期"), null=True, blank=True)
+    at_capacity_on = models.DateField(_("达效日期"), null=True, blank=True)
+
+    total_investment = models.DecimalField(_("总投资（万元）"), max_digits=14, decimal_places=2)
+    planned_investment_year = models.DecimalField(
+        _("年度计划投资（万元）"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    completed_investment_total = models.DecimalField(
+        _("累计完成投资（万元）"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    completed_investment_year = models.DecimalField(
+        _("本年完成投资（万元）"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+
+    planned_start = models.DateField(_("计划开工日期"), null=True, blank=True)
+    planned_completion = models.DateField(_("计划竣工日期"), null=True, blank=True)
+
+    responsible_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_for",
+    )
+    responsible_leader = models.CharField(_("包联领导"), max_length=50, blank=True)
+    responsible_leader_level = models.PositiveSmallIntegerField(
+        _("包联领导层级"), choices=LeaderLevel.choices, null=True, blank=True
+    )
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(
+        m2m_fields=[tags],
+        excluded_fields=["updated_at"],
+        verbose_name=_("项目变更记录"),
+    )
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-total_investment", "id"]
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        indexes = [
+            models.Index(fields=["tier", "stage"]),
+            models.Index(fields=["planned_start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total_investment__gte=0)
+                & models.Q(planned_investment_year__gte=0)
+                & models.Q(completed_investment_total__gte=0)
+                & models.Q(completed_investment_year__gte=0),
+                name="project_money_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def investment_bracket(self) -> str:
+        return investment_bracket(self.total_investment)
+
+    @property
+    def required_leader_level(self) -> LeaderLevel | None:
+        return required_leader_level(self.total_investment)
+
+    @property
+    def leader_warning(self) -> str:
+        """Empty when the responsible leader's level meets the Huai'an rule, else why not."""
+        required = self.required_leader_level
+        if required is None:
+            return ""
+        if not self.responsible_leader or self.responsible_leader_level is None:
+            return str(_("总投资%(bracket)s，应由%(level)s包联，尚未明确包联领导。")) % {
+                "bracket": self.investment_bracket,
+                "level": required.label,
+            }
+        if self.responsible_leader_level < required:
+            return str(_("总投资%(bracket)s，应由%(level)s包联，现为%(current)s。")) % {
+                "bracket": self.investment_bracket,
+                "level": required.label,
+                "current": LeaderLevel(self.responsible_leader_level).label,
+            }
+        return ""
+
+    def stage_date(self, stage: str):
+        field = STAGE_DATE_FIELDS.get(stage)
+        return getattr(self, field) if field else None
+
+
+class ElementNeed(models.Model):
+    """A factor of production the project needs (要素需求) — needed vs secured."""
+
+    class Kind(models.TextChoices):
+        LAND = "land", _("用地（亩）")
+        ENERGY = "energy", _("能耗（吨标准煤）")
+        ENVIRONMENT = "environment", _("环境容量（吨/年）")
+        WATER = "water", _("用水（万立方米/年）")
+        POWER = "power", _("用电（千伏安）")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="element_needs"
+    )
+    kind = models.CharField(_("要素"), max_length=12, choices=Kind.choices)
+    needed = models.DecimalField(_("需求量"), max_digits=14, decimal_places=2)
+    secured = models.DecimalField(
+        _("已保障"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "kind"]
+        verbose_name = _("要素需求")
+        verbose_name_plural = _("要素需求")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "kind"], name="element_need_once_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(needed__gte=0) & models.Q(secured__gte=0),
+                name="element_need_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.needed}"
+
+    @property
+    def gap(self) -> Decimal:
+        return max(self.needed - self.secured, Decimal("0"))
+
+
+class StageChange(models.Model):
+    """An immutable record of a stage change; corrections carry the reason."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(_("原阶段"), max_length=12, choices=Stage.choices)
+    to_stage = models.CharField(_("新阶段"), max_length=12, choices=Stage.choices)
+    date = models.DateField(_("发生日期"), null=True, blank=True)
+    is_correction = models.BooleanField(_("更正"), default=False)
+    reason = models.TextField(_("更正原因"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("操作时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "at", "id"]
+        verbose_name = _("阶段变更")
+        verbose_name_plural = _("阶段变更")
+
+    def __str__(self) -> str:
+        return f"{self.get_from_stage_display()} → {self.get_to_stage_display()}"
+
+
+class PreReview(models.Model):
+    """Admission pre-review (会商预审) of a signed project by the listed departments."""
+
+    class Result(models.TextChoices):
+        PENDING = "pending", _("会商中")
+        PASSED = "passed", _("通过")
+        FAILED = "failed", _("不通过")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="prereviews"
+    )
+    held_on = models.DateField(_("会商日期"))
+    result = models.CharField(
+        _("结论"), max_length=10, choices=Result.choices, default=Result.PENDING
+    )
+    concluded_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
+    concluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("结论人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("会商意见汇总"), blank=True)
+    departments = models.ManyToManyField(
+        Unit, verbose_name=_("参加会商部门"), related_name="prereviews_invited"
+    )
+
+    class Meta:
+        ordering = ["project_id", "-held_on", "-id"]
+        verbose_name = _("会商预审")
+        verbose_name_plural = _("会商预审")
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.get_result_display()}"
+
+
+class PreReviewOpinion(models.Model):
+    """One department's opinion in a pre-review."""
+
+    class Verdict(models.TextChoices):
+        AGREE = "agree", _("同意")
+        CONDITIONAL = "conditional", _("有条件同意")
+        DISAGREE = "disagree", _("不同意")
+
+    prereview = models.ForeignKey(
+        PreReview, verbose_name=_("会商预审"), on_delete=models.CASCADE, related_name="opinions"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(_("意见"), max_length=12, choices=Verdict.choices)
+    comment = models.TextField(_("说明"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["prereview_id", "unit_id"]
+        verbose_name = _("部门预审意见")
+        verbose_name_plural = _("部门预审意见")
+        constraints = [
+            models.UniqueConstraint(fields=["prereview", "unit"], name="one_opinion_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}：{self.get_verdict_display()}"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+urlpatterns = [
+    path("", views.project_list, name="list"),
+    path("export.xlsx", views.project_export, name="export"),
+    path("new/", views.project_create, name="create"),
+    path("<int:pk>/", views.project_detail, name="detail"),
+    path("<int:pk>/edit/", views.project_edit, name="edit"),
+    path("<int:pk>/transition/", views.project_transition, name="transition"),
+]

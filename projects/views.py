@@ -1,0 +1,146 @@
+"""Pages of the project library: list with filters and export, "一项一档" page, forms."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .exports import projects_workbook
+from .filtersets import ProjectFilterSet
+from .forms import ProjectForm, TransitionForm
+from .models import Admission, Project, Tag
+
+PAGE_SIZE = 20
+
+
+def _filtered_projects(request) -> ProjectFilterSet:
+    """The library as the user filtered it; by default only projects admitted to the library."""
+    data = request.GET.copy()
+    data.setdefault("admission", Admission.ADMITTED)
+    return ProjectFilterSet(
+        data, queryset=Project.objects.for_user(request.user).with_related(), request=request
+    )
+
+
+@login_required
+def project_list(request):
+    filterset = _filtered_projects(request)
+    for name in ("tier", "sub_library", "stage", "category"):
+        filterset.form.fields[name].widget = forms.CheckboxSelectMultiple(
+            choices=filterset.form.fields[name].choices
+        )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/project_list.html",
+        {"filter": filterset, "page": page, "projects": page.object_list},
+    )
+
+
+@login_required
+def project_export(request):
+    filterset = _filtered_projects(request)
+    content = projects_workbook(filterset.qs)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"项目库-{stamp}.xlsx"
+    )
+    return response
+
+
+@login_required
+def project_detail(request, pk):
+    project = get_object_or_404(Project.objects.for_user(request.user).with_related(), pk=pk)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "element_needs": project.element_needs.all(),
+            "stage_changes": project.stage_changes.select_related("by"),
+            "prereviews": selectors.project_prereviews(project),
+            "history": selectors.project_history(project),
+            "transition_form": TransitionForm(initial={"date": timezone.localdate()}),
+        },
+    )
+
+
+def _require_editor(user) -> None:
+    if not user.can_edit_library:
+        raise PermissionDenied
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+
+
+def _save_form(request, form: ProjectForm, project: Project | None):
+    data = {name: form.cleaned_data[name] for name in form.fields if name != "tags_text"}
+    try:
+        with transaction.atomic():
+            tags = _tags(form.tag_names())
+            if project is None:
+                return services.project_create(by=request.user, tags=tags, **data)
+            return services.project_update(project=project, by=request.user, tags=tags, **data)
+    except ValidationError as exc:
+        form.add_error(
+            getattr(exc, "field", None) if getattr(exc, "field", None) in form.fields else None, exc
+        )
+        return None
+
+
+@login_required
+def project_create(request):
+    _require_editor(request.user)
+    form = ProjectForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        project = _save_form(request, form, None)
+        if project is not None:
+            messages.success(request, _("项目“%(name)s”已创建。") % {"name": project.name})
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "project": None})
+
+
+@login_required
+def project_edit(request, pk):
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    _require_editor(request.user)
+    form = ProjectForm(request.POST or None, instance=project, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_form(request, form, project)
+        if saved is not None:
+            messages.success(request, _("项目信息已保存。"))
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "project": project})
+
+
+@login_required
+@require_POST
+def project_transition(request, pk):
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    _require_editor(request.user)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("阶段变更未完成：请检查填写内容。"))
+    else:
+        try:
+            services.project_transition(project=project, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(
+                request, _("阶段变更未完成：%(reason)s") % {"reason": " ".join(exc.messages)}
+            )
+        else:
+            messages.success(request, _("项目阶段已更新。"))
+    return redirect("projects:detail", pk=project.pk)
