@@ -68,9 +68,6 @@ class ProjectForm(forms.ModelForm):
                 del self.fields[name]
             self.fields["tags_text"].initial = "，".join(t.name for t in self.instance.tags.all())
 
-    def clean_code(self):
-        return self.cleaned_data.get("code") or None
-
     def tag_names(self) -> list[str]:
         raw = self.cleaned_data.get("tags_text", "")
         return sorted({part.strip() for part in raw.replace("，", ",").split(",") if part.strip()})

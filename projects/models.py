@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Region, Unit
 from accounts.scope import ScopedQuerySet
 
-from .codes import validate_project_code
+from .codes import normalize_project_code, validate_project_code
 
 
 class Tier(models.TextChoices):
@@ -255,6 +255,10 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # One spelling per code: pasted full-width digits and dashes become ASCII, blank is None.
+        self.code = normalize_project_code(self.code) or None if self.code else None
 
     @property
     def investment_bracket(self) -> str:

@@ -1,6 +1,7 @@
 """Reads for the project page that go beyond a queryset method."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Prefetch
 
@@ -41,6 +42,8 @@ def _display(model_field, value, names: dict) -> str:
         return "是" if value else "否"
     if model_field.is_relation:
         return names.get((model_field.related_model._meta.model_name, value), str(value))
+    if model_field.get_internal_type() == "DecimalField":
+        return f"{Decimal(value):,.2f}"
     return str(value)
 
 

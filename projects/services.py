@@ -59,8 +59,6 @@ def _check_stage_dates(project: Project) -> None:
 def project_create(*, by, tags=(), **fields) -> Project:
     """Add a project. A project entering at the signed stage waits for its pre-review."""
     project = Project(**fields)
-    if project.code == "":
-        project.code = None
     if project.stage == Stage.SIGNED:
         project.admission = Admission.PENDING
     _check_stage_dates(project)
@@ -81,8 +79,6 @@ def project_update(*, project: Project, by, tags=None, **fields) -> Project:
     locked = Project.objects.select_for_update().get(pk=project.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
-    if locked.code == "":
-        locked.code = None
     _check_stage_dates(locked)
     _save_with_history(locked, by)
     if tags is not None:

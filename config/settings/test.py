@@ -14,12 +14,13 @@ STORAGES = {
 if not REDIS_URL:
     # Keep test messages apart from a development worker's queue.
     TEST_CELERY_DIR = CELERY_DIR.parent / "celery-test"
-    for sub in ("queue", "processed", "results"):
+    for sub in ("queue", "processed", "results", "control"):
         (TEST_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(TEST_CELERY_DIR / "queue"),
         "data_folder_out": str(TEST_CELERY_DIR / "queue"),
         "processed_folder": str(TEST_CELERY_DIR / "processed"),
         "store_processed": False,
+        "control_folder": str(TEST_CELERY_DIR / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{TEST_CELERY_DIR / 'results'}"

@@ -102,5 +102,6 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class TransitionSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
-    date = serializers.DateField(required=False, allow_null=True)
+    # May be omitted (a correction need not name a date); the service needs the key either way.
+    date = serializers.DateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")

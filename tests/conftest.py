@@ -1,0 +1,72 @@
+"""Named people of the scope matrix (mirroring the demo logins) and a small library.
+
+Regions: 无锡 320200 with 江阴 320281 and 宜兴 320282; 宿迁 321300 with 沭阳 321322;
+南京 玄武区 320102.
+"""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from . import factories
+
+
+@pytest.fixture
+def people(db):
+    f = factories
+    enterprise_unit = f.unit("江阴澄新新材料科技有限公司", "320281")
+    return {
+        "province_office": f.user(
+            "province_office", "320000", ["office_staff"], f.office("320000"), is_staff=True
+        ),
+        "city_office": f.user("city_office", "320200", ["office_staff"], f.office("320200")),
+        "county_office": f.user("county_office", "320281", ["office_staff"], f.office("320281")),
+        "county_filer": f.user("county_filer", "320281", ["county_filer"], f.office("320281")),
+        "county_filer2": f.user("county_filer2", "321322", ["county_filer"], f.office("321322")),
+        "liaison": f.user(
+            "liaison",
+            "320000",
+            ["department_liaison"],
+            f.unit("省自然资源厅", "320000", "department"),
+        ),
+        "enterprise": f.user("enterprise", "320281", ["project_unit_contact"], enterprise_unit),
+        "leader": f.user("leader", "320000", ["leader"]),
+        "api_client": f.user("api_client", "320000", ["api_client"]),
+        "nobody": f.user("nobody", None, []),
+        "admin": f.user("admin", None, ["system_admin"], is_superuser=True, is_staff=True),
+    }
+
+
+@pytest.fixture
+def library(people):
+    """Projects in 江阴 (two of the demo enterprise), 宜兴, 沭阳 and 南京."""
+    by = people["province_office"]
+    f = factories
+    enterprise_unit = people["enterprise"].unit
+    return {
+        "jiangyin_enterprise_1": f.project(
+            "320281", by=by, unit_obj=enterprise_unit, name="江阴澄新一期"
+        ),
+        "jiangyin_enterprise_2": f.project(
+            "320281", by=by, unit_obj=enterprise_unit, name="江阴澄新二期"
+        ),
+        "jiangyin_other": f.project("320281", by=by, name="江阴其他企业项目"),
+        "yixing": f.project("320282", by=by, name="宜兴项目"),
+        "shuyang": f.project("321322", by=by, name="沭阳项目"),
+        "nanjing": f.project("320102", by=by, name="南京玄武项目"),
+    }
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(person)`` authenticates with that person's token."""
+
+    client = APIClient()
+
+    def as_user(person):
+        token, _ = Token.objects.get_or_create(user=person)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client

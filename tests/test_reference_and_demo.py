@@ -1,0 +1,116 @@
+"""Shipped reference data and the demo library."""
+
+from collections import Counter
+from io import StringIO
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from accounts.models import Region, Role, Unit, User
+from projects.models import Project, Tier
+
+
+@pytest.mark.django_db
+class TestReferenceData:
+    def test_jiangsu_regions_are_complete(self):
+        levels = Counter(Region.objects.values_list("level", flat=True))
+        assert levels == {"province": 1, "city": 13, "county": 95}
+        jiangyin = Region.objects.get(code="320281")
+        assert (jiangyin.name, jiangyin.parent.name, jiangyin.parent.parent.code) == (
+            "江阴市",
+            "无锡市",
+            "320000",
+        )
+        assert Region.objects.get(code="321322").name == "沭阳县"
+        # Every county sits under the city its code says it does.
+        for county in Region.objects.filter(level="county"):
+            assert county.parent_id == county.code[:4] + "00"
+
+    def test_below_uses_the_code_hierarchy(self):
+        assert set(Region.objects.below("320200").values_list("code", flat=True)) == {
+            "320200",
+            "320205",
+            "320206",
+            "320211",
+            "320213",
+            "320214",
+            "320281",
+            "320282",
+        }
+        assert list(Region.objects.below("320281").values_list("code", flat=True)) == ["320281"]
+
+    def test_departments_offices_and_roles(self):
+        provincial = set(Unit.objects.filter(region_id="320000").values_list("name", flat=True))
+        assert {
+            "省重大项目办",
+            "省发展改革委",
+            "省自然资源厅",
+            "省林业局",
+            "省生态环境厅",
+            "省水利厅",
+            "省财政厅",
+            "省委金融办",
+            "省数据局",
+        } <= provincial
+        offices = Unit.objects.filter(kind=Unit.Kind.OFFICE).exclude(region_id="320000")
+        assert offices.count() == 13 + 95
+        assert set(Role.objects.values_list("code", flat=True)) == set(Role.Code.values)
+
+
+@pytest.mark.django_db
+class TestSeedDemo:
+    @override_settings(DEBUG=True)
+    def test_demo_library_is_plausible_and_idempotent(self, client):
+        call_command("seed_demo", stdout=StringIO())
+        snapshot = list(
+            Project.objects.order_by("id").values_list("name", "code", "total_investment", "stage")
+        )
+        call_command("seed_demo", stdout=StringIO())
+        assert (
+            list(
+                Project.objects.order_by("id").values_list(
+                    "name", "code", "total_investment", "stage"
+                )
+            )
+            == snapshot
+        )
+
+        projects = Project.objects.all()
+        assert projects.count() >= 300
+        cities = {code[:4] for code in projects.values_list("region_id", flat=True)}
+        assert len(cities) == 13
+        totals = [p.total_investment for p in projects]
+        assert min(totals) >= Decimal(3000) and max(totals) <= Decimal(2_000_000)
+        tiers = Counter(projects.values_list("tier", flat=True))
+        assert 3 <= tiers[Tier.PROVINCIAL_IMPLEMENTATION] <= 10
+        assert 15 <= tiers[Tier.PROVINCIAL_RESERVE] <= 40
+        assert tiers[Tier.CITY] + tiers[Tier.COUNTY] > 250
+        for project in projects.filter(code__isnull=False):
+            project.full_clean()  # codes are well formed and unique
+
+        enterprise = User.objects.get(username="enterprise")
+        assert Project.objects.for_user(enterprise).count() >= 2
+        assert enterprise.unit.region_id == "320281"
+        for username in (
+            "province_office",
+            "city_office",
+            "county_office",
+            "county_filer",
+            "county_filer2",
+            "liaison",
+            "enterprise",
+            "leader",
+            "api_client",
+            "admin",
+        ):
+            assert client.login(username=username, password="Demo#2026"), username
+        assert User.objects.get(username="admin").is_superuser
+        assert User.objects.get(username="county_filer2").region_id == "321322"
+
+    @override_settings(DEBUG=False)
+    def test_refuses_without_debug_unless_forced(self):
+        with pytest.raises(CommandError, match="DEBUG"):
+            call_command("seed_demo")
+        assert not Project.objects.exists()
