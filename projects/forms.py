@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
 
-from .models import STAGE_DATE_FIELDS, Project, Stage
+from .models import STAGE_DATE_FIELDS, PreReviewOpinion, Project, Stage
 
 
 class DateInput(forms.DateInput):
@@ -81,3 +81,28 @@ class TransitionForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("阶段倒退（更正）时必填")}),
     )
+
+
+class PreReviewOpenForm(forms.Form):
+    held_on = forms.DateField(label=_("会商日期"), widget=DateInput())
+    departments = forms.ModelMultipleChoiceField(
+        label=_("参加会商部门"),
+        queryset=Unit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = Unit.objects.filter(
+            kind=Unit.Kind.DEPARTMENT, region__in=Region.objects.filter(level=Region.Level.PROVINCE)
+        ) | Unit.objects.for_user(user).filter(kind=Unit.Kind.DEPARTMENT)
+
+
+class PreReviewOpinionForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("部门"), queryset=Unit.objects.none())
+    verdict = forms.ChoiceField(label=_("意见"), choices=PreReviewOpinion.Verdict.choices)
+    comment = forms.CharField(label=_("说明"), required=False)
+
+    def __init__(self, *args, prereview, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = prereview.departments.all()

@@ -10,4 +10,15 @@ urlpatterns = [
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/transition/", views.project_transition, name="transition"),
+    path("<int:pk>/prereviews/", views.prereview_open, name="prereview-open"),
+    path(
+        "<int:pk>/prereviews/<int:review_pk>/opinions/",
+        views.prereview_opinion,
+        name="prereview-opinion",
+    ),
+    path(
+        "<int:pk>/prereviews/<int:review_pk>/conclude/",
+        views.prereview_conclude,
+        name="prereview-conclude",
+    ),
 ]

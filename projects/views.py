@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .exports import projects_workbook
 from .filtersets import ProjectFilterSet
-from .forms import ProjectForm, TransitionForm
-from .models import Admission, Project, Tag
+from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
+from .models import Admission, PreReview, Project, Tag
 
 PAGE_SIZE = 20
 
@@ -73,6 +73,9 @@ def project_detail(request, pk):
             "prereviews": selectors.project_prereviews(project),
             "history": selectors.project_history(project),
             "transition_form": TransitionForm(initial={"date": timezone.localdate()}),
+            "prereview_form": PreReviewOpenForm(
+                user=request.user, initial={"held_on": timezone.localdate()}
+            ),
         },
     )
 
@@ -144,3 +147,74 @@ def project_transition(request, pk):
         else:
             messages.success(request, _("项目阶段已更新。"))
     return redirect("projects:detail", pk=project.pk)
+
+
+def _run_service(request, action, success: str) -> None:
+    """Call a workflow service and report the outcome as a message on the next page."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, _("操作未完成：%(reason)s") % {"reason": " ".join(exc.messages)})
+    else:
+        messages.success(request, success)
+
+
+@login_required
+@require_POST
+def prereview_open(request, pk):
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    if not request.user.is_office_staff:
+        raise PermissionDenied
+    form = PreReviewOpenForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("请填写会商日期并选择参加会商的部门。"))
+    else:
+        _run_service(
+            request,
+            lambda: services.prereview_open(project=project, by=request.user, **form.cleaned_data),
+            _("已发起会商预审。"),
+        )
+    return redirect(f"{project.get_absolute_url()}#prereview")
+
+
+def _prereview_in_scope(request, pk, review_pk) -> PreReview:
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    return get_object_or_404(PreReview.objects.filter(project=project), pk=review_pk)
+
+
+@login_required
+@require_POST
+def prereview_opinion(request, pk, review_pk):
+    """Office staff record a department's opinion; a liaison records their own unit's."""
+    review = _prereview_in_scope(request, pk, review_pk)
+    form = PreReviewOpinionForm(request.POST, prereview=review)
+    if not form.is_valid():
+        messages.error(request, _("请选择部门和意见。"))
+    else:
+        unit = form.cleaned_data["unit"]
+        if not (request.user.is_office_staff or request.user.unit_id == unit.pk):
+            raise PermissionDenied
+        _run_service(
+            request,
+            lambda: services.prereview_record_opinion(
+                prereview=review, by=request.user, **form.cleaned_data
+            ),
+            _("已记录%(unit)s的意见。") % {"unit": unit.name},
+        )
+    return redirect(f"{review.project.get_absolute_url()}#prereview")
+
+
+@login_required
+@require_POST
+def prereview_conclude(request, pk, review_pk):
+    review = _prereview_in_scope(request, pk, review_pk)
+    if not request.user.is_office_staff:
+        raise PermissionDenied
+    _run_service(
+        request,
+        lambda: services.prereview_conclude(
+            prereview=review, by=request.user, note=request.POST.get("note", "")
+        ),
+        _("会商预审已形成结论。"),
+    )
+    return redirect(f"{review.project.get_absolute_url()}#prereview")

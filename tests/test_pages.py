@@ -247,3 +247,60 @@ class TestTransitionPage:
         assert strict.post(url, {"stage": "filed", "date": TODAY.isoformat()}).status_code == 403
         library["jiangyin_other"].refresh_from_db()
         assert library["jiangyin_other"].stage == Stage.PLANNING
+
+
+class TestPreReviewPages:
+    def test_office_runs_a_pre_review_from_the_project_page(self, client, people):
+        office = people["county_office"]
+        project = factories.project(
+            "320281", by=office, stage=Stage.SIGNED, signed_on=TODAY, name="签约待审项目"
+        )
+        land = factories.unit("省自然资源厅", "320000", "department")
+        env = factories.unit("省生态环境厅", "320000", "department")
+        client.force_login(office)
+        page = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
+        assert "发起会商预审" in page
+        client.post(
+            reverse("projects:prereview-open", args=[project.pk]),
+            {"held_on": TODAY.isoformat(), "departments": [land.pk, env.pk]},
+        )
+        review = project.prereviews.get()
+        opinion_url = reverse("projects:prereview-opinion", args=[project.pk, review.pk])
+        conclude_url = reverse("projects:prereview-conclude", args=[project.pk, review.pk])
+        client.post(opinion_url, {"unit": land.pk, "verdict": "agree"})
+        early = client.post(conclude_url, follow=True).content.decode()
+        assert "尚有部门未出具意见" in early
+        client.post(opinion_url, {"unit": env.pk, "verdict": "disagree", "comment": "环境容量不足"})
+        client.post(conclude_url, {"note": "经会商不予入库"})
+        project.refresh_from_db()
+        assert project.admission == "rejected"
+        page = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
+        assert "环境容量不足" in page and "不通过" in page
+
+    def test_liaison_records_only_their_own_units_opinion(self, client, people):
+        office = people["county_office"]
+        project = factories.project("320281", by=office, stage=Stage.SIGNED, signed_on=TODAY)
+        liaison = people["liaison"]
+        other = factories.unit("省水利厅", "320000", "department")
+        from projects import services
+
+        review = services.prereview_open(
+            project=project, held_on=TODAY, departments=[liaison.unit, other], by=office
+        )
+        client.force_login(liaison)
+        url = reverse("projects:prereview-opinion", args=[project.pk, review.pk])
+        assert client.post(url, {"unit": other.pk, "verdict": "agree"}).status_code == 403
+        client.post(url, {"unit": liaison.unit.pk, "verdict": "agree"})
+        assert list(review.opinions.values_list("unit__name", flat=True)) == ["省自然资源厅"]
+        conclude = reverse("projects:prereview-conclude", args=[project.pk, review.pk])
+        assert client.post(conclude).status_code == 403
+
+    def test_pre_review_of_another_county_is_not_found(self, client, people, library):
+        office = people["county_office"]
+        client.force_login(office)
+        assert (
+            client.post(
+                reverse("projects:prereview-open", args=[library["shuyang"].pk])
+            ).status_code
+            == 404
+        )

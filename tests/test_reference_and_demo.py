@@ -1,8 +1,8 @@
 """Shipped reference data and the demo library."""
 
 from collections import Counter
-from io import StringIO
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
