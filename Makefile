@@ -19,13 +19,14 @@ STAMP   := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint ci clean distclean
+.PHONY: help install run test lint messages ci clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve http://$(HOST):$(PORT)/ with worker and beat"
 	@echo "make test       install, run pytest (pass options with ARGS=...)"
 	@echo "make install    create $(VENV) and install the project with its dev extra"
 	@echo "make lint       ruff check"
+	@echo "make messages  update and compile the English translations (locale/en)"
 	@echo "make ci         the full CI script (.ci/run)"
 	@echo "make clean      remove caches and generated files under var/ (keeps the database)"
 	@echo "make distclean  clean, and remove $(VENV), the SQLite database and var/media"
@@ -53,6 +54,11 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Refresh the English catalogue after changing interface text (needs GNU gettext's msgfmt).
+messages: install
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=tests
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=var
 
 ci:
 	bash .ci/run
