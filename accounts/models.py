@@ -12,7 +12,7 @@ from .scope import ScopedQuerySet, region_prefix
 
 class RegionQuerySet(ScopedQuerySet):
     scope_region_path = ""
-    scope_unit_path = None
+    scope_reference_data = True
 
     def below(self, code: str) -> "RegionQuerySet":
         """The region with this code and every region under it."""

@@ -21,8 +21,10 @@ from django.db import models
 class ScopedQuerySet(models.QuerySet):
     #: lookup path from this model to its Region ("" when the model is Region itself)
     scope_region_path: str = "region"
-    #: lookup path to the project unit a unit-restricted user may see (None: no restriction)
+    #: lookup path to the project unit a unit-restricted user may see; with None such a user
+    #: sees nothing of this model, unless it is reference data open to everyone in the region
     scope_unit_path: str | None = None
+    scope_reference_data: bool = False
 
     def for_user(self, user) -> ScopedQuerySet:
         if user is None or not user.is_authenticated or not user.is_active:
@@ -34,7 +36,7 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         region_code = f"{self.scope_region_path}__code" if self.scope_region_path else "code"
         queryset = self.filter(**{f"{region_code}__startswith": prefix})
-        if user.restricted_to_unit:
+        if user.restricted_to_unit and not self.scope_reference_data:
             if self.scope_unit_path is None or user.unit_id is None:
                 return self.none()
             queryset = queryset.filter(**{self.scope_unit_path: user.unit_id})

@@ -6,7 +6,8 @@ time and query count for the API list at several page sizes and scopes, the filt
 and the .xlsx export of a whole city.
 
     .venv/bin/python bench/project_library.py            # SQLite in a temporary file
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_projects .venv/bin/python bench/project_library.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_projects \
+        .venv/bin/python bench/project_library.py
     .venv/bin/python bench/project_library.py --projects 20000
 
 The database named by DATABASE_URL is emptied and rebuilt; never point it at real data.

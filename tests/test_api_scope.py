@@ -12,11 +12,8 @@ PROJECTS = "/api/v1/projects/"
 REGIONS = "/api/v1/regions/"
 UNITS = "/api/v1/units/"
 
-ALL_PROJECTS = {"jiangyin_enterprise_1", "jiangyin_enterprise_2", "jiangyin_other", "yixing"} | {
-    "shuyang",
-    "nanjing",
-}
 JIANGYIN = {"jiangyin_enterprise_1", "jiangyin_enterprise_2", "jiangyin_other"}
+ALL_PROJECTS = JIANGYIN | {"yixing", "shuyang", "nanjing"}
 
 #: person → the projects of the ``library`` fixture they may see
 VISIBLE_PROJECTS = {
@@ -269,3 +266,8 @@ def test_nobody_sees_no_units_and_no_projects(people, library, api):
     assert listed(client, UNITS) == []
     assert listed(client, PROJECTS) == []
     assert_not_found(client.get(f"{UNITS}{people['enterprise'].unit_id}/"))
+
+
+def test_enterprise_sees_its_own_county_as_reference_data(people, api):
+    response = api.as_user(people["enterprise"]).get("/api/v1/regions/")
+    assert [region["code"] for region in response.json()["results"]] == ["320281"]

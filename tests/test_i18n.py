@@ -14,11 +14,15 @@ def test_chinese_even_for_an_english_browser(client, people):
 
 def test_english_when_the_user_switches(client, people, library):
     client.force_login(people["county_office"])
-    switched = client.post(reverse("set_language"), {"language": "en", "next": reverse("projects:list")})
+    switched = client.post(
+        reverse("set_language"), {"language": "en", "next": reverse("projects:list")}
+    )
     assert switched.status_code == 302
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     html = client.get(reverse("projects:list")).content.decode()
     assert '<html lang="en">' in html
     assert "Project library" in html
-    detail = client.get(reverse("projects:detail", args=[library["jiangyin_other"].pk])).content.decode()
+    detail = client.get(
+        reverse("projects:detail", args=[library["jiangyin_other"].pk])
+    ).content.decode()
     assert "Change log" in detail and "变更记录" not in detail

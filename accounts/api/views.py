@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
@@ -63,3 +64,8 @@ class ObtainTokenView(APIView):
             raise AuthenticationFailed("用户名或密码错误。")
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
+
+    def get_authenticate_header(self, request):
+        # No authentication class runs here, and DRF turns a 401 without a WWW-Authenticate
+        # header into a 403; refused credentials are a 401 telling how to authenticate.
+        return TokenAuthentication().authenticate_header(request)

@@ -74,6 +74,11 @@ def exception_handler(exc, context):
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     if not isinstance(code, str):
         code = "error"
+    # A view's own wording (e.g. "用户名或密码错误。") says more than the generic text.
+    specific = str(exc.detail) != str(exc.default_detail)
     message = MESSAGES.get(code)
-    response.data = {"code": code, "message": _(message) if message else str(exc.detail)}
+    response.data = {
+        "code": code,
+        "message": str(exc.detail) if specific or not message else _(message),
+    }
     return response
