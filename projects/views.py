@@ -98,9 +98,8 @@ def _save_form(request, form: ProjectForm, project: Project | None):
                 return services.project_create(by=request.user, tags=tags, **data)
             return services.project_update(project=project, by=request.user, tags=tags, **data)
     except ValidationError as exc:
-        form.add_error(
-            getattr(exc, "field", None) if getattr(exc, "field", None) in form.fields else None, exc
-        )
+        field = getattr(exc, "field", None)  # DomainError names the field it concerns
+        form.add_error(field if field in form.fields else None, exc.messages)
         return None
 
 

@@ -185,6 +185,17 @@ class TestForms:
         assert "项目代码应为24位" in response.content.decode()
         assert not Project.objects.filter(name="代码错误项目").exists()
 
+    def test_refused_stage_dates_are_shown_on_the_field(self, client, people, library):
+        client.force_login(people["county_office"])
+        tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
+        data = _form_data(
+            library["jiangyin_other"], name="未来开工项目", stage="started", started_on=tomorrow
+        )
+        response = client.post(reverse("projects:create"), data)
+        assert response.status_code == 200
+        assert "开工日期不能晚于今天" in response.context["form"].errors["started_on"][0]
+        assert not Project.objects.filter(name="未来开工项目").exists()
+
     def test_cannot_file_a_project_into_another_county(self, client, people, library):
         client.force_login(people["county_office"])
         data = _form_data(
