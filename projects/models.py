@@ -296,6 +296,13 @@ class Project(models.Model):
         return getattr(self, field) if field else None
 
 
+class ProjectPartQuerySet(ScopedQuerySet):
+    """Rows that belong to a project are seen exactly when their project is."""
+
+    scope_region_path = "project__region"
+    scope_unit_path = "project__unit"
+
+
 class ElementNeed(models.Model):
     """A factor of production the project needs (要素需求) — needed vs secured."""
 
@@ -315,6 +322,8 @@ class ElementNeed(models.Model):
         _("已保障"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    objects = ProjectPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["project_id", "kind"]
@@ -355,6 +364,8 @@ class StageChange(models.Model):
     )
     at = models.DateTimeField(_("操作时间"), auto_now_add=True)
 
+    objects = ProjectPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["project_id", "at", "id"]
         verbose_name = _("阶段变更")
@@ -392,6 +403,8 @@ class PreReview(models.Model):
     departments = models.ManyToManyField(
         Unit, verbose_name=_("参加会商部门"), related_name="prereviews_invited"
     )
+
+    objects = ProjectPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["project_id", "-held_on", "-id"]

@@ -177,8 +177,11 @@ def prereview_open(request, pk):
 
 
 def _prereview_in_scope(request, pk, review_pk) -> PreReview:
-    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
-    return get_object_or_404(PreReview.objects.filter(project=project), pk=review_pk)
+    return get_object_or_404(
+        PreReview.objects.for_user(request.user).select_related("project"),
+        project_id=pk,
+        pk=review_pk,
+    )
 
 
 @login_required

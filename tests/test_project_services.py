@@ -292,3 +292,18 @@ class TestDerivedFigures:
         with pytest.raises(ValidationError) as caught:
             factories.project("320281", by=office, code="2024-320281-26-03-512345")
         assert "code" in caught.value.message_dict
+
+
+def test_parts_of_a_project_follow_its_scope(people, library):
+    from projects.models import ElementNeed, PreReview
+
+    office = people["county_office"]
+    shuyang = library["shuyang"]
+    ElementNeed.objects.create(project=shuyang, kind="land", needed=Decimal("10"))
+    ElementNeed.objects.create(project=library["jiangyin_other"], kind="land", needed=Decimal("5"))
+    assert list(ElementNeed.objects.for_user(office).values_list("project__name", flat=True)) == [
+        library["jiangyin_other"].name
+    ]
+    assert ElementNeed.objects.for_user(people["county_filer2"]).get().project == shuyang
+    assert not ElementNeed.objects.for_user(people["enterprise"]).exists()
+    assert not PreReview.objects.for_user(people["nobody"]).exists()
