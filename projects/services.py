@@ -16,7 +16,13 @@ from .models import (
     Project,
     Stage,
     StageChange,
+    Tag,
 )
+
+
+def tags_named(names) -> list[Tag]:
+    """The tags with these names, creating the ones that do not exist yet (标签化管理)."""
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
 
 
 def _save_with_history(project: Project, by, reason: str = "") -> None:

@@ -17,7 +17,7 @@ from . import selectors, services
 from .exports import projects_workbook
 from .filtersets import ProjectFilterSet
 from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
-from .models import Admission, PreReview, Project, Tag
+from .models import Admission, PreReview, Project
 
 PAGE_SIZE = 20
 
@@ -85,15 +85,11 @@ def _require_editor(user) -> None:
         raise PermissionDenied
 
 
-def _tags(names: list[str]) -> list[Tag]:
-    return [Tag.objects.get_or_create(name=name)[0] for name in names]
-
-
 def _save_form(request, form: ProjectForm, project: Project | None):
     data = {name: form.cleaned_data[name] for name in form.fields if name != "tags_text"}
     try:
         with transaction.atomic():
-            tags = _tags(form.tag_names())
+            tags = services.tags_named(form.tag_names())
             if project is None:
                 return services.project_create(by=request.user, tags=tags, **data)
             return services.project_update(project=project, by=request.user, tags=tags, **data)

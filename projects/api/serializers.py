@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
 from accounts.models import Region, Unit
-from projects.codes import normalize_project_code
 from projects.models import STAGE_DATE_FIELDS, ElementNeed, Project, Stage, Tag
 
 
@@ -95,9 +94,6 @@ class ProjectSerializer(serializers.ModelSerializer):
             for name in ("stage", *STAGE_DATE_FIELDS.values()):
                 fields[name].read_only = True
         return fields
-
-    def validate_code(self, value):
-        return normalize_project_code(value) or None if value else None
 
 
 class TransitionSerializer(serializers.Serializer):
