@@ -6,13 +6,11 @@ digit). The check-digit algorithm is not public, so it is not verified.
 """
 
 import datetime
-import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 CODE_LENGTH = 24
-CODE_PATTERN = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
 #: the first codes of the national online approval platform were issued in 2015
 FIRST_YEAR = 2015
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９－—–", "0123456789---")
