@@ -1,0 +1,344 @@
+"""Backward and forward scheduling of a project's key milestones (倒排关键节点, SPEC §4).
+
+A plain module: it takes milestones as :class:`Node` values and a :class:`WorkdayCalendar`, and
+needs no database. The convention, shared with every other implementation:
+
+* Working days are numbered. A milestone of duration ``d > 0`` that starts on working day ``s``
+  occupies days ``s … s+d−1`` (its finish is ``s+d−1``); a zero-duration milestone happens on
+  one working day (start = finish).
+* A finish-to-start link with lag ``L`` lets the successor start on the first working day after
+  the predecessor's last day plus ``L`` more working days; a zero-duration predecessor lets its
+  successor start the same day (plus ``L``).
+* The anchor (开工) happens on the planned start, or the working day before it when that is not
+  a working day (with a warning). A milestone other than the anchor that has no successor must
+  still be finished before the anchor: it is linked to the anchor with no lag.
+* Backward pass from the anchor → latest start and finish. Forward pass from "today" and the
+  actual dates → earliest start and finish: a done milestone sits at its actual dates, one in
+  progress starts at its actual start, nothing not yet started starts before today.
+* Total float = latest start − earliest start in working days (negative allowed); critical when
+  the float is ≤ 0; the project is at risk when any float is negative.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from .workdays import CalendarRangeError, WorkdayCalendar
+
+NOT_STARTED, IN_PROGRESS, DONE = "not_started", "in_progress", "done"
+
+
+class ScheduleError(ValueError):
+    """Milestones that cannot be scheduled; ``code`` is stable for API clients."""
+
+    def __init__(self, message: str, code: str):
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+class CycleError(ScheduleError):
+    """The predecessors form a cycle; ``cycle`` lists the names along it, first name repeated."""
+
+    def __init__(self, cycle: list[str]):
+        self.cycle = cycle
+        super().__init__(
+            _("前置关系存在循环：%(cycle)s。请删除其中一条前置关系。")
+            % {"cycle": " → ".join(cycle)},
+            code="milestone_cycle",
+        )
+
+
+@dataclass(frozen=True)
+class Node:
+    """One milestone as the scheduler sees it."""
+
+    id: Hashable
+    name: str
+    duration: int
+    #: (predecessor id, lag in working days)
+    predecessors: tuple[tuple[Hashable, int], ...] = ()
+    status: str = NOT_STARTED
+    actual_start: datetime.date | None = None
+    actual_finish: datetime.date | None = None
+    anchor: bool = False
+
+
+@dataclass
+class NodeResult:
+    id: Hashable
+    name: str
+    duration: int
+    predecessors: tuple[tuple[Hashable, int], ...]
+    latest_start: datetime.date | None
+    latest_finish: datetime.date | None
+    earliest_start: datetime.date
+    earliest_finish: datetime.date
+    actual_start: datetime.date | None
+    actual_finish: datetime.date | None
+    total_float: int | None
+    critical: bool
+    anchor: bool
+
+
+@dataclass
+class Schedule:
+    anchor_date: datetime.date | None
+    forecast_anchor_date: datetime.date | None
+    at_risk: bool
+    calendar_provisional: bool
+    warnings: list[str] = field(default_factory=list)
+    #: in topological order (every milestone after its predecessors)
+    milestones: list[NodeResult] = field(default_factory=list)
+
+    def by_id(self) -> dict[Hashable, NodeResult]:
+        return {result.id: result for result in self.milestones}
+
+
+def topological_order(nodes: Sequence[Node]) -> list[Node]:
+    """Nodes with every predecessor first, keeping the given order where free; refuses cycles."""
+    by_id = {node.id: node for node in nodes}
+    waiting = {node.id: 0 for node in nodes}
+    successors: dict[Hashable, list[Hashable]] = {node.id: [] for node in nodes}
+    for node in nodes:
+        for predecessor, _lag in node.predecessors:
+            if predecessor not in by_id:
+                raise ScheduleError(
+                    _("节点“%(name)s”的前置节点不存在。") % {"name": node.name},
+                    code="unknown_predecessor",
+                )
+            waiting[node.id] += 1
+            successors[predecessor].append(node.id)
+    position = {node.id: index for index, node in enumerate(nodes)}
+    ready = sorted((i for i, count in waiting.items() if count == 0), key=position.__getitem__)
+    order: list[Node] = []
+    while ready:
+        current = ready.pop(0)
+        order.append(by_id[current])
+        released = []
+        for successor in successors[current]:
+            waiting[successor] -= 1
+            if waiting[successor] == 0:
+                released.append(successor)
+        if released:
+            ready = sorted(ready + released, key=position.__getitem__)
+    if len(order) < len(nodes):
+        raise CycleError(_find_cycle(by_id, {i for i, count in waiting.items() if count > 0}))
+    return order
+
+
+def _find_cycle(by_id: dict[Hashable, Node], remaining: set[Hashable]) -> list[str]:
+    """Names along one cycle among ``remaining`` (each has a predecessor in the set)."""
+    # Walk predecessor edges from any node left over; in a finite set a walk must repeat.
+    start = min(remaining, key=lambda i: str(i))
+    path: list[Hashable] = []
+    seen: dict[Hashable, int] = {}
+    current = start
+    while current not in seen:
+        seen[current] = len(path)
+        path.append(current)
+        current = next(p for p, _lag in by_id[current].predecessors if p in remaining)
+    loop = path[seen[current] :]
+    loop.reverse()  # predecessor → successor, the way work flows
+    names = [by_id[i].name for i in loop]
+    return [*names, names[0]]
+
+
+def _release(finish: int, duration: int) -> int:
+    """The first day a successor may start (before lag) after a predecessor finishing here."""
+    return finish + 1 if duration > 0 else finish
+
+
+def _finish(start: int, duration: int) -> int:
+    return start + duration - 1 if duration > 0 else start
+
+
+def _start(finish: int, duration: int) -> int:
+    return finish - duration + 1 if duration > 0 else finish
+
+
+def compute_schedule(
+    nodes: Iterable[Node],
+    *,
+    planned_start: datetime.date | None,
+    today: datetime.date,
+    calendar: WorkdayCalendar,
+) -> Schedule:
+    """Both passes over one project's milestones."""
+    nodes = list(nodes)
+    warnings: list[str] = []
+    for node in nodes:
+        if node.duration < 0:
+            raise ScheduleError(
+                _("节点“%(name)s”的工期不能为负数。") % {"name": node.name},
+                code="negative_duration",
+            )
+        if any(lag < 0 for _p, lag in node.predecessors):
+            raise ScheduleError(
+                _("节点“%(name)s”的滞后天数不能为负数。") % {"name": node.name}, code="negative_lag"
+            )
+    anchors = [node for node in nodes if node.anchor]
+    if len(anchors) > 1:
+        raise ScheduleError(_("一个项目只能有一个开工节点。"), code="multiple_anchors")
+    order = topological_order(nodes)
+    if not nodes:
+        return Schedule(planned_start, None, False, False, [], [])
+
+    anchor = anchors[0] if anchors else None
+    if anchor is not None and any(
+        predecessor == anchor.id for node in nodes for predecessor, _lag in node.predecessors
+    ):
+        raise ScheduleError(
+            _("开工节点是倒排的终点，不能作为其他节点的前置节点。"), code="anchor_has_successor"
+        )
+    if anchor is None:
+        warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
+
+    try:
+        return _passes(order, anchor, planned_start, today, calendar, warnings)
+    except CalendarRangeError as error:
+        raise ScheduleError(str(error), code="calendar_range") from error
+
+
+def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule:
+    has_successor = {p for node in order for p, _lag in node.predecessors}
+    durations = {node.id: node.duration for node in order}
+
+    # Backward pass: latest start / finish, working-day numbers.
+    latest_start: dict[Hashable, int] = {}
+    latest_finish: dict[Hashable, int] = {}
+    anchor_date = None
+    if anchor is not None and planned_start is not None:
+        anchor_number = calendar.number_on_or_before(planned_start)
+        anchor_date = calendar.day_of(anchor_number)
+        if anchor_date != planned_start:
+            warnings.append(
+                _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。")
+                % {"planned": planned_start.isoformat(), "anchor": anchor_date.isoformat()}
+            )
+        successors: dict[Hashable, list[tuple[Hashable, int]]] = {node.id: [] for node in order}
+        for node in order:
+            for predecessor, lag in node.predecessors:
+                successors[predecessor].append((node.id, lag))
+        for node in order:
+            if node is not anchor and node.id not in has_successor:
+                successors[node.id].append((anchor.id, 0))
+        for node in reversed(order):
+            if node is anchor:
+                finish = _finish(anchor_number, node.duration)
+            else:
+                finish = min(
+                    latest_start[succ] - lag - (1 if node.duration > 0 else 0)
+                    for succ, lag in successors[node.id]
+                )
+            latest_finish[node.id] = finish
+            latest_start[node.id] = _start(finish, node.duration)
+    elif anchor is not None:
+        warnings.append(_("项目未填写计划开工日期，无法倒排最迟时间。"))
+
+    # Forward pass: earliest start / finish from today and the actual dates.
+    now = calendar.number_on_or_after(today)
+    earliest_start: dict[Hashable, int] = {}
+    earliest_finish: dict[Hashable, int] = {}
+    for node in order:
+        if node.status == DONE and node.actual_finish is not None:
+            finish = calendar.number_on_or_before(node.actual_finish)
+            if node.actual_start is not None:
+                start = min(calendar.number_on_or_after(node.actual_start), finish)
+            else:
+                start = _start(finish, node.duration)
+        elif node.status in (DONE, IN_PROGRESS):
+            if node.status == DONE:
+                warnings.append(
+                    _("节点“%(name)s”已标记完成但未填写实际完成日期，按今天推算。")
+                    % {"name": node.name}
+                )
+            if node.actual_start is not None:
+                start = calendar.number_on_or_after(node.actual_start)
+            else:
+                start = now
+                warnings.append(
+                    _("节点“%(name)s”已开始但未填写实际开始日期，按今天推算。")
+                    % {"name": node.name}
+                )
+            finish = _finish(start, node.duration)
+            if node.status == IN_PROGRESS and finish < now:
+                warnings.append(
+                    _("节点“%(name)s”已超过工期（%(days)s个工作日）仍未完成。")
+                    % {"name": node.name, "days": node.duration}
+                )
+        else:
+            start = now
+            for predecessor, lag in node.predecessors:
+                start = max(
+                    start,
+                    _release(earliest_finish[predecessor], durations[predecessor]) + lag,
+                )
+            if anchor is not None and node is anchor:
+                for other in order:
+                    if other is not anchor and other.id not in has_successor:
+                        start = max(start, _release(earliest_finish[other.id], other.duration))
+            finish = _finish(start, node.duration)
+        earliest_start[node.id] = start
+        earliest_finish[node.id] = finish
+
+    results = []
+    at_risk = False
+    touched = [today, planned_start]
+    for node in order:
+        total_float = None
+        if node.id in latest_start:
+            total_float = latest_start[node.id] - earliest_start[node.id]
+            at_risk = at_risk or total_float < 0
+        result = NodeResult(
+            id=node.id,
+            name=node.name,
+            duration=node.duration,
+            predecessors=node.predecessors,
+            latest_start=_day(calendar, latest_start.get(node.id)),
+            latest_finish=_day(calendar, latest_finish.get(node.id)),
+            earliest_start=node.actual_start
+            if node.status != NOT_STARTED and node.actual_start
+            else calendar.day_of(earliest_start[node.id]),
+            earliest_finish=node.actual_finish
+            if node.status == DONE and node.actual_finish
+            else calendar.day_of(earliest_finish[node.id]),
+            actual_start=node.actual_start,
+            actual_finish=node.actual_finish,
+            total_float=total_float,
+            critical=total_float is not None and total_float <= 0,
+            anchor=node.anchor,
+        )
+        touched += [result.latest_start, result.earliest_start, result.earliest_finish]
+        results.append(result)
+
+    forecast = None
+    if anchor is not None:
+        forecast = next(r for r in results if r.id == anchor.id).earliest_start
+        if anchor_date is not None and forecast > anchor_date:
+            warnings.append(
+                _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。")
+                % {"forecast": forecast.isoformat(), "anchor": anchor_date.isoformat()}
+            )
+    provisional = calendar.provisional_years(*touched)
+    if provisional:
+        warnings.append(
+            _("%(years)s年的节假日安排尚未录入工作日历，相关日期暂按仅周末休息推算。")
+            % {"years": "、".join(str(year) for year in provisional)}
+        )
+    return Schedule(
+        anchor_date=anchor_date,
+        forecast_anchor_date=forecast,
+        at_risk=at_risk,
+        calendar_provisional=bool(provisional),
+        warnings=warnings,
+        milestones=results,
+    )
+
+
+def _day(calendar: WorkdayCalendar, number: int | None) -> datetime.date | None:
+    return None if number is None else calendar.day_of(number)
