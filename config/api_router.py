@@ -5,11 +5,14 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
 from projects.api.views import ProjectViewSet
+from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("units", UnitViewSet, basename="unit")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("milestones", MilestoneViewSet, basename="milestone")
+router.register("schedule-templates", ScheduleTemplateViewSet, basename="schedule-template")
 
 app_name = "api"
 urlpatterns = [

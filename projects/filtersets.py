@@ -34,6 +34,11 @@ class ProjectFilterSet(django_filters.FilterSet):
     planned_start_before = django_filters.DateFilter(
         field_name="planned_start", lookup_expr="lte", label=_("计划开工不晚于")
     )
+    at_risk = django_filters.BooleanFilter(
+        method="filter_at_risk",
+        label=_("开工有风险"),
+        help_text=_("关键节点倒排后总时差为负、计划开工日期已难以保证的项目"),
+    )
     search = django_filters.CharFilter(method="filter_search", label=_("名称或代码"))
 
     class Meta:
@@ -50,6 +55,7 @@ class ProjectFilterSet(django_filters.FilterSet):
             "tags",
             "planned_start_after",
             "planned_start_before",
+            "at_risk",
             "search",
         ]
 
@@ -60,6 +66,13 @@ class ProjectFilterSet(django_filters.FilterSet):
         for tag in {part.strip() for part in value.replace("，", ",").split(",") if part.strip()}:
             queryset = queryset.filter(tags__name=tag)
         return queryset
+
+    def filter_at_risk(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(schedule__at_risk=True)
+        return queryset.exclude(schedule__at_risk=True)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

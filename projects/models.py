@@ -140,7 +140,9 @@ class ProjectQuerySet(ScopedQuerySet):
 
     def with_related(self) -> "ProjectQuerySet":
         """Everything a list row or an API item shows, in a fixed number of queries."""
-        return self.select_related("region", "unit", "responsible_unit").prefetch_related("tags")
+        return self.select_related(
+            "region", "unit", "responsible_unit", "schedule"
+        ).prefetch_related("tags")
 
     def admitted(self) -> "ProjectQuerySet":
         return self.filter(admission=Admission.ADMITTED)
@@ -290,6 +292,12 @@ class Project(models.Model):
                 "current": LeaderLevel(self.responsible_leader_level).label,
             }
         return ""
+
+    @property
+    def at_risk(self) -> bool:
+        """Whether the milestones as they stand can no longer make the planned start."""
+        schedule = getattr(self, "schedule", None)  # none until it has milestones
+        return bool(schedule and schedule.at_risk)
 
     def stage_date(self, stage: str):
         field = STAGE_DATE_FIELDS.get(stage)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
+from schedule import services as schedule_services
 
 from .models import (
     STAGE_DATE_FIELDS,
@@ -89,6 +90,8 @@ def project_update(*, project: Project, by, tags=None, **fields) -> Project:
     _save_with_history(locked, by)
     if tags is not None:
         locked.tags.set(tags)
+    if {"planned_start", "started_on"} & fields.keys():
+        schedule_services.sync_anchor(project=locked, by=by)
     return locked
 
 
@@ -162,6 +165,7 @@ def project_transition(
         reason=reason.strip() if not forward else "",
         by=by,
     )
+    schedule_services.sync_anchor(project=locked, by=by)
     return locked
 
 

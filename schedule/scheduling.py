@@ -127,14 +127,18 @@ def topological_order(nodes: Sequence[Node]) -> list[Node]:
         if released:
             ready = sorted(ready + released, key=position.__getitem__)
     if len(order) < len(nodes):
-        raise CycleError(_find_cycle(by_id, {i for i, count in waiting.items() if count > 0}))
+        remaining = {i for i, count in waiting.items() if count > 0}
+        raise CycleError(_find_cycle(by_id, remaining, position))
     return order
 
 
-def _find_cycle(by_id: dict[Hashable, Node], remaining: set[Hashable]) -> list[str]:
-    """Names along one cycle among ``remaining`` (each has a predecessor in the set)."""
-    # Walk predecessor edges from any node left over; in a finite set a walk must repeat.
-    start = min(remaining, key=lambda i: str(i))
+def _find_cycle(
+    by_id: dict[Hashable, Node], remaining: set[Hashable], position: dict[Hashable, int]
+) -> list[str]:
+    """Names along one cycle among ``remaining`` (each has a predecessor in the set), starting
+    from the milestone listed first."""
+    # Walk predecessor edges from a node left over; in a finite set a walk must repeat.
+    start = min(remaining, key=position.__getitem__)
     path: list[Hashable] = []
     seen: dict[Hashable, int] = {}
     current = start
@@ -144,6 +148,8 @@ def _find_cycle(by_id: dict[Hashable, Node], remaining: set[Hashable]) -> list[s
         current = next(p for p, _lag in by_id[current].predecessors if p in remaining)
     loop = path[seen[current] :]
     loop.reverse()  # predecessor → successor, the way work flows
+    first = min(range(len(loop)), key=lambda k: position[loop[k]])
+    loop = loop[first:] + loop[:first]
     names = [by_id[i].name for i in loop]
     return [*names, names[0]]
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "projects",
+    "schedule",
     "issues",
     "approvals",
     "funding",
@@ -172,6 +173,11 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
 # Periodic jobs: name → task, schedule (Asia/Shanghai), expiry so a late run is dropped.
 CELERY_BEAT_SCHEDULE = {
+    "recompute-schedules": {
+        "task": "schedule.tasks.recompute_schedules",
+        "schedule": crontab(hour=0, minute=20),
+        "options": {"expires": 60 * 60 * 6},
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
@@ -217,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "projects.models.Stage",
+        "MilestoneKindEnum": "schedule.models.MilestoneKind",
+        "MilestoneStatusEnum": "schedule.models.MilestoneStatus",
+        "HandlerEnum": "schedule.models.Handler",
+        "UnitKindEnum": "accounts.models.Unit.Kind",
     },
 }
 

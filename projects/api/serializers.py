@@ -25,6 +25,9 @@ class ProjectSerializer(serializers.ModelSerializer):
     investment_bracket = serializers.CharField(read_only=True)
     leader_warning = serializers.CharField(read_only=True)
     element_needs = ElementNeedSerializer(many=True, read_only=True)
+    at_risk = serializers.BooleanField(
+        read_only=True, help_text="关键节点倒排后有负时差：计划开工日期难以保证"
+    )
 
     class Meta:
         model = Project
@@ -60,6 +63,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "investment_bracket",
             "planned_start",
             "planned_completion",
+            "at_risk",
             "responsible_unit",
             "responsible_leader",
             "responsible_leader_level",

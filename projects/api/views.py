@@ -1,26 +1,24 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from core.api.permissions import CanEditLibrary
 from projects import services
 from projects.filtersets import ProjectFilterSet
 from projects.models import Project
+from schedule import services as schedule_services
+from schedule.api.serializers import (
+    ApplyTemplateSerializer,
+    MilestoneSerializer,
+    ScheduleSerializer,
+    schedule_payload,
+)
+from schedule.api.views import milestone_queryset, milestone_writes
 
 from .serializers import ProjectSerializer, TransitionSerializer
-
-
-class CanEditLibrary(permissions.BasePermission):
-    """Reading follows scope; writing needs an editor role (office staff, API client)."""
-
-    message = "您没有修改项目库的权限。"
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return request.user.can_edit_library
 
 
 class ProjectViewSet(
@@ -69,3 +67,53 @@ class ProjectViewSet(
         )
         project = self.get_queryset().get(pk=project.pk)
         return Response(ProjectSerializer(project, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["get"], responses={200: MilestoneSerializer(many=True)}, filters=False)
+    @extend_schema(
+        methods=["post"], request=MilestoneSerializer, responses={201: MilestoneSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def milestones(self, request, pk=None):
+        """The project's key milestones (GET), or add one (POST); the 开工 anchor comes with the
+        first."""
+        project = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            rows = milestone_queryset(request.user).filter(project=project)
+            return Response(MilestoneSerializer(rows, many=True, context=context).data)
+        payload = MilestoneSerializer(data=request.data, context=context)
+        payload.is_valid(raise_exception=True)
+        data, predecessors = milestone_writes(payload.validated_data)
+        milestone = schedule_services.milestone_create(
+            project=project, by=request.user, predecessors=predecessors or (), **data
+        )
+        milestone = milestone_queryset(request.user).get(pk=milestone.pk)
+        return Response(
+            MilestoneSerializer(milestone, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=ApplyTemplateSerializer, responses={201: MilestoneSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="apply-template")
+    def apply_template(self, request, pk=None):
+        """Create the project's milestones from a schedule template (only while it has none)."""
+        project = self.get_object()
+        payload = ApplyTemplateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        schedule_services.apply_template(
+            project=project, template=payload.validated_data["template"], by=request.user
+        )
+        rows = milestone_queryset(request.user).filter(project=project)
+        context = self.get_serializer_context()
+        return Response(
+            MilestoneSerializer(rows, many=True, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={200: ScheduleSerializer}, filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def schedule(self, request, pk=None):
+        """Latest dates backwards from the planned start, earliest dates forward from today,
+        float and the critical path (working days on the Chinese calendar)."""
+        project = self.get_object()
+        schedule, milestones = schedule_services.project_schedule(project)
+        return Response(ScheduleSerializer(schedule_payload(project, schedule, milestones)).data)
