@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
@@ -190,9 +190,9 @@ def compute_schedule(
     anchors = [node for node in nodes if node.anchor]
     if len(anchors) > 1:
         raise ScheduleError(_("一个项目只能有一个开工节点。"), code="multiple_anchors")
-    order = topological_order(nodes)
     if not nodes:
         return Schedule(planned_start, None, False, False, [], [])
+    topological_order(nodes)  # refuses cycles among the links as entered
 
     anchor = anchors[0] if anchors else None
     if anchor is not None and any(
@@ -203,15 +203,37 @@ def compute_schedule(
         )
     if anchor is None:
         warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
+    else:
+        # Every milestone must be finished before construction starts: one with no successor
+        # is linked to the anchor with no lag.
+        linked = {p for node in nodes for p, _lag in node.predecessors}
+        implicit = tuple(
+            (node.id, 0) for node in nodes if node is not anchor and node.id not in linked
+        )
+        implicit = tuple(link for link in implicit if link[0] not in dict(anchor.predecessors))
+        if implicit:
+            nodes = [
+                replace(node, predecessors=node.predecessors + implicit) if node is anchor else node
+                for node in nodes
+            ]
+            shown = {anchor.id: anchor.predecessors}
+            anchor = next(node for node in nodes if node.anchor)
+        else:
+            shown = {}
+    order = topological_order(nodes)
 
     try:
-        return _passes(order, anchor, planned_start, today, calendar, warnings)
+        schedule = _passes(order, anchor, planned_start, today, calendar, warnings)
     except CalendarRangeError as error:
         raise ScheduleError(str(error), code="calendar_range") from error
+    for result in schedule.milestones:
+        # report the links as entered, not the implicit ones
+        if result.id in shown:
+            result.predecessors = shown[result.id]
+    return schedule
 
 
 def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule:
-    has_successor = {p for node in order for p, _lag in node.predecessors}
     durations = {node.id: node.duration for node in order}
 
     # Backward pass: latest start / finish, working-day numbers.
@@ -230,9 +252,6 @@ def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule
         for node in order:
             for predecessor, lag in node.predecessors:
                 successors[predecessor].append((node.id, lag))
-        for node in order:
-            if node is not anchor and node.id not in has_successor:
-                successors[node.id].append((anchor.id, 0))
         for node in reversed(order):
             if node is anchor:
                 finish = _finish(anchor_number, node.duration)
@@ -284,10 +303,6 @@ def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule
                     start,
                     _release(earliest_finish[predecessor], durations[predecessor]) + lag,
                 )
-            if anchor is not None and node is anchor:
-                for other in order:
-                    if other is not anchor and other.id not in has_successor:
-                        start = max(start, _release(earliest_finish[other.id], other.duration))
             finish = _finish(start, node.duration)
         earliest_start[node.id] = start
         earliest_finish[node.id] = finish

@@ -135,6 +135,13 @@ def test_a_milestone_without_successor_must_finish_before_the_anchor():
     assert row(schedule, "x").total_float == 12  # 3-02 … 3-18
 
 
+def test_a_milestone_listed_after_the_anchor_still_precedes_it():
+    schedule = run([Node("a", "立项", 5), start("a"), Node("x", "排污许可", 2)])
+    assert row(schedule, "x").latest_finish == D(2026, 3, 19)
+    assert row(schedule, "start").predecessors == (("a", 0),)  # as entered
+    assert [result.id for result in schedule.milestones][-1] == "start"
+
+
 def test_a_cycle_is_refused_naming_its_milestones():
     nodes = [
         Node("a", "用地预审", 2, (("c", 0),)),

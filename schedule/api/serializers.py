@@ -70,13 +70,18 @@ class ApplyTemplateSerializer(serializers.Serializer):
     )
 
 
+class LinkSerializer(serializers.Serializer):
+    milestone = serializers.IntegerField()
+    lag_days = serializers.IntegerField()
+
+
 class ScheduledMilestoneSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.CharField()
     duration_days = serializers.IntegerField()
-    predecessors = PredecessorSerializer(many=True)
+    predecessors = LinkSerializer(many=True)
     latest_start = serializers.DateField(allow_null=True)
     latest_finish = serializers.DateField(allow_null=True)
     earliest_start = serializers.DateField()

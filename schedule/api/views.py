@@ -22,7 +22,8 @@ def milestone_writes(validated: dict) -> tuple[dict, list | None]:
     predecessors = data.pop("predecessors", None)
     if predecessors is not None:
         predecessors = [
-            services.Predecessor(item["milestone"], item["lag_days"]) for item in predecessors
+            services.Predecessor(item["milestone"], item.get("lag_days", 0))
+            for item in predecessors
         ]
     return data, predecessors
 
