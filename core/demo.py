@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import reference_data
 from accounts.models import Region, Role, Unit, User
@@ -32,9 +33,33 @@ from projects.models import (
     Tier,
     required_leader_level,
 )
+from schedule import services as schedule_services
+from schedule.models import ANCHOR_KIND, ScheduleTemplate
 
 #: the day the demo library describes; fixed so the data does not drift from run to run
 REFERENCE_DATE = datetime.date(2026, 11, 1)
+
+#: the four questions of seed 000 measure 1, as counties answer them for a stalled milestone
+DEMO_PROBLEMS = (
+    {
+        "problem": "新增建设用地指标尚未落实",
+        "bottleneck": "县级用地指标不足，需省级统筹",
+        "solution_path": "申请省级重大项目用地指标单列保障",
+        "expected_resolution_on": REFERENCE_DATE + datetime.timedelta(days=45),
+    },
+    {
+        "problem": "能耗指标缺口",
+        "bottleneck": "所在设区市能耗强度下降目标压力大",
+        "solution_path": "通过存量项目腾退和省级能耗指标收储调剂解决",
+        "expected_resolution_on": REFERENCE_DATE + datetime.timedelta(days=45),
+    },
+    {
+        "problem": "项目红线内有零星林地",
+        "bottleneck": "使用林地审核需报省林业局",
+        "solution_path": "提前介入、并联办理，县林业部门协助编制使用林地可行性报告",
+        "expected_resolution_on": REFERENCE_DATE + datetime.timedelta(days=45),
+    },
+)
 PROJECT_COUNT = 330
 SEED = 2026
 
@@ -209,6 +234,7 @@ class DemoBuilder:
         self.tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
         created = self.projects(users["admin"], enterprise)
         self.prereviews(users["province_office"])
+        self.milestones(users["province_office"])
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")
 
     def users(self) -> dict[str, User]:
@@ -469,3 +495,41 @@ class DemoBuilder:
                     by=by,
                 )
             services.prereview_conclude(prereview=review, by=by, note="经会商，形成预审结论。")
+
+    def milestones(self, by: User) -> None:
+        """Key milestones for every admitted project not yet started, from the shipped
+        templates, with the early steps done and one in progress, as the office would find them.
+        Projects whose planned start is near and whose approvals lag come out at risk."""
+        templates = {t.category: t for t in ScheduleTemplate.objects.filter(is_active=True)}
+        fallback = templates.get(Category.INFRASTRUCTURE)
+        pending = (
+            Project.objects.filter(admission=Admission.ADMITTED, milestones__isnull=True)
+            .exclude(stage__in=[s for s in Stage.values if Stage.order(s) >= 3])
+            .order_by("id")
+        )
+        today = min(REFERENCE_DATE, timezone.localdate())
+        for project in pending:
+            template = templates.get(project.category, fallback)
+            if template is None:
+                continue
+            rng = random.Random(f"{SEED}-{project.pk}-{project.name}")
+            schedule_services.apply_template(project=project, template=template, by=by)
+            steps = list(project.milestones.exclude(kind=ANCHOR_KIND).order_by("position"))
+            # The nearer the planned start, the further its approvals have come; some lag.
+            days_left = (project.planned_start - today).days if project.planned_start else 300
+            share = min(0.97, max(0.05, 1 - days_left / 400)) * (0.8 + 0.35 * rng.random())
+            done_count = min(int(len(steps) * share), len(steps) - 1)
+            spent = sum(int(m.duration_days * 1.3) + 2 for m in steps[:done_count])
+            cursor = today - datetime.timedelta(days=spent + rng.randrange(5, 30))
+            for index, milestone in enumerate(steps):
+                finish = cursor + datetime.timedelta(days=int(milestone.duration_days * 1.3) + 1)
+                if index == done_count or finish > today:
+                    fields = {"actual_start": min(cursor, today)}
+                    if rng.random() < 0.5:
+                        fields.update(DEMO_PROBLEMS[rng.randrange(len(DEMO_PROBLEMS))])
+                    schedule_services.milestone_update(milestone=milestone, by=by, **fields)
+                    break
+                schedule_services.milestone_update(
+                    milestone=milestone, by=by, actual_start=cursor, actual_finish=finish
+                )
+                cursor = finish + datetime.timedelta(days=rng.randrange(0, 5))

@@ -13,6 +13,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from schedule.forms import ApplyTemplateForm
+from schedule.selectors import schedule_chart
+
 from . import selectors, services
 from .exports import projects_workbook
 from .filtersets import ProjectFilterSet
@@ -72,6 +75,8 @@ def project_detail(request, pk):
             "stage_changes": project.stage_changes.select_related("by"),
             "prereviews": selectors.project_prereviews(project),
             "history": selectors.project_history(project),
+            "chart": schedule_chart(project),
+            "apply_template_form": ApplyTemplateForm(),
             "transition_form": TransitionForm(initial={"date": timezone.localdate()}),
             "prereview_form": PreReviewOpenForm(
                 user=request.user, initial={"held_on": timezone.localdate()}
