@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from accounts.models import Region, Role, Unit, User
 from projects.models import Project, Tier
+from schedule.models import Milestone, ProjectSchedule
 
 
 @pytest.mark.django_db
@@ -67,7 +68,9 @@ class TestSeedDemo:
         snapshot = list(
             Project.objects.order_by("id").values_list("name", "code", "total_investment", "stage")
         )
+        milestones = Milestone.objects.count()
         call_command("seed_demo", stdout=StringIO())
+        assert Milestone.objects.count() == milestones
         assert (
             list(
                 Project.objects.order_by("id").values_list(
@@ -89,6 +92,16 @@ class TestSeedDemo:
         assert tiers[Tier.CITY] + tiers[Tier.COUNTY] > 250
         for project in projects.filter(code__isnull=False):
             project.full_clean()  # codes are well formed and unique
+
+        # Projects not yet started carry key milestones; some can no longer make their start.
+        waiting = projects.filter(admission="admitted", stage__in=["planning", "signed", "filed"])
+        assert waiting.exists()
+        assert not waiting.filter(milestones__isnull=True).exists()
+        summaries = ProjectSchedule.objects.filter(project__in=waiting)
+        assert summaries.count() == waiting.count()
+        # (the share grows as the real date moves past the demo's reference date)
+        assert summaries.filter(at_risk=True).exists()
+        assert Milestone.objects.filter(status="in_progress").exclude(problem="").exists()
 
         enterprise = User.objects.get(username="enterprise")
         assert Project.objects.for_user(enterprise).count() >= 2
