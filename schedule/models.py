@@ -1,6 +1,9 @@
 """Working-day calendar overrides, schedule templates and key milestones (SPEC §4)."""
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -9,6 +12,22 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Unit
 from projects.models import Category, Project, ProjectPartQuerySet
+
+from .workdays import FIRST_DAY, LAST_DAY
+
+
+def validate_calendar_day(value) -> None:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValidationError(
+            _("工作日历只覆盖%(first)s年至%(last)s年。"),
+            params={"first": FIRST_DAY.year, "last": LAST_DAY.year},
+            code="calendar_range",
+        )
+
+
+def validate_calendar_year(value) -> None:
+    validate_calendar_day(datetime.date(value, 1, 1))
+
 
 # --- the calendar --------------------------------------------------------------------------
 
@@ -20,7 +39,7 @@ class CalendarDay(models.Model):
     from the State Council's arrangement; an entry always wins over the package.
     """
 
-    date = models.DateField(_("日期"), unique=True)
+    date = models.DateField(_("日期"), unique=True, validators=[validate_calendar_day])
     is_workday = models.BooleanField(
         _("工作日"), help_text=_("勾选表示当天上班（含调休上班的周末）；不勾选表示放假。")
     )
@@ -42,7 +61,9 @@ class CalendarDay(models.Model):
 class CalendarYear(models.Model):
     """A year whose holiday arrangement has been entered in full: it is no longer provisional."""
 
-    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    year = models.PositiveSmallIntegerField(
+        _("年份"), unique=True, validators=[validate_calendar_year]
+    )
     complete = models.BooleanField(
         _("已完整录入"),
         default=True,

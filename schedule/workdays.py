@@ -176,7 +176,11 @@ def current_calendar() -> WorkdayCalendar:
     from .models import CalendarDay, CalendarYear
 
     return WorkdayCalendar(
-        overrides=dict(CalendarDay.objects.values_list("date", "is_workday")),
+        overrides=dict(
+            CalendarDay.objects.filter(date__range=(FIRST_DAY, LAST_DAY)).values_list(
+                "date", "is_workday"
+            )
+        ),
         entered_years=CalendarYear.objects.filter(complete=True).values_list("year", flat=True),
     )
 
