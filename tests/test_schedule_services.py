@@ -285,3 +285,14 @@ def test_template_save_checks_the_network(office):
     saved = services.template_save(template=template, steps=steps, by=office)
     assert saved.steps.count() == 3
     assert saved.updated_by == office
+
+
+def test_calendar_entries_outside_the_calendar_are_refused(db):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        CalendarDay(date=dt.date(1999, 10, 1), is_workday=False, note="国庆").full_clean()
+    assert "2000年至2060年" in str(caught.value)
+    with pytest.raises(ValidationError):
+        CalendarYear(year=2099).full_clean()
+    CalendarYear(year=2027, source="国办发明电").full_clean()
