@@ -19,6 +19,7 @@ class HistoryEntry:
     kind: str
     reason: str
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    subject: str = ""
 
 
 def project_prereviews(project: Project):
@@ -54,25 +55,44 @@ def project_history(project: Project) -> list[HistoryEntry]:
             : HISTORY_LIMIT + 1
         ]
     )
+    return history_entries(
+        Project, [records], limit=HISTORY_LIMIT, truncated=len(records) > HISTORY_LIMIT
+    )
+
+
+def history_entries(
+    model, record_groups, *, limit: int, truncated: bool, subject=None
+) -> list[HistoryEntry]:
+    """History entries, newest first, at most ``limit``.
+
+    ``record_groups`` holds one list per object, newest first. When the records were fetched
+    with a limit (``truncated``), an object's oldest record is only the base for diffing the
+    next one, unless it is the object's creation. ``subject`` names the object of a record when
+    several objects share one history (a project's milestones)."""
     deltas = []
-    for index, newer in enumerate(records[:HISTORY_LIMIT]):
-        older = records[index + 1] if index + 1 < len(records) else None
-        deltas.append((newer, newer.diff_against(older) if older is not None else None))
+    for records in record_groups:
+        for index, newer in enumerate(records):
+            older = records[index + 1] if index + 1 < len(records) else None
+            if older is None and truncated and newer.history_type != "+":
+                continue
+            deltas.append((newer, newer.diff_against(older) if older is not None else None))
+    deltas.sort(key=lambda pair: (pair[0].history_date, pair[0].history_id), reverse=True)
+    deltas = deltas[:limit]
 
     # Resolve foreign keys and tags to names in one query per related model.
     wanted: dict[type, set] = {}
     for _record, delta in deltas:
         for change in delta.changes if delta else []:
-            model_field = Project._meta.get_field(change.field)
+            model_field = model._meta.get_field(change.field)
             if model_field.many_to_many:
                 ids = {row.get("tag") for row in (change.old or []) + (change.new or [])}
                 wanted.setdefault(Tag, set()).update(ids)
             elif model_field.is_relation:
                 wanted.setdefault(model_field.related_model, set()).update({change.old, change.new})
     names = {}
-    for model, ids in wanted.items():
-        for obj in model.objects.filter(pk__in=[pk for pk in ids if pk is not None]):
-            names[(model._meta.model_name, obj.pk)] = str(obj)
+    for related, ids in wanted.items():
+        for obj in related.objects.filter(pk__in=[pk for pk in ids if pk is not None]):
+            names[(related._meta.model_name, obj.pk)] = str(obj)
 
     entries = []
     for record, delta in deltas:
@@ -80,7 +100,7 @@ def project_history(project: Project) -> list[HistoryEntry]:
         for change in delta.changes if delta else []:
             if change.field in HIDDEN_HISTORY_FIELDS:
                 continue
-            model_field = Project._meta.get_field(change.field)
+            model_field = model._meta.get_field(change.field)
             changes.append(
                 (
                     str(model_field.verbose_name),
@@ -95,6 +115,7 @@ def project_history(project: Project) -> list[HistoryEntry]:
                 kind=record.get_history_type_display(),
                 reason=record.history_change_reason or "",
                 changes=changes,
+                subject=subject(record) if subject else "",
             )
         )
     return entries

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from schedule.forms import ApplyTemplateForm
-from schedule.selectors import schedule_chart
+from schedule.selectors import milestone_history, schedule_chart
 
 from . import selectors, services
 from .exports import projects_workbook
@@ -76,6 +76,7 @@ def project_detail(request, pk):
             "prereviews": selectors.project_prereviews(project),
             "history": selectors.project_history(project),
             "chart": schedule_chart(project),
+            "milestone_history": milestone_history(project),
             "apply_template_form": ApplyTemplateForm(),
             "transition_form": TransitionForm(initial={"date": timezone.localdate()}),
             "prereview_form": PreReviewOpenForm(

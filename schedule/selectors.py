@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from projects.selectors import HistoryEntry, history_entries
 
 from . import services
 from .models import Milestone
@@ -120,4 +122,27 @@ def schedule_chart(project) -> ScheduleChart:
         ticks=_month_ticks(first, last, span),
         today=today,
         today_left=round((today - first).days / span * 100, 3),
+    )
+
+
+MILESTONE_HISTORY_LIMIT = 30
+
+
+def milestone_history(project) -> list[HistoryEntry]:
+    """Recent changes to the project's milestones, newest first, deleted ones included."""
+    fetch = MILESTONE_HISTORY_LIMIT * 3
+    records = list(
+        Milestone.history.filter(project_id=project.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:fetch]
+    )
+    groups = defaultdict(list)
+    for record in records:
+        groups[record.id].append(record)
+    return history_entries(
+        Milestone,
+        groups.values(),
+        limit=MILESTONE_HISTORY_LIMIT,
+        truncated=len(records) == fetch,
+        subject=lambda record: record.name,
     )

@@ -301,3 +301,21 @@ class TestTemplates:
         assert "看不懂" in response.content.decode()
         assert template.steps.count() == before
         assert not template.steps.get(position=1).predecessor_links.exists()
+
+
+def test_milestone_changes_are_kept_and_shown(client, people, planned):
+    office = people["county_office"]
+    filing = planned.milestones.get(kind="approval_filing")
+    services.milestone_update(milestone=filing, by=office, duration_days=8, problem="材料不全")
+    tendering = planned.milestones.get(kind="tendering")
+    services.milestone_delete(milestone=tendering, by=office)
+    client.force_login(people["city_office"])
+    response = client.get(planned.get_absolute_url())
+    entries = response.context["milestone_history"]
+    assert entries[0].subject == "施工招标" and entries[0].kind == "已删除"
+    change = entries[1]
+    assert change.subject == "项目备案赋码" and change.user == office
+    assert ("工期（工作日）", "5", "8") in change.changes
+    assert ("存在什么问题", "—", "材料不全") in change.changes
+    html = response.content.decode()
+    assert "节点变更记录" in html and "材料不全" in html
