@@ -61,6 +61,15 @@ class Region(models.Model):
     def scope_prefix(self) -> str:
         return region_prefix(self.code, self.level)
 
+    def lineage(self) -> list[str]:
+        """The codes of this region and every region above it, nearest first."""
+        codes = []
+        region = self
+        while region is not None:
+            codes.append(region.code)
+            region = region.parent
+        return codes
+
     def contains(self, other: "Region | str") -> bool:
         code = other if isinstance(other, str) else other.code
         return code.startswith(self.scope_prefix)

@@ -44,13 +44,9 @@ class MilestoneForm(forms.ModelForm):
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
         # Units at the project's region and above: the county's, the city's, the province's.
-        codes = []
-        region = project.region
-        while region is not None:
-            codes.append(region.code)
-            region = region.parent
         self.fields["responsible_unit"].queryset = Unit.objects.filter(
-            Q(region_id__in=codes) & ~Q(kind=Unit.Kind.ENTERPRISE) | Q(pk=project.unit_id)
+            Q(region_id__in=project.region.lineage()) & ~Q(kind=Unit.Kind.ENTERPRISE)
+            | Q(pk=project.unit_id)
         ).order_by("-region_id", "kind", "name")
         self.fields["position"].required = False
         if self.instance.pk and self.instance.kind == ANCHOR_KIND:

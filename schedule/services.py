@@ -222,12 +222,7 @@ def _refuse(message: str, code: str, field: str | None = None):
 def _check_unit(project: Project, unit: Unit | None) -> None:
     if unit is None:
         return
-    region = project.region
-    chain = {region.code}
-    while region.parent_id:
-        region = region.parent
-        chain.add(region.code)
-    if unit.region_id not in chain:
+    if unit.region_id not in project.region.lineage():
         _refuse(
             _("责任单位“%(unit)s”不在项目所在地或其上级地区。") % {"unit": unit.name},
             "unit_out_of_region",
@@ -434,11 +429,7 @@ def milestone_delete(*, milestone: Milestone, by) -> None:
 
 def _units_by_handler(project: Project) -> dict[str, Unit | None]:
     """The unit nearest to the project (county, then city, then province) for each handler."""
-    chain = []
-    region = project.region
-    while region is not None:
-        chain.append(region.code)
-        region = region.parent
+    chain = project.region.lineage()
     departments = sorted(
         Unit.objects.filter(region_id__in=chain, kind__in=[Unit.Kind.DEPARTMENT, Unit.Kind.OFFICE]),
         key=lambda unit: chain.index(unit.region_id),

@@ -40,6 +40,22 @@ def risky(library, people):
     return project
 
 
+def edit_form(milestone, **overrides):
+    """The milestone edit form as the browser posts it, without predecessor rows unless given."""
+    data = {
+        "position": milestone.position,
+        "name": milestone.name,
+        "kind": milestone.kind,
+        "duration_days": milestone.duration_days,
+        "handler": milestone.handler,
+        "status": "not_started",
+        "pred-TOTAL_FORMS": "0",
+        "pred-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
 def milestone_url(name, project, milestone=None):
     args = [project.pk] if milestone is None else [project.pk, milestone.pk]
     return reverse(f"schedule:{name}", args=args)
@@ -101,18 +117,10 @@ def test_a_cycle_from_the_form_is_explained_and_changes_nothing(client, people, 
     links = set(MilestoneLink.objects.values_list("successor", "predecessor"))
     response = client.post(
         milestone_url("milestone-edit", planned, filing),
-        {
-            "position": filing.position,
-            "name": filing.name,
-            "kind": filing.kind,
-            "duration_days": filing.duration_days,
-            "handler": filing.handler,
-            "status": "not_started",
-            "pred-TOTAL_FORMS": "1",
-            "pred-INITIAL_FORMS": "0",
-            "pred-0-milestone": str(permit.pk),
-            "pred-0-lag_days": "0",
-        },
+        edit_form(
+            filing,
+            **{"pred-TOTAL_FORMS": "1", "pred-0-milestone": str(permit.pk), "pred-0-lag_days": "0"},
+        ),
     )
     assert response.status_code == 200
     assert "前置关系存在循环" in response.content.decode()
@@ -125,18 +133,7 @@ def test_actual_dates_entered_on_the_form(client, people, planned):
     start = TODAY - dt.timedelta(days=12)
     response = client.post(
         milestone_url("milestone-edit", planned, filing),
-        {
-            "position": filing.position,
-            "name": filing.name,
-            "kind": filing.kind,
-            "duration_days": filing.duration_days,
-            "handler": filing.handler,
-            "status": "not_started",
-            "actual_start": start.isoformat(),
-            "actual_finish": TODAY.isoformat(),
-            "pred-TOTAL_FORMS": "0",
-            "pred-INITIAL_FORMS": "0",
-        },
+        edit_form(filing, actual_start=start.isoformat(), actual_finish=TODAY.isoformat()),
     )
     assert response.status_code == 302, response.context["form"].errors
     filing.refresh_from_db()
@@ -148,17 +145,9 @@ def test_a_future_actual_date_is_refused_on_the_field(client, people, planned):
     filing = planned.milestones.get(kind="approval_filing")
     response = client.post(
         milestone_url("milestone-edit", planned, filing),
-        {
-            "position": filing.position,
-            "name": filing.name,
-            "kind": filing.kind,
-            "duration_days": filing.duration_days,
-            "handler": filing.handler,
-            "status": "in_progress",
-            "actual_start": (TODAY + dt.timedelta(days=3)).isoformat(),
-            "pred-TOTAL_FORMS": "0",
-            "pred-INITIAL_FORMS": "0",
-        },
+        edit_form(
+            filing, status="in_progress", actual_start=(TODAY + dt.timedelta(days=3)).isoformat()
+        ),
     )
     assert response.status_code == 200
     assert "实际开始不能晚于今天" in response.content.decode()

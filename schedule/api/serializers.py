@@ -130,7 +130,6 @@ class ScheduleTemplateSerializer(serializers.ModelSerializer):
 def schedule_payload(project, schedule, milestones) -> dict:
     """The schedule of one project as the API returns it, milestones in display order."""
     by_id = schedule.by_id()
-    kinds = {milestone.pk: milestone for milestone in milestones}
     rows = []
     for milestone in milestones:
         result = by_id[milestone.pk]
@@ -138,8 +137,8 @@ def schedule_payload(project, schedule, milestones) -> dict:
             {
                 "id": milestone.pk,
                 "name": result.name,
-                "kind": kinds[milestone.pk].kind,
-                "status": kinds[milestone.pk].status,
+                "kind": milestone.kind,
+                "status": milestone.status,
                 "duration_days": result.duration,
                 "predecessors": [
                     {"milestone": predecessor, "lag_days": lag}
