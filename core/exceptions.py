@@ -13,3 +13,7 @@ class DomainError(ValidationError):
     def __init__(self, message, code: str, field: str | None = None):
         self.field = field
         super().__init__(message, code=code)
+
+
+class NotPermitted(DomainError):
+    """A business action this user may not take (the API answers 403, pages show the message)."""

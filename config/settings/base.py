@@ -15,6 +15,12 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+def _clock(name: str, default: str) -> tuple[str, str]:
+    """A daily time "HH:MM" (Asia/Shanghai) from the environment, as crontab (minute, hour)."""
+    hour, minute = (env(name) or default).split(":")
+    return minute, hour
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -183,7 +189,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 60 * 60},
     },
+    "sweep-issues": {
+        "task": "issues.tasks.sweep_issues",
+        "schedule": crontab(*_clock("ISSUE_SWEEP_AT", "01:10")),
+        "options": {"expires": 60 * 60 * 6},
+    },
 }
+
+# --- Issue tickets (SPEC §5) ------------------------------------------------------------------
+# Default time limit (限期) in working days when the office does not set one: per level, and
+# per level and category where a kind of matter usually takes longer.
+ISSUE_DEADLINE_WORKDAYS = {"county": 10, "city": 15, "province": 20, "government": 30}
+ISSUE_DEADLINE_WORKDAYS_BY_CATEGORY = {
+    "city": {"land_sea": 20, "forestry": 20, "relocation": 25},
+    "province": {"land_sea": 30, "forestry": 25, "eia": 25, "energy": 25},
+}
+# A reminder goes out this many working days before the deadline.
+ISSUE_REMIND_WORKDAYS = int(env("ISSUE_REMIND_WORKDAYS", "3"))
+# An issue overdue by this many working days moves one level up (no entry: never).
+ISSUE_ESCALATE_AFTER_WORKDAYS = {"county": 5, "city": 10, "province": 15}
+# 一通报、两约谈: a unit with this many notices within the window (calendar days) is interviewed.
+ISSUE_NOTICE_WINDOW_DAYS = int(env("ISSUE_NOTICE_WINDOW_DAYS", "90"))
+ISSUE_INTERVIEW_THRESHOLDS = {"deputy": 2, "principal": 3}
+# 专题督办: units and regions with at least this many overdue issues, or this share overdue
+# among at least ``min_open`` open issues.
+ISSUE_SUPERVISION = {"min_overdue": 3, "overdue_ratio": 0.3, "min_open": 3}
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -227,6 +257,10 @@ SPECTACULAR_SETTINGS = {
         "MilestoneStatusEnum": "schedule.models.MilestoneStatus",
         "HandlerEnum": "schedule.models.Handler",
         "UnitKindEnum": "accounts.models.Unit.Kind",
+        "IssueStatusEnum": "issues.models.Status",
+        "IssueLevelEnum": "issues.models.Level",
+        "IssueCategoryEnum": "issues.models.Category",
+        "IssueSourceEnum": "issues.models.Source",
     },
 }
 

@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotPermitted
 
 MESSAGES = {
     "validation_error": "提交的数据有误，请按字段提示修改。",
@@ -43,7 +43,10 @@ def _domain_response(exc: DjangoValidationError) -> Response:
         body = {"code": exc.code, "message": str(exc.messages[0])}
         if exc.field:
             body["errors"] = {exc.field: exc.messages}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        refused = isinstance(exc, NotPermitted)
+        return Response(
+            body, status=status.HTTP_403_FORBIDDEN if refused else status.HTTP_400_BAD_REQUEST
+        )
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return Response(
         {"code": "validation_error", "message": _(MESSAGES["validation_error"]), "errors": errors},

@@ -1,0 +1,814 @@
+"""The issue workflow (SPEC §5) and the weekly meeting (§6): the only code that changes tickets.
+
+Pages, API actions, the daily sweep task and the ``sweep_issues`` command all call these
+functions. Each step locks the ticket, checks the transition table and who may take it, writes
+the new state and an immutable :class:`~issues.models.IssueEvent` in one transaction; a refused
+step raises :class:`~core.exceptions.DomainError` (or :class:`~core.exceptions.NotPermitted`)
+with a Chinese message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Region, Role, Unit
+from core.exceptions import DomainError, NotPermitted
+from projects.codes import normalize_project_code
+from projects.models import Project, Tier
+from schedule.workdays import WorkdayCalendar, current_calendar
+
+from .models import (
+    HANDLING_STATUSES,
+    OPEN_STATUSES,
+    AgendaItem,
+    Category,
+    EventKind,
+    Interview,
+    Issue,
+    IssueEvent,
+    Level,
+    Meeting,
+    Notice,
+    Source,
+    Status,
+)
+
+# --- who is who, for one ticket ------------------------------------------------------------
+
+OFFICE = "office"  # the office at the issue's level (事权)
+HANDLER = "handler"  # the liaisons of the assigned (handling) unit
+PROJECT_UNIT = "project_unit"  # the project unit's contacts (the enterprise)
+
+PARTY_LABELS = {
+    OFFICE: _("问题所在层级的重大办"),
+    HANDLER: _("责任单位联络员"),
+    PROJECT_UNIT: _("项目单位"),
+}
+
+
+def parties(issue: Issue, user) -> frozenset[str]:
+    """The parts this user plays for this ticket."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    found = set()
+    if user.sees_everything or (
+        Role.Code.OFFICE_STAFF in user.role_codes
+        and user.region_id is not None
+        and user.region_id == issue.level_region_code()
+    ):
+        found.add(OFFICE)
+    if (
+        issue.unit_id is not None
+        and user.unit_id == issue.unit_id
+        and user.role_codes & {Role.Code.DEPARTMENT_LIAISON, Role.Code.OFFICE_STAFF}
+    ):
+        found.add(HANDLER)
+    if (
+        issue.project_id is not None
+        and user.unit_id is not None
+        and user.unit_id == issue.project.unit_id
+        and Role.Code.PROJECT_UNIT_CONTACT in user.role_codes
+    ):
+        found.add(PROJECT_UNIT)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str | None  # None: the status stays (note); escalate resets to reported
+    by: frozenset[str]
+    label: str
+
+
+#: the transition table: action → from which statuses, to which status, by whom
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(
+        frozenset({Status.REPORTED}), Status.ACCEPTED, frozenset({OFFICE}), _("受理")
+    ),
+    "assign": Transition(
+        frozenset({Status.ACCEPTED}), Status.ASSIGNED, frozenset({OFFICE}), _("交办")
+    ),
+    "start": Transition(
+        frozenset({Status.ASSIGNED}), Status.IN_PROGRESS, frozenset({HANDLER}), _("开始办理")
+    ),
+    "note": Transition(frozenset({Status.IN_PROGRESS}), None, frozenset({HANDLER}), _("进展反馈")),
+    "resolve": Transition(
+        frozenset({Status.IN_PROGRESS}), Status.RESOLVED, frozenset({HANDLER}), _("办结")
+    ),
+    "confirm": Transition(
+        frozenset({Status.RESOLVED}),
+        Status.CONFIRMED,
+        frozenset({PROJECT_UNIT, OFFICE}),
+        _("确认满意"),
+    ),
+    "return": Transition(
+        frozenset({Status.RESOLVED}),
+        Status.IN_PROGRESS,
+        frozenset({PROJECT_UNIT, OFFICE}),
+        _("退回重办"),
+    ),
+    "close": Transition(
+        frozenset({Status.CONFIRMED}), Status.CLOSED, frozenset({OFFICE}), _("销号")
+    ),
+    "escalate": Transition(
+        frozenset({Status.REPORTED, Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS}),
+        Status.REPORTED,
+        frozenset({OFFICE}),
+        _("上提"),
+    ),
+    "reject": Transition(
+        frozenset({Status.REPORTED, Status.ACCEPTED}),
+        Status.REJECTED,
+        frozenset({OFFICE}),
+        _("不予受理"),
+    ),
+}
+ACTIONS = tuple(TRANSITIONS)
+
+#: the timestamp each status sets when it is reached
+STATUS_TIMESTAMPS = {
+    Status.ACCEPTED: "accepted_at",
+    Status.ASSIGNED: "assigned_at",
+    Status.IN_PROGRESS: "started_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CONFIRMED: "confirmed_at",
+    Status.CLOSED: "closed_at",
+    Status.REJECTED: "rejected_at",
+}
+
+
+def allowed_actions(issue: Issue, user) -> list[str]:
+    """The actions this user may take on the ticket now (the page shows only these)."""
+    roles = parties(issue, user)
+    actions = []
+    for action, rule in TRANSITIONS.items():
+        if issue.status not in rule.sources or not (roles & rule.by):
+            continue
+        if action == "escalate" and Level.above(issue.level) is None:
+            continue
+        actions.append(action)
+    return actions
+
+
+def _check(issue: Issue, action: str, by) -> frozenset[str]:
+    """Refuse an action not in the table for this status, or not this user's to take."""
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise DomainError(
+            _("未知的办理操作“%(action)s”。") % {"action": action}, code="unknown_action"
+        )
+    if issue.status not in rule.sources:
+        raise DomainError(
+            _("问题当前为“%(status)s”，不能%(action)s。")
+            % {"status": Status(issue.status).label, "action": rule.label},
+            code="illegal_transition",
+        )
+    roles = parties(issue, by)
+    if not roles & rule.by:
+        who = "、".join(str(PARTY_LABELS[party]) for party in sorted(rule.by))
+        raise NotPermitted(
+            _("只有%(who)s可以%(action)s此问题。") % {"who": who, "action": rule.label},
+            code="not_permitted",
+        )
+    return roles
+
+
+def _required(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message, code="required", field=field)
+    return value
+
+
+def _event(issue: Issue, kind: str, by, *, before: Issue | None = None, comment="", **extra):
+    before = before or issue
+    return IssueEvent.objects.create(
+        issue=issue,
+        kind=kind,
+        from_status=before.status,
+        to_status=issue.status,
+        from_level=before.level,
+        to_level=issue.level,
+        actor=by,
+        comment=comment,
+        **extra,
+    )
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    status: str
+    level: str
+
+
+def _locked(issue: Issue, action: str, by) -> tuple[Issue, _Snapshot]:
+    locked = Issue.objects.select_for_update().select_related("region", "project").get(pk=issue.pk)
+    _check(locked, action, by)
+    return locked, _Snapshot(locked.status, locked.level)
+
+
+def _move(issue: Issue, before: _Snapshot, kind: str, by, comment: str, now=None) -> Issue:
+    now = now or timezone.now()
+    field = STATUS_TIMESTAMPS.get(issue.status)
+    if field and issue.status != before.status:
+        setattr(issue, field, now)
+    if issue.status not in HANDLING_STATUSES:
+        issue.overdue_since = None
+    issue.save()
+    _event(issue, kind, by, before=before, comment=comment)  # type: ignore[arg-type]
+    return issue
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def default_deadline_workdays(level: str, category: str) -> int:
+    by_category = settings.ISSUE_DEADLINE_WORKDAYS_BY_CATEGORY.get(level, {})
+    return by_category.get(category, settings.ISSUE_DEADLINE_WORKDAYS[level])
+
+
+def default_deadline(
+    level: str,
+    category: str,
+    start: datetime.date | None = None,
+    calendar: WorkdayCalendar | None = None,
+) -> datetime.date:
+    """The time limit (限期) when the office sets none: N working days from ``start``."""
+    calendar = calendar or current_calendar()
+    return calendar.add_workdays(
+        start or timezone.localdate(), default_deadline_workdays(level, category)
+    )
+
+
+# --- intake --------------------------------------------------------------------------------
+
+REPORTER_ROLES = frozenset(
+    {
+        Role.Code.OFFICE_STAFF,
+        Role.Code.COUNTY_FILER,
+        Role.Code.PROJECT_UNIT_CONTACT,
+        Role.Code.API_CLIENT,
+    }
+)
+
+
+def _default_source(by) -> str:
+    codes = by.role_codes
+    if Role.Code.OFFICE_STAFF in codes:
+        return Source.FIELD_SERVICE
+    if Role.Code.COUNTY_FILER in codes:
+        return Source.COUNTY
+    return Source.ENTERPRISE
+
+
+def _level_for(region: Region, level: str | None) -> str:
+    lowest = Level.of_region(region)
+    if not level:
+        return lowest
+    if level not in Level.values:
+        raise DomainError(_("未知的事权层级。"), code="invalid_level", field="level")
+    if list(Level).index(Level(level)) < list(Level).index(lowest):
+        raise DomainError(
+            _("“%(region)s”的问题不能定为%(level)s事权。")
+            % {"region": region.name, "level": Level(level).label},
+            code="invalid_level",
+            field="level",
+        )
+    return level
+
+
+def _check_category(category: str) -> None:
+    if category not in Category.values:
+        raise DomainError(_("请选择问题类别。"), code="invalid_category", field="category")
+
+
+@transaction.atomic
+def issue_report(
+    *,
+    by,
+    project: Project,
+    title: str,
+    category: str,
+    description: str = "",
+    source: str | None = None,
+    milestone=None,
+    level: str | None = None,
+    external_id: str = "",
+) -> Issue:
+    """A county filer, a project unit or an office reports a difficulty of a project."""
+    if not by.has_role(*REPORTER_ROLES):
+        raise NotPermitted(_("您没有上报困难问题的权限。"), code="not_permitted")
+    if not Project.objects.for_user(by).filter(pk=project.pk).exists():
+        raise DomainError(
+            _("所选项目不存在或不在您的管辖范围内。"), code="project_out_of_scope", field="project"
+        )
+    if milestone is not None and milestone.project_id != project.pk:
+        raise DomainError(
+            _("所选关键节点不属于该项目。"), code="milestone_other_project", field="milestone"
+        )
+    title = _required(title, "title", _("请填写问题标题。"))
+    _check_category(category)
+    source = source or _default_source(by)
+    if source not in Source.values:
+        raise DomainError(_("未知的问题来源。"), code="invalid_source", field="source")
+    issue = Issue.objects.create(
+        project=project,
+        milestone=milestone,
+        region=project.region,
+        title=title,
+        description=description.strip(),
+        category=category,
+        source=source,
+        external_id=external_id.strip(),
+        level=_level_for(project.region, level),
+        reported_by=by,
+        reporter_name=str(by),
+        reporter_phone=by.phone,
+    )
+    _event(issue, EventKind.REPORT, by, comment=issue.description)
+    return issue
+
+
+def issue_intake(
+    *,
+    by,
+    source: str,
+    external_id: str,
+    region_code: str,
+    title: str,
+    category: str,
+    project_code: str = "",
+    project_name: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    description: str = "",
+) -> tuple[Issue, bool]:
+    """An issue pushed by another system (the 12345 hotline). Idempotent on
+    ``(source, external_id)``: a repeated call, even one racing the first, returns the ticket
+    already made and changes nothing. Returns ``(issue, created)``."""
+    external_id = _required(external_id, "external_id", _("请提供来源系统的工单编号。"))
+    if source not in Source.values:
+        raise DomainError(_("未知的问题来源。"), code="invalid_source", field="source")
+    existing = _existing(by, source, external_id)
+    if existing is not None:
+        return existing, False
+
+    title = _required(title, "title", _("请填写问题标题。"))
+    _check_category(category)
+    region = Region.objects.for_user(by).filter(code=region_code).first()
+    if region is None:
+        raise DomainError(
+            _("行政区划代码“%(code)s”不存在或不在您的管辖范围内。") % {"code": region_code},
+            code="region_out_of_scope",
+            field="region",
+        )
+    project = _match_project(by, region, project_code, project_name)
+    if project is not None:
+        region = project.region
+    values = {
+        "project": project,
+        "region": region,
+        "title": title,
+        "description": (description or "").strip(),
+        "category": category,
+        "source": source,
+        "external_id": external_id,
+        "project_hint": " ".join(p for p in (project_code.strip(), project_name.strip()) if p),
+        "reporter_name": (reporter_name or "").strip(),
+        "reporter_phone": (reporter_phone or "").strip(),
+        "reported_by": by,
+        "level": Level.of_region(region),
+    }
+    try:
+        with transaction.atomic():
+            issue = Issue.objects.create(**values)
+            comment = "" if project else _("未匹配到项目库中的项目，请重大办甄别。")
+            _event(issue, EventKind.REPORT, by, comment=comment)
+    except IntegrityError:
+        # The same ticket arrived twice at once and the other call stored it first.
+        existing = _existing(by, source, external_id)
+        if existing is None:
+            raise
+        return existing, False
+    return issue, True
+
+
+def _existing(by, source: str, external_id: str) -> Issue | None:
+    found = Issue.objects.filter(source=source, external_id=external_id).first()
+    if found is not None and not Issue.objects.for_user(by).filter(pk=found.pk).exists():
+        raise DomainError(
+            _("该来源的工单编号已被使用。"), code="external_id_taken", field="external_id"
+        )
+    return found
+
+
+def _match_project(by, region: Region, code: str, name: str) -> Project | None:
+    projects = Project.objects.for_user(by)
+    code = normalize_project_code(code or "")
+    if code:
+        found = projects.filter(code=code).first()
+        if found is not None:
+            return found
+    name = (name or "").strip()
+    if name:
+        matches = list(projects.filter(name=name, region__code__startswith=region.scope_prefix)[:2])
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+# --- the workflow steps --------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_accept(*, issue: Issue, by, comment: str = "") -> Issue:
+    issue, before = _locked(issue, "accept", by)
+    issue.status = Status.ACCEPTED
+    return _move(issue, before, EventKind.ACCEPT, by, comment.strip())
+
+
+@transaction.atomic
+def issue_reject(*, issue: Issue, by, reason: str) -> Issue:
+    issue, before = _locked(issue, "reject", by)
+    reason = _required(reason, "reason", _("请说明不予受理的原因（如重复问题、不属于困难问题）。"))
+    issue.status = Status.REJECTED
+    return _move(issue, before, EventKind.REJECT, by, reason)
+
+
+@transaction.atomic
+def issue_assign(
+    *,
+    issue: Issue,
+    by,
+    unit: Unit | None,
+    responsible_leader: str,
+    responsible_person: str,
+    solution: str,
+    deadline: datetime.date | None = None,
+    comment: str = "",
+) -> Issue:
+    """交办 with "五到位": unit, leader, person and solution are required; the deadline defaults
+    to the configured working days for the level and category."""
+    issue, before = _locked(issue, "assign", by)
+    if unit is None:
+        raise DomainError(_("请指定责任单位。"), code="required", field="unit")
+    if unit.kind == Unit.Kind.ENTERPRISE:
+        raise DomainError(_("责任单位应为职能部门或重大办。"), code="invalid_unit", field="unit")
+    level_region = Region.objects.get(code=issue.level_region_code())
+    if not level_region.contains(unit.region_id):
+        raise DomainError(
+            _("责任单位应在%(region)s范围内。") % {"region": level_region.name},
+            code="unit_out_of_scope",
+            field="unit",
+        )
+    leader = _required(responsible_leader, "responsible_leader", _("请填写责任领导。"))
+    person = _required(responsible_person, "responsible_person", _("请填写责任人。"))
+    plan = _required(solution, "solution", _("请填写解决方案。"))
+    today = timezone.localdate()
+    if deadline is None:
+        deadline = default_deadline(issue.level, issue.category, today)
+    elif deadline < today:
+        raise DomainError(_("办结时限不能早于今天。"), code="deadline_past", field="deadline")
+    issue.unit = unit
+    issue.responsible_leader = leader
+    issue.responsible_person = person
+    issue.solution = plan
+    issue.deadline = deadline
+    issue.status = Status.ASSIGNED
+    note = _("交办%(unit)s，限%(deadline)s前办结。") % {
+        "unit": unit.name,
+        "deadline": deadline.isoformat(),
+    }
+    return _move(issue, before, EventKind.ASSIGN, by, f"{note}{comment.strip()}")
+
+
+@transaction.atomic
+def issue_start(*, issue: Issue, by, comment: str = "") -> Issue:
+    issue, before = _locked(issue, "start", by)
+    issue.status = Status.IN_PROGRESS
+    return _move(issue, before, EventKind.START, by, comment.strip())
+
+
+@transaction.atomic
+def issue_note(*, issue: Issue, by, comment: str) -> Issue:
+    """即时反馈: progress feedback from the handling unit; the status stays."""
+    issue, before = _locked(issue, "note", by)
+    comment = _required(comment, "comment", _("请填写办理进展。"))
+    return _move(issue, before, EventKind.NOTE, by, comment)
+
+
+@transaction.atomic
+def issue_resolve(*, issue: Issue, by, resolution: str) -> Issue:
+    issue, before = _locked(issue, "resolve", by)
+    issue.resolution = _required(resolution, "resolution", _("请填写办理结果。"))
+    issue.status = Status.RESOLVED
+    return _move(issue, before, EventKind.RESOLVE, by, issue.resolution)
+
+
+@transaction.atomic
+def issue_confirm(*, issue: Issue, by, reason: str = "") -> Issue:
+    """The project unit is satisfied (企业满意); office staff may confirm for it only with a
+    recorded reason."""
+    issue, before = _locked(issue, "confirm", by)
+    if PROJECT_UNIT not in parties(issue, by):
+        reason = _required(
+            reason, "reason", _("代项目单位确认时，请说明原因（如已电话回访企业表示满意）。")
+        )
+    issue.status = Status.CONFIRMED
+    return _move(issue, before, EventKind.CONFIRM, by, reason.strip())
+
+
+@transaction.atomic
+def issue_return(*, issue: Issue, by, reason: str) -> Issue:
+    issue, before = _locked(issue, "return", by)
+    reason = _required(reason, "reason", _("请说明退回重办的原因。"))
+    issue.status = Status.IN_PROGRESS
+    return _move(issue, before, EventKind.RETURN, by, reason)
+
+
+@transaction.atomic
+def issue_close(*, issue: Issue, by, comment: str = "") -> Issue:
+    issue, before = _locked(issue, "close", by)
+    issue.status = Status.CLOSED
+    return _move(issue, before, EventKind.CLOSE, by, comment.strip())
+
+
+@transaction.atomic
+def issue_escalate(*, issue: Issue, by, reason: str, system: bool = False) -> Issue:
+    """上提 one level (county → city → province → government); the ticket is reported afresh
+    at the new level for that office to accept and dispatch. ``system`` is the daily sweep
+    escalating an overdue ticket (no person acts)."""
+    if system:
+        issue = Issue.objects.select_for_update().select_related("region").get(pk=issue.pk)
+        if issue.status not in TRANSITIONS["escalate"].sources:
+            raise DomainError(_("问题当前状态不能上提。"), code="illegal_transition")
+        before = _Snapshot(issue.status, issue.level)
+    else:
+        issue, before = _locked(issue, "escalate", by)
+    higher = Level.above(issue.level)
+    if higher is None:
+        raise DomainError(
+            _("问题已提交省政府协调，不能再上提。"), code="escalation_end", field="level"
+        )
+    reason = _required(reason, "reason", _("请说明上提的原因。"))
+    now = timezone.now()
+    issue.level = higher
+    issue.status = Status.REPORTED
+    issue.escalated_at = now
+    # The new level's office dispatches afresh (五到位 at its level).
+    issue.unit = None
+    issue.responsible_leader = issue.responsible_person = issue.solution = ""
+    issue.deadline = None
+    issue.reminded_for = None
+    return _move(issue, before, EventKind.ESCALATE, None if system else by, reason, now)
+
+
+ACTION_FUNCTIONS = {
+    "accept": issue_accept,
+    "assign": issue_assign,
+    "start": issue_start,
+    "note": issue_note,
+    "resolve": issue_resolve,
+    "confirm": issue_confirm,
+    "return": issue_return,
+    "close": issue_close,
+    "escalate": issue_escalate,
+    "reject": issue_reject,
+}
+
+
+def issue_act(*, issue: Issue, action: str, by, **data) -> Issue:
+    """Take ``action`` (one of :data:`ACTIONS`) with its data, e.g. from a page or the API."""
+    function = ACTION_FUNCTIONS.get(action)
+    if function is None:
+        _check(issue, action, by)  # raises: unknown action
+    return function(issue=issue, by=by, **data)
+
+
+# --- the daily sweep -----------------------------------------------------------------------
+
+
+def sweep(today: datetime.date | None = None) -> Counter:
+    """Reminders, overdue marks, 通报, 约谈 and automatic escalation for ``today``.
+
+    Idempotent: a second run for the same day finds nothing left to do. Returns what it did.
+    """
+    today = today or timezone.localdate()
+    calendar = current_calendar()
+    done: Counter = Counter()
+    handling = Issue.objects.filter(status__in=HANDLING_STATUSES, deadline__isnull=False)
+
+    remind_before = settings.ISSUE_REMIND_WORKDAYS
+    for issue in handling.filter(deadline__gte=today):
+        if issue.reminded_for != issue.deadline and (
+            calendar.workdays_between(today, issue.deadline) <= remind_before
+        ):
+            done["reminded"] += _remind(issue, today)
+
+    for issue in handling.filter(deadline__lt=today).select_related("unit"):
+        marked, noticed, interviews = _overdue(issue, today)
+        done["overdue"] += marked
+        done["notices"] += noticed
+        done["interviews"] += interviews
+
+    thresholds = settings.ISSUE_ESCALATE_AFTER_WORKDAYS
+    for issue in handling.filter(deadline__lt=today):
+        after = thresholds.get(issue.level)
+        if after is None or Level.above(issue.level) is None:
+            continue
+        late = calendar.workdays_between(issue.deadline, today)
+        if late >= after:
+            issue_escalate(
+                issue=issue,
+                by=None,
+                system=True,
+                reason=_("逾期%(days)d个工作日未办结，自动上提（%(date)s巡检）。")
+                % {"days": late, "date": today.isoformat()},
+            )
+            done["escalated"] += 1
+    return done
+
+
+@transaction.atomic
+def _remind(issue: Issue, today: datetime.date) -> int:
+    updated = (
+        Issue.objects.filter(pk=issue.pk, status__in=HANDLING_STATUSES, deadline=issue.deadline)
+        .exclude(reminded_for=issue.deadline)
+        .update(reminded_for=issue.deadline)
+    )
+    if updated:
+        issue.refresh_from_db()
+        _event(
+            issue,
+            EventKind.REMIND,
+            None,
+            comment=_("距办结时限%(deadline)s不足%(days)d个工作日（%(date)s提醒）。")
+            % {
+                "deadline": issue.deadline.isoformat(),
+                "days": settings.ISSUE_REMIND_WORKDAYS + 1,
+                "date": today.isoformat(),
+            },
+        )
+    return updated
+
+
+@transaction.atomic
+def _overdue(issue: Issue, today: datetime.date) -> tuple[int, int, int]:
+    marked = Issue.objects.filter(
+        pk=issue.pk, status__in=HANDLING_STATUSES, overdue_since__isnull=True
+    ).update(overdue_since=today)
+    issue.refresh_from_db()
+    if marked:
+        _event(
+            issue,
+            EventKind.OVERDUE,
+            None,
+            comment=_("已超过办结时限%(deadline)s。") % {"deadline": issue.deadline.isoformat()},
+        )
+    notice, created = Notice.objects.get_or_create(
+        issue=issue,
+        overdue_since=issue.overdue_since,
+        defaults={"unit": issue.unit, "issued_on": today, "deadline": issue.deadline},
+    )
+    interviews = 0
+    if created:
+        _event(
+            issue,
+            EventKind.NOTICE,
+            None,
+            comment=_("逾期未办结，通报%(unit)s。") % {"unit": issue.unit.name},
+        )
+        interviews = _interviews(notice.unit, today)
+    return marked, int(created), interviews
+
+
+def _interviews(unit: Unit, today: datetime.date) -> int:
+    """一通报、两约谈: 2 notices in the window → deputy leader's interview, 3 → principal's."""
+    window_start = today - datetime.timedelta(days=settings.ISSUE_NOTICE_WINDOW_DAYS - 1)
+    notices = list(Notice.objects.filter(unit=unit, issued_on__range=(window_start, today)))
+    made = 0
+    for kind, threshold in settings.ISSUE_INTERVIEW_THRESHOLDS.items():
+        if len(notices) < threshold:
+            continue
+        if Interview.objects.filter(
+            unit=unit, kind=kind, triggered_on__range=(window_start, today)
+        ).exists():
+            continue
+        interview = Interview.objects.create(
+            unit=unit, kind=kind, triggered_on=today, notice_count=len(notices)
+        )
+        interview.notices.set(notices)
+        made += 1
+    return made
+
+
+# --- the weekly meeting (碰头会) -------------------------------------------------------------
+
+#: projects heard one by one (逐个过堂); the rest are heard in batches per city
+ONE_BY_ONE_TIERS = (Tier.PROVINCIAL_IMPLEMENTATION, Tier.PROVINCIAL_RESERVE)
+
+
+def _check_meeting_office(by, region: Region | None) -> Region:
+    if not by.is_office_staff or region is None:
+        raise NotPermitted(_("只有重大办工作人员可以组织碰头会。"), code="not_permitted")
+    return region
+
+
+@transaction.atomic
+def meeting_create(
+    *, by, date: datetime.date, title: str = "", attending_units=(), region: Region | None = None
+) -> Meeting:
+    """A meeting of the user's office with its agenda built from the data (SPEC §6): the
+    provincial major and "两重" projects one by one, the others in batches per city; each with
+    its open issues (overdue first). Only projects with open issues or a start date at risk
+    are heard."""
+    region = _check_meeting_office(by, region or by.region)
+    if not Region.objects.for_user(by).filter(code=region.code).exists():
+        raise DomainError(
+            _("会议范围不在您的管辖范围内。"), code="region_out_of_scope", field="region"
+        )
+    title = (title or "").strip() or _("%(region)s重大项目周碰头会（%(date)s）") % {
+        "region": region.name,
+        "date": date.isoformat(),
+    }
+    meeting = Meeting.objects.create(date=date, title=title, region=region, created_by=by)
+    meeting.attending_units.set(attending_units)
+    _build_agenda(meeting, today=date)
+    return meeting
+
+
+def _build_agenda(meeting: Meeting, today: datetime.date) -> None:
+    prefix = meeting.region.scope_prefix
+    open_issues: dict[int, list[Issue]] = {}
+    for issue in (
+        Issue.objects.filter(
+            status__in=OPEN_STATUSES, project__isnull=False, region__code__startswith=prefix
+        )
+        .order_by("deadline", "reported_at")
+        .only("pk", "project_id", "status", "deadline")
+    ):
+        open_issues.setdefault(issue.project_id, []).append(issue)
+    projects = list(
+        Project.objects.filter(
+            Q(pk__in=list(open_issues)) | Q(schedule__at_risk=True),
+            region__code__startswith=prefix,
+        ).order_by("code", "pk")
+    )
+    cities = {r.code: r for r in Region.objects.filter(level=Region.Level.CITY)}
+
+    def overdue_first(issue: Issue) -> tuple:
+        return (not issue.is_overdue(today), issue.deadline or datetime.date.max)
+
+    def city_of(project: Project) -> Region | None:
+        return cities.get(project.region_id[:4] + "00")
+
+    one_by_one = [p for p in projects if p.tier in ONE_BY_ONE_TIERS or p.two_major]
+    batched = sorted(
+        (p for p in projects if p not in one_by_one),
+        key=lambda p: (p.region_id[:4], p.code or "", p.pk),
+    )
+    position = 0
+    for mode, group in ((AgendaItem.Mode.ONE_BY_ONE, one_by_one), (AgendaItem.Mode.BATCH, batched)):
+        for project in group:
+            position += 1
+            item = AgendaItem.objects.create(
+                meeting=meeting,
+                position=position,
+                mode=mode,
+                batch_region=city_of(project) if mode == AgendaItem.Mode.BATCH else None,
+                project=project,
+            )
+            item.issues.set(sorted(open_issues.get(project.pk, []), key=overdue_first))
+
+
+@transaction.atomic
+def agenda_decide(*, item: AgendaItem, by, decision: str) -> AgendaItem:
+    """会商意见 for one agenda item; it becomes an event on each of the item's open issues."""
+    meeting = item.meeting
+    _check_meeting_office(by, meeting.region)
+    if not (by.sees_everything or by.region_id == meeting.region_id):
+        raise NotPermitted(_("只有组织会议的重大办可以记录会商意见。"), code="not_permitted")
+    decision = _required(decision, "decision", _("请填写会商意见。"))
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    item.decision = decision
+    item.decided_by = by
+    item.decided_at = timezone.now()
+    item.save(update_fields=["decision", "decided_by", "decided_at"])
+    for issue in item.issues.filter(status__in=OPEN_STATUSES):
+        _event(
+            issue,
+            EventKind.DECISION,
+            by,
+            comment=decision,
+            meeting=meeting,
+        )
+    return item
