@@ -18,7 +18,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class IssueEventInline(admin.TabularInline):
     model = IssueEvent
-    fields = ["at", "kind", "from_status", "to_status", "from_level", "to_level", "actor", "comment"]
+    fields = [
+        "at",
+        "kind",
+        "from_status",
+        "to_status",
+        "from_level",
+        "to_level",
+        "actor",
+        "comment",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False

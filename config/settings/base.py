@@ -15,6 +15,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+
 def _clock(name: str, default: str) -> tuple[str, str]:
     """A daily time "HH:MM" (Asia/Shanghai) from the environment, as crontab (minute, hour)."""
     hour, minute = (env(name) or default).split(":")

@@ -7,174 +7,635 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_reference_data'),
-        ('projects', '0001_initial'),
-        ('schedule', '0003_calendar_range'),
+        ("accounts", "0002_reference_data"),
+        ("projects", "0001_initial"),
+        ("schedule", "0003_calendar_range"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Issue',
+            name="Issue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='问题标题')),
-                ('description', models.TextField(blank=True, verbose_name='问题描述')),
-                ('category', models.CharField(choices=[('land_sea', '用地用海'), ('forestry', '用林'), ('eia', '环评'), ('energy', '能评'), ('soil_water', '水土保持'), ('planning', '规划'), ('funding', '资金'), ('financing', '融资'), ('utilities', '水电气配套'), ('relocation', '征地拆迁'), ('procedures', '手续办理'), ('other', '其他')], max_length=16, verbose_name='问题类别')),
-                ('source', models.CharField(choices=[('county', '县区上报'), ('enterprise', '企业反映'), ('hotline_12345', '12345热线'), ('field_service', '协调服务组'), ('meeting', '会议交办')], max_length=16, verbose_name='来源')),
-                ('external_id', models.CharField(blank=True, help_text='如12345工单号，同一来源内唯一。', max_length=64, verbose_name='来源系统编号')),
-                ('project_hint', models.CharField(blank=True, help_text='来源系统提供的原文。', max_length=200, verbose_name='上报的项目名称或代码')),
-                ('reporter_name', models.CharField(blank=True, max_length=50, verbose_name='反映人')),
-                ('reporter_phone', models.CharField(blank=True, max_length=30, verbose_name='反映人电话')),
-                ('level', models.CharField(choices=[('county', '县级'), ('city', '市级'), ('province', '省级'), ('government', '省政府')], max_length=12, verbose_name='事权层级')),
-                ('status', models.CharField(choices=[('reported', '已上报'), ('accepted', '已受理'), ('assigned', '已交办'), ('in_progress', '办理中'), ('resolved', '已办结'), ('confirmed', '企业满意'), ('closed', '已销号'), ('rejected', '不予受理')], default='reported', max_length=12, verbose_name='状态')),
-                ('responsible_leader', models.CharField(blank=True, max_length=50, verbose_name='责任领导')),
-                ('responsible_person', models.CharField(blank=True, max_length=50, verbose_name='责任人')),
-                ('solution', models.TextField(blank=True, verbose_name='解决方案')),
-                ('deadline', models.DateField(blank=True, null=True, verbose_name='办结时限')),
-                ('resolution', models.TextField(blank=True, verbose_name='办理结果')),
-                ('overdue_since', models.DateField(blank=True, help_text='由每日巡检标记；办结或上提后清除。', null=True, verbose_name='逾期起始日')),
-                ('reminded_for', models.DateField(blank=True, help_text='到期提醒针对的办结时限。', null=True, verbose_name='已提醒的时限')),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='上报时间')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='受理时间')),
-                ('assigned_at', models.DateTimeField(blank=True, null=True, verbose_name='交办时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始办理时间')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='办结时间')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='销号时间')),
-                ('rejected_at', models.DateTimeField(blank=True, null=True, verbose_name='不予受理时间')),
-                ('escalated_at', models.DateTimeField(blank=True, null=True, verbose_name='最近上提时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('milestone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='issues', to='schedule.milestone', verbose_name='关键节点')),
-                ('project', models.ForeignKey(blank=True, help_text='热线推送的问题可能暂未匹配到项目，由重大办甄别。', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='issues', to='projects.project', verbose_name='项目')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issues', to='accounts.region', verbose_name='所在地区')),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上报人')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='issues', to='accounts.unit', verbose_name='责任单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="问题标题")),
+                ("description", models.TextField(blank=True, verbose_name="问题描述")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("land_sea", "用地用海"),
+                            ("forestry", "用林"),
+                            ("eia", "环评"),
+                            ("energy", "能评"),
+                            ("soil_water", "水土保持"),
+                            ("planning", "规划"),
+                            ("funding", "资金"),
+                            ("financing", "融资"),
+                            ("utilities", "水电气配套"),
+                            ("relocation", "征地拆迁"),
+                            ("procedures", "手续办理"),
+                            ("other", "其他"),
+                        ],
+                        max_length=16,
+                        verbose_name="问题类别",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("county", "县区上报"),
+                            ("enterprise", "企业反映"),
+                            ("hotline_12345", "12345热线"),
+                            ("field_service", "协调服务组"),
+                            ("meeting", "会议交办"),
+                        ],
+                        max_length=16,
+                        verbose_name="来源",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="如12345工单号，同一来源内唯一。",
+                        max_length=64,
+                        verbose_name="来源系统编号",
+                    ),
+                ),
+                (
+                    "project_hint",
+                    models.CharField(
+                        blank=True,
+                        help_text="来源系统提供的原文。",
+                        max_length=200,
+                        verbose_name="上报的项目名称或代码",
+                    ),
+                ),
+                (
+                    "reporter_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="反映人"),
+                ),
+                (
+                    "reporter_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="反映人电话"),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("county", "县级"),
+                            ("city", "市级"),
+                            ("province", "省级"),
+                            ("government", "省政府"),
+                        ],
+                        max_length=12,
+                        verbose_name="事权层级",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "已上报"),
+                            ("accepted", "已受理"),
+                            ("assigned", "已交办"),
+                            ("in_progress", "办理中"),
+                            ("resolved", "已办结"),
+                            ("confirmed", "企业满意"),
+                            ("closed", "已销号"),
+                            ("rejected", "不予受理"),
+                        ],
+                        default="reported",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "responsible_leader",
+                    models.CharField(blank=True, max_length=50, verbose_name="责任领导"),
+                ),
+                (
+                    "responsible_person",
+                    models.CharField(blank=True, max_length=50, verbose_name="责任人"),
+                ),
+                ("solution", models.TextField(blank=True, verbose_name="解决方案")),
+                ("deadline", models.DateField(blank=True, null=True, verbose_name="办结时限")),
+                ("resolution", models.TextField(blank=True, verbose_name="办理结果")),
+                (
+                    "overdue_since",
+                    models.DateField(
+                        blank=True,
+                        help_text="由每日巡检标记；办结或上提后清除。",
+                        null=True,
+                        verbose_name="逾期起始日",
+                    ),
+                ),
+                (
+                    "reminded_for",
+                    models.DateField(
+                        blank=True,
+                        help_text="到期提醒针对的办结时限。",
+                        null=True,
+                        verbose_name="已提醒的时限",
+                    ),
+                ),
+                (
+                    "reported_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="上报时间"
+                    ),
+                ),
+                (
+                    "accepted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="受理时间"),
+                ),
+                (
+                    "assigned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="交办时间"),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="开始办理时间"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="办结时间"),
+                ),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="确认时间"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="销号时间")),
+                (
+                    "rejected_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="不予受理时间"),
+                ),
+                (
+                    "escalated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近上提时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="issues",
+                        to="schedule.milestone",
+                        verbose_name="关键节点",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="热线推送的问题可能暂未匹配到项目，由重大办甄别。",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issues",
+                        to="projects.project",
+                        verbose_name="项目",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issues",
+                        to="accounts.region",
+                        verbose_name="所在地区",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上报人",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issues",
+                        to="accounts.unit",
+                        verbose_name="责任单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '困难问题',
-                'verbose_name_plural': '困难问题',
-                'ordering': ['-reported_at', '-pk'],
+                "verbose_name": "困难问题",
+                "verbose_name_plural": "困难问题",
+                "ordering": ["-reported_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='会议日期')),
-                ('title', models.CharField(max_length=200, verbose_name='会议名称')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('attending_units', models.ManyToManyField(blank=True, related_name='meetings', to='accounts.unit', verbose_name='参会单位')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='accounts.region', verbose_name='范围')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="会议日期")),
+                ("title", models.CharField(max_length=200, verbose_name="会议名称")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "attending_units",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="meetings",
+                        to="accounts.unit",
+                        verbose_name="参会单位",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="meetings",
+                        to="accounts.region",
+                        verbose_name="范围",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '碰头会',
-                'verbose_name_plural': '碰头会',
-                'ordering': ['-date', '-pk'],
+                "verbose_name": "碰头会",
+                "verbose_name_plural": "碰头会",
+                "ordering": ["-date", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='IssueEvent',
+            name="IssueEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('report', '上报'), ('accept', '受理'), ('assign', '交办'), ('start', '开始办理'), ('note', '进展反馈'), ('resolve', '办结'), ('confirm', '确认满意'), ('close', '销号'), ('return', '退回重办'), ('escalate', '上提'), ('reject', '不予受理'), ('remind', '到期提醒'), ('overdue', '逾期'), ('notice', '通报'), ('decision', '会商意见'), ('repeat', '重复推送')], max_length=12, verbose_name='事项')),
-                ('from_status', models.CharField(blank=True, choices=[('reported', '已上报'), ('accepted', '已受理'), ('assigned', '已交办'), ('in_progress', '办理中'), ('resolved', '已办结'), ('confirmed', '企业满意'), ('closed', '已销号'), ('rejected', '不予受理')], max_length=12, verbose_name='原状态')),
-                ('to_status', models.CharField(blank=True, choices=[('reported', '已上报'), ('accepted', '已受理'), ('assigned', '已交办'), ('in_progress', '办理中'), ('resolved', '已办结'), ('confirmed', '企业满意'), ('closed', '已销号'), ('rejected', '不予受理')], max_length=12, verbose_name='新状态')),
-                ('from_level', models.CharField(blank=True, choices=[('county', '县级'), ('city', '市级'), ('province', '省级'), ('government', '省政府')], max_length=12, verbose_name='原层级')),
-                ('to_level', models.CharField(blank=True, choices=[('county', '县级'), ('city', '市级'), ('province', '省级'), ('government', '省政府')], max_length=12, verbose_name='新层级')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('comment', models.TextField(blank=True, verbose_name='说明')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('issue', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='issues.issue', verbose_name='问题')),
-                ('meeting', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='issues.meeting', verbose_name='会议')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("report", "上报"),
+                            ("accept", "受理"),
+                            ("assign", "交办"),
+                            ("start", "开始办理"),
+                            ("note", "进展反馈"),
+                            ("resolve", "办结"),
+                            ("confirm", "确认满意"),
+                            ("close", "销号"),
+                            ("return", "退回重办"),
+                            ("escalate", "上提"),
+                            ("reject", "不予受理"),
+                            ("remind", "到期提醒"),
+                            ("overdue", "逾期"),
+                            ("notice", "通报"),
+                            ("decision", "会商意见"),
+                            ("repeat", "重复推送"),
+                        ],
+                        max_length=12,
+                        verbose_name="事项",
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("reported", "已上报"),
+                            ("accepted", "已受理"),
+                            ("assigned", "已交办"),
+                            ("in_progress", "办理中"),
+                            ("resolved", "已办结"),
+                            ("confirmed", "企业满意"),
+                            ("closed", "已销号"),
+                            ("rejected", "不予受理"),
+                        ],
+                        max_length=12,
+                        verbose_name="原状态",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("reported", "已上报"),
+                            ("accepted", "已受理"),
+                            ("assigned", "已交办"),
+                            ("in_progress", "办理中"),
+                            ("resolved", "已办结"),
+                            ("confirmed", "企业满意"),
+                            ("closed", "已销号"),
+                            ("rejected", "不予受理"),
+                        ],
+                        max_length=12,
+                        verbose_name="新状态",
+                    ),
+                ),
+                (
+                    "from_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("county", "县级"),
+                            ("city", "市级"),
+                            ("province", "省级"),
+                            ("government", "省政府"),
+                        ],
+                        max_length=12,
+                        verbose_name="原层级",
+                    ),
+                ),
+                (
+                    "to_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("county", "县级"),
+                            ("city", "市级"),
+                            ("province", "省级"),
+                            ("government", "省政府"),
+                        ],
+                        max_length=12,
+                        verbose_name="新层级",
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间"),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "issue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="issues.issue",
+                        verbose_name="问题",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="issues.meeting",
+                        verbose_name="会议",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '问题办理记录',
-                'verbose_name_plural': '问题办理记录',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "问题办理记录",
+                "verbose_name_plural": "问题办理记录",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AgendaItem',
+            name="AgendaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(verbose_name='顺序')),
-                ('mode', models.CharField(choices=[('one_by_one', '逐个过堂'), ('batch', '逐批过堂')], max_length=12, verbose_name='过堂方式')),
-                ('decision', models.TextField(blank=True, verbose_name='会商意见')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='记录时间')),
-                ('batch_region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.region', verbose_name='批次（设区市）')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='记录人')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.project', verbose_name='项目')),
-                ('issues', models.ManyToManyField(blank=True, related_name='+', to='issues.issue', verbose_name='问题')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='issues.meeting', verbose_name='会议')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(verbose_name="顺序")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("one_by_one", "逐个过堂"), ("batch", "逐批过堂")],
+                        max_length=12,
+                        verbose_name="过堂方式",
+                    ),
+                ),
+                ("decision", models.TextField(blank=True, verbose_name="会商意见")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="记录时间"),
+                ),
+                (
+                    "batch_region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.region",
+                        verbose_name="批次（设区市）",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="记录人",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="projects.project",
+                        verbose_name="项目",
+                    ),
+                ),
+                (
+                    "issues",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="issues.issue", verbose_name="问题"
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="issues.meeting",
+                        verbose_name="会议",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '议程项',
-                'verbose_name_plural': '议程项',
-                'ordering': ['meeting', 'position'],
+                "verbose_name": "议程项",
+                "verbose_name_plural": "议程项",
+                "ordering": ["meeting", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('overdue_since', models.DateField(verbose_name='逾期起始日')),
-                ('issued_on', models.DateField(verbose_name='通报日期')),
-                ('deadline', models.DateField(verbose_name='办结时限')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
-                ('issue', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='issues.issue', verbose_name='问题')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='accounts.unit', verbose_name='被通报单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("overdue_since", models.DateField(verbose_name="逾期起始日")),
+                ("issued_on", models.DateField(verbose_name="通报日期")),
+                ("deadline", models.DateField(verbose_name="办结时限")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="记录时间")),
+                (
+                    "issue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="issues.issue",
+                        verbose_name="问题",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="accounts.unit",
+                        verbose_name="被通报单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通报',
-                'verbose_name_plural': '通报',
-                'ordering': ['-issued_on', '-pk'],
+                "verbose_name": "通报",
+                "verbose_name_plural": "通报",
+                "ordering": ["-issued_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Interview',
+            name="Interview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('deputy', '分管领导约谈'), ('principal', '主要领导约谈')], max_length=12, verbose_name='约谈类型')),
-                ('triggered_on', models.DateField(verbose_name='触发日期')),
-                ('notice_count', models.PositiveSmallIntegerField(verbose_name='窗口内通报次数')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interviews', to='accounts.unit', verbose_name='被约谈单位')),
-                ('notices', models.ManyToManyField(related_name='interviews', to='issues.notice', verbose_name='所涉通报')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("deputy", "分管领导约谈"), ("principal", "主要领导约谈")],
+                        max_length=12,
+                        verbose_name="约谈类型",
+                    ),
+                ),
+                ("triggered_on", models.DateField(verbose_name="触发日期")),
+                ("notice_count", models.PositiveSmallIntegerField(verbose_name="窗口内通报次数")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="记录时间")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interviews",
+                        to="accounts.unit",
+                        verbose_name="被约谈单位",
+                    ),
+                ),
+                (
+                    "notices",
+                    models.ManyToManyField(
+                        related_name="interviews", to="issues.notice", verbose_name="所涉通报"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '约谈',
-                'verbose_name_plural': '约谈',
-                'ordering': ['-triggered_on', '-pk'],
+                "verbose_name": "约谈",
+                "verbose_name_plural": "约谈",
+                "ordering": ["-triggered_on", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['status', 'deadline'], name='issue_status_deadline'),
+            model_name="issue",
+            index=models.Index(fields=["status", "deadline"], name="issue_status_deadline"),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['unit', 'status'], name='issue_unit_status'),
+            model_name="issue",
+            index=models.Index(fields=["unit", "status"], name="issue_unit_status"),
         ),
         migrations.AddConstraint(
-            model_name='issue',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source', 'external_id'), name='issue_unique_external_id_per_source'),
+            model_name="issue",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("source", "external_id"),
+                name="issue_unique_external_id_per_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='issue',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['assigned', 'in_progress', 'resolved']), _negated=True), models.Q(('deadline__isnull', False), ('unit__isnull', False), models.Q(('responsible_leader', ''), _negated=True), models.Q(('responsible_person', ''), _negated=True), models.Q(('solution', ''), _negated=True)), _connector='OR'), name='issue_assigned_has_five'),
+            model_name="issue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("status__in", ["assigned", "in_progress", "resolved"]), _negated=True
+                    ),
+                    models.Q(
+                        ("deadline__isnull", False),
+                        ("unit__isnull", False),
+                        models.Q(("responsible_leader", ""), _negated=True),
+                        models.Q(("responsible_person", ""), _negated=True),
+                        models.Q(("solution", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="issue_assigned_has_five",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agendaitem',
-            constraint=models.UniqueConstraint(fields=('meeting', 'project'), name='agenda_project_once'),
+            model_name="agendaitem",
+            constraint=models.UniqueConstraint(
+                fields=("meeting", "project"), name="agenda_project_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(fields=('issue', 'overdue_since'), name='notice_once_per_overdue_spell'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(
+                fields=("issue", "overdue_since"), name="notice_once_per_overdue_spell"
+            ),
         ),
     ]
