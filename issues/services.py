@@ -211,7 +211,11 @@ class _Snapshot:
 
 
 def _locked(issue: Issue, action: str, by) -> tuple[Issue, _Snapshot]:
-    locked = Issue.objects.select_for_update().select_related("region", "project").get(pk=issue.pk)
+    locked = (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("region", "project")
+        .get(pk=issue.pk)
+    )
     _check(locked, action, by)
     return locked, _Snapshot(locked.status, locked.level)
 
@@ -548,7 +552,9 @@ def issue_escalate(*, issue: Issue, by, reason: str, system: bool = False) -> Is
     at the new level for that office to accept and dispatch. ``system`` is the daily sweep
     escalating an overdue ticket (no person acts)."""
     if system:
-        issue = Issue.objects.select_for_update().select_related("region").get(pk=issue.pk)
+        issue = (
+            Issue.objects.select_for_update(of=("self",)).select_related("region").get(pk=issue.pk)
+        )
         if issue.status not in TRANSITIONS["escalate"].sources:
             raise DomainError(_("问题当前状态不能上提。"), code="illegal_transition")
         before = _Snapshot(issue.status, issue.level)
@@ -635,7 +641,7 @@ def sweep(today: datetime.date | None = None) -> Counter:
                 % {"days": late, "date": today.isoformat()},
             )
             done["escalated"] += 1
-    return done
+    return +done  # only what was actually done
 
 
 @transaction.atomic

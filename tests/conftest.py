@@ -70,3 +70,16 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """An earlier transactional test flushed what the migrations load: load it again."""
+    from django.apps import apps
+
+    from accounts import reference_data
+    from accounts.models import Region, Role, Unit
+    from schedule import shipped
+
+    reference_data.load(Region, Unit, Role)
+    shipped.load(apps)

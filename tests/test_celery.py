@@ -53,19 +53,6 @@ def test_schedules_are_recomputed_every_night():
     assert entry["schedule"].hour == {0} and entry["schedule"].minute == {20}
 
 
-@pytest.fixture
-def reference_data(transactional_db):
-    """An earlier transactional test flushed what the migrations load: load it again."""
-    from django.apps import apps
-
-    from accounts import reference_data
-    from accounts.models import Region, Role, Unit
-    from schedule import shipped
-
-    reference_data.load(Region, Unit, Role)
-    shipped.load(apps)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_nightly_recompute_runs_in_a_worker(reference_data, people, library):
     from schedule import services
@@ -84,3 +71,39 @@ def test_nightly_recompute_runs_in_a_worker(reference_data, people, library):
         assert result.get(timeout=30) == 1
     summary = ProjectSchedule.objects.get(project=project)
     assert summary.computed_for == timezone.localdate()
+
+
+def test_issues_are_swept_every_morning():
+    entry = app.conf.beat_schedule["sweep-issues"]
+    assert entry["task"] == "issues.tasks.sweep_issues"
+    assert entry["schedule"].hour == {1} and entry["schedule"].minute == {10}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_sweep_runs_in_a_worker(reference_data, people, library):
+    from accounts.models import Unit
+    from issues.models import Issue, Notice
+    from issues.tasks import sweep_issues
+
+    from . import factories
+
+    project = library["yixing"]
+    department = factories.unit("宜兴市自然资源和规划局", "320282", Unit.Kind.DEPARTMENT)
+    Issue.objects.create(
+        project=project,
+        region=project.region,
+        title="用地报批滞后",
+        category="land_sea",
+        source="county",
+        level="county",
+        status="in_progress",
+        unit=department,
+        responsible_leader="王局长",
+        responsible_person="李科长",
+        solution="协调",
+        deadline=datetime.date(2026, 11, 20),
+    )
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        done = sweep_issues.apply_async(kwargs={"today": "2026-11-23"}, ignore_result=False)
+        assert done.get(timeout=30) == {"overdue": 1, "notices": 1}
+    assert Notice.objects.get().unit == department

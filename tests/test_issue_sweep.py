@@ -1,0 +1,182 @@
+"""The daily sweep (SPEC §5): reminders, overdue, 通报 once per overdue spell, 约谈 at two and
+three notices, automatic escalation after N working days — and twice on one day changes
+nothing."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from accounts.models import Unit
+from issues import services
+from issues.models import Interview, Issue, IssueEvent, Notice, Status
+
+from . import factories
+
+D = datetime.date
+
+
+@pytest.fixture
+def desk(people, library):
+    department = factories.unit("江阴市自然资源和规划局", "320281", Unit.Kind.DEPARTMENT)
+    return {
+        **people,
+        "department": department,
+        "handler": factories.user("handler", "320281", ["department_liaison"], department),
+        "project": library["jiangyin_other"],
+    }
+
+
+def assigned(desk, deadline, *, status=Status.IN_PROGRESS, level="county", unit=None, title="问题"):
+    return Issue.objects.create(
+        project=desk["project"],
+        region=desk["project"].region,
+        title=title,
+        category="land_sea",
+        source="county",
+        level=level,
+        status=status,
+        unit=unit or desk["department"],
+        responsible_leader="王局长",
+        responsible_person="李科长",
+        solution="协调解决",
+        deadline=deadline,
+    )
+
+
+def everything():
+    """What the sweep may write, to compare before and after a run."""
+    return (
+        list(Issue.objects.order_by("pk").values()),
+        IssueEvent.objects.count(),
+        Notice.objects.count(),
+        Interview.objects.count(),
+    )
+
+
+def test_reminder_before_the_deadline_once(desk):
+    soon = assigned(desk, D(2026, 10, 9))  # 2 working days after 30 Sep across the holiday
+    later = assigned(desk, D(2026, 10, 20))
+    done = services.sweep(D(2026, 9, 30))
+    assert done["reminded"] == 1
+    assert soon.events.filter(kind="remind").count() == 1
+    assert not later.events.exists()
+    snapshot = everything()
+    assert services.sweep(D(2026, 9, 30)) == {}
+    assert services.sweep(D(2026, 10, 8)) == {}  # same deadline: reminded already
+    assert everything() == snapshot
+
+
+def test_overdue_marks_and_notices_once_per_spell(desk):
+    issue = assigned(desk, D(2026, 11, 20))
+    on_the_day = services.sweep(D(2026, 11, 20))  # the deadline day itself is not late
+    assert on_the_day == {"reminded": 1}
+
+    done = services.sweep(D(2026, 11, 23))
+    assert (done["overdue"], done["notices"]) == (1, 1)
+    issue.refresh_from_db()
+    assert issue.overdue_since == D(2026, 11, 23)
+    notice = Notice.objects.get()
+    assert (notice.unit, notice.issue, notice.deadline) == (
+        desk["department"],
+        issue,
+        issue.deadline,
+    )
+    assert list(issue.events.values_list("kind", flat=True)) == ["remind", "overdue", "notice"]
+    assert all(event.actor is None for event in issue.events.all())
+
+    snapshot = everything()
+    assert services.sweep(D(2026, 11, 23)) == {}
+    assert services.sweep(D(2026, 11, 24)) == {}  # still the same spell: no second notice
+    assert everything() == snapshot
+
+    # Resolved, then sent back after the deadline: a new spell, a new notice.
+    services.issue_resolve(issue=issue, by=desk["handler"], resolution="已办结")
+    assert Issue.objects.get(pk=issue.pk).overdue_since is None
+    services.issue_return(issue=issue, by=desk["county_office"], reason="企业不满意")
+    assert services.sweep(D(2026, 11, 25))["notices"] == 1
+    assert Notice.objects.filter(issue=issue).count() == 2
+
+
+def test_interviews_at_two_and_three_notices(desk):
+    days = [D(2026, 11, 2), D(2026, 11, 9), D(2026, 11, 16), D(2026, 11, 23)]
+    [
+        assigned(desk, day - datetime.timedelta(days=1), title=f"问题{n}")
+        for n, day in enumerate(days)
+    ]
+    other_unit = factories.unit("江阴市生态环境局", "320281", Unit.Kind.DEPARTMENT)
+    assigned(desk, D(2026, 11, 1), unit=other_unit)
+
+    # Each issue falls due the day before its sweep: one new notice per sweep.
+    kinds = []
+    for day in days:
+        services.sweep(day)
+        kinds.append(
+            sorted(Interview.objects.filter(unit=desk["department"]).values_list("kind", flat=True))
+        )
+    notices = Notice.objects.filter(unit=desk["department"]).order_by("issued_on")
+    assert [n.issued_on for n in notices] == days
+    assert kinds == [[], ["deputy"], ["deputy", "principal"], ["deputy", "principal"]]
+    deputy = Interview.objects.get(unit=desk["department"], kind="deputy")
+    assert (deputy.triggered_on, deputy.notice_count) == (days[1], 2)
+    assert deputy.notices.count() == 2
+    principal = Interview.objects.get(unit=desk["department"], kind="principal")
+    assert (principal.triggered_on, principal.notice_count) == (days[2], 3)
+    # One notice only: the other unit is not interviewed.
+    assert not Interview.objects.filter(unit=other_unit).exists()
+
+
+@override_settings(ISSUE_NOTICE_WINDOW_DAYS=10)
+def test_notices_outside_the_window_do_not_add_up(desk):
+    first = assigned(desk, D(2026, 11, 1))
+    services.sweep(D(2026, 11, 2))
+    assigned(desk, D(2026, 11, 22))
+    services.sweep(D(2026, 11, 23))  # 22 days later: the first notice is out of the window
+    assert Notice.objects.filter(unit=desk["department"]).count() == 2
+    assert not Interview.objects.exists()
+    assert first.notices.count() == 1
+
+
+@override_settings(ISSUE_ESCALATE_AFTER_WORKDAYS={"county": 5, "city": 10})
+def test_escalates_after_n_working_days_once(desk):
+    issue = assigned(desk, D(2026, 9, 30))
+    # 9 Oct is 9 calendar days but only 2 working days late (1–7 Oct is the holiday).
+    assert services.sweep(D(2026, 10, 9)).get("escalated", 0) == 0
+    # 13 Oct: 8, 9, 10 (调休 Saturday), 12, 13 Oct — 5 working days late.
+    assert services.sweep(D(2026, 10, 13))["escalated"] == 1
+    issue.refresh_from_db()
+    assert (issue.level, issue.status, issue.unit_id, issue.deadline) == (
+        "city",
+        Status.REPORTED,
+        None,
+        None,
+    )
+    escalation = issue.events.get(kind="escalate")
+    assert escalation.actor is None and "5个工作日" in escalation.comment
+    snapshot = everything()
+    assert services.sweep(D(2026, 10, 13)) == {}
+    assert everything() == snapshot
+
+
+@override_settings(ISSUE_ESCALATE_AFTER_WORKDAYS={"county": 1, "province": 1})
+def test_no_automatic_escalation_beyond_the_configured_levels(desk):
+    city_issue = assigned(desk, D(2026, 11, 2), level="city")  # no entry for city: never
+    top = assigned(desk, D(2026, 11, 2), level="government")
+    services.sweep(D(2026, 11, 23))
+    assert Issue.objects.get(pk=city_issue.pk).level == "city"
+    assert Issue.objects.get(pk=top.pk).level == "government"
+
+
+def test_command_runs_the_same_sweep(desk):
+    assigned(desk, D(2026, 11, 20))
+    out = StringIO()
+    call_command("sweep_issues", "--today", "2026-11-23", stdout=out)
+    assert "通报 1 件" in out.getvalue()
+    assert Notice.objects.count() == 1
+    out = StringIO()
+    call_command("sweep_issues", "--today", "2026-11-23", stdout=out)
+    assert "通报 0 件" in out.getvalue()
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("sweep_issues", "--today", "23/11/2026")
