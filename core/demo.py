@@ -36,6 +36,8 @@ from projects.models import (
 from schedule import services as schedule_services
 from schedule.models import ANCHOR_KIND, ScheduleTemplate
 
+from .demo_issues import DemoIssues
+
 #: the day the demo library describes; fixed so the data does not drift from run to run
 REFERENCE_DATE = datetime.date(2026, 11, 1)
 
@@ -77,6 +79,14 @@ DEMO_USERS = (
         "320281",
         "江阴澄新新材料科技有限公司",
         ["project_unit_contact"],
+        False,
+    ),
+    (
+        "jiangyin_liaison",
+        "吴志刚",
+        "320281",
+        "江阴市自然资源和规划局",
+        ["department_liaison"],
         False,
     ),
     ("leader", "赵书记", "320000", None, ["leader"], False),
@@ -230,11 +240,19 @@ class DemoBuilder:
             region=self.regions[DEMO_ENTERPRISE[1]],
             defaults={"kind": Unit.Kind.ENTERPRISE},
         )[0]
+        # The county department the 江阴 liaison works in (SPEC §2: city and county
+        # counterparts of the provincial departments).
+        Unit.objects.get_or_create(
+            name="江阴市自然资源和规划局",
+            region=self.regions["320281"],
+            defaults={"kind": Unit.Kind.DEPARTMENT},
+        )
         users = self.users()
         self.tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
         created = self.projects(users["admin"], enterprise)
         self.prereviews(users["province_office"])
         self.milestones(users["province_office"])
+        DemoIssues(self.regions, users).run()
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")
 
     def users(self) -> dict[str, User]:

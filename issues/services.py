@@ -796,12 +796,16 @@ def _build_agenda(meeting: Meeting, today: datetime.date) -> None:
             item.issues.set(sorted(open_issues.get(project.pk, []), key=overdue_first))
 
 
+def can_record_decision(user, meeting: Meeting) -> bool:
+    """The staff of the office that holds the meeting record its decisions (会商意见)."""
+    return user.is_office_staff and (user.sees_everything or user.region_id == meeting.region_id)
+
+
 @transaction.atomic
 def agenda_decide(*, item: AgendaItem, by, decision: str) -> AgendaItem:
     """会商意见 for one agenda item; it becomes an event on each of the item's open issues."""
     meeting = item.meeting
-    _check_meeting_office(by, meeting.region)
-    if not (by.sees_everything or by.region_id == meeting.region_id):
+    if not can_record_decision(by, meeting):
         raise NotPermitted(_("只有组织会议的重大办可以记录会商意见。"), code="not_permitted")
     decision = _required(decision, "decision", _("请填写会商意见。"))
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)

@@ -67,7 +67,7 @@ MILESTONE_FIELDS = frozenset(
 # --- computing -----------------------------------------------------------------------------
 
 
-def _node(milestone: Milestone, links: Iterable[tuple[int, int]]) -> Node:
+def milestone_node(milestone: Milestone, links: Iterable[tuple[int, int]]) -> Node:
     return Node(
         id=milestone.pk,
         name=milestone.name,
@@ -96,7 +96,7 @@ def project_schedule(
             links[milestone.pk].append((link.predecessor_id, link.lag_days))
     try:
         schedule = compute_schedule(
-            [_node(milestone, links[milestone.pk]) for milestone in milestones],
+            [milestone_node(milestone, links[milestone.pk]) for milestone in milestones],
             planned_start=project.planned_start,
             today=today or timezone.localdate(),
             calendar=calendar or current_calendar(),
@@ -327,7 +327,9 @@ def _check_no_cycle(project_id: int) -> None:
     ).values_list("successor_id", "predecessor_id", "lag_days"):
         links[successor].append((predecessor, lag))
     try:
-        topological_order([_node(milestone, links[milestone.pk]) for milestone in milestones])
+        topological_order(
+            [milestone_node(milestone, links[milestone.pk]) for milestone in milestones]
+        )
     except ScheduleError as error:
         raise DomainError(error.message, code=error.code, field="predecessors") from error
 

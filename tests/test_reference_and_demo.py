@@ -113,6 +113,7 @@ class TestSeedDemo:
             "county_filer",
             "county_filer2",
             "liaison",
+            "jiangyin_liaison",
             "enterprise",
             "leader",
             "api_client",
@@ -121,6 +122,23 @@ class TestSeedDemo:
             assert client.login(username=username, password="Demo#2026"), username
         assert User.objects.get(username="admin").is_superuser
         assert User.objects.get(username="county_filer2").region_id == "321322"
+
+        # Issue tickets in every state, some overdue with 通报/约谈, two from the hotline,
+        # and the province office's meeting built from them.
+        from issues.models import Interview, Issue, Meeting, Notice
+
+        statuses = set(Issue.objects.values_list("status", flat=True))
+        assert {"reported", "in_progress", "resolved", "closed"} <= statuses
+        assert Issue.objects.filter(source="hotline_12345").count() == 2
+        assert Issue.objects.filter(project__isnull=True).exists()
+        assert Notice.objects.exists() and Interview.objects.exists()
+        for issue in Issue.objects.exclude(status="reported").prefetch_related("events"):
+            kinds = [event.kind for event in issue.events.all()]
+            assert kinds[0] == "report", issue
+        jiangyin_liaison = User.objects.get(username="jiangyin_liaison")
+        assert Issue.objects.for_user(jiangyin_liaison).exists()
+        assert not Issue.objects.for_user(jiangyin_liaison).exclude(unit=jiangyin_liaison.unit)
+        assert Meeting.objects.get().items.filter(mode="one_by_one").exists()
 
     @override_settings(DEBUG=False)
     def test_refuses_without_debug_unless_forced(self):

@@ -1,0 +1,237 @@
+"""The weekly meeting's agenda as the pages show it (碰头会, SPEC §6): the read side of
+:func:`issues.services.meeting_create`.
+
+The stored agenda says which projects are heard, in which order and how (逐个过堂 or within a
+city's batch, 逐批过堂), and which issues were open when it was built. What the meeting looks at
+is computed here, as of ``today``: each issue's current state (overdue first), and the
+milestones whose total float is negative (the ones that make the start date slip).
+
+Queries are bounded: the items with their projects and issues come in three queries, and the
+schedules of every project on the agenda are computed from two more (plus the working-day
+calendar), however long the agenda is.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Region
+from projects.models import Project
+from schedule.models import Milestone, MilestoneStatus
+from schedule.scheduling import ScheduleError, compute_schedule
+from schedule.services import milestone_node as schedule_node
+from schedule.workdays import current_calendar
+
+from .models import AgendaItem, Issue, Meeting
+
+
+@dataclass
+class AgendaIssue:
+    """One linked issue with what the meeting needs to see at a glance."""
+
+    issue: Issue
+    overdue: bool
+    #: calendar days past the deadline, as the meeting counts them
+    days_overdue: int
+
+
+@dataclass
+class RiskMilestone:
+    """A milestone not yet done whose total float is negative: it already makes the start late."""
+
+    milestone: Milestone
+    latest_finish: datetime.date | None
+    forecast_finish: datetime.date
+    total_float: int
+
+    @property
+    def name(self) -> str:
+        return self.milestone.name
+
+
+@dataclass
+class AgendaEntry:
+    """One project heard at the meeting."""
+
+    item: AgendaItem
+    issues: list[AgendaIssue]
+    risks: list[RiskMilestone]
+    #: why the schedule could not be computed (a broken milestone network), else ""
+    schedule_error: str = ""
+    forecast_start: datetime.date | None = None
+    planned_start: datetime.date | None = None
+
+    @property
+    def project(self) -> Project:
+        return self.item.project
+
+    @property
+    def open_issues(self) -> list[AgendaIssue]:
+        return [entry for entry in self.issues if entry.issue.is_open]
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for entry in self.issues if entry.overdue)
+
+
+@dataclass
+class Batch:
+    """The projects of one city heard together (逐批过堂); ``city`` is None for projects that
+    belong to no city (e.g. filed at the province)."""
+
+    city: Region | None
+    entries: list[AgendaEntry] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.city.name if self.city is not None else _("其他")
+
+
+@dataclass
+class Agenda:
+    meeting: Meeting
+    today: datetime.date
+    one_by_one: list[AgendaEntry]
+    batches: list[Batch]
+
+    @property
+    def entries(self) -> list[AgendaEntry]:
+        return self.one_by_one + [entry for batch in self.batches for entry in batch.entries]
+
+    @property
+    def batched_count(self) -> int:
+        return sum(len(batch.entries) for batch in self.batches)
+
+    @property
+    def project_count(self) -> int:
+        return len(self.entries)
+
+    @property
+    def open_issue_count(self) -> int:
+        return sum(len(entry.open_issues) for entry in self.entries)
+
+    @property
+    def overdue_issue_count(self) -> int:
+        return sum(entry.overdue_count for entry in self.entries)
+
+    @property
+    def at_risk_count(self) -> int:
+        return sum(1 for entry in self.entries if entry.risks)
+
+    @property
+    def decided_count(self) -> int:
+        return sum(1 for entry in self.entries if entry.item.decision)
+
+
+def agenda(meeting: Meeting, today: datetime.date | None = None) -> Agenda:
+    """The meeting's agenda ready for the pages: 逐个过堂 in order, then one batch per city."""
+    today = today or timezone.localdate()
+    items = list(
+        meeting.items.select_related(
+            "project", "project__region", "batch_region", "decided_by"
+        ).prefetch_related(
+            Prefetch("issues", queryset=Issue.objects.select_related("unit").order_by())
+        )
+    )
+    schedules = _schedules([item.project for item in items], today)
+
+    one_by_one: list[AgendaEntry] = []
+    batches: dict[str | None, Batch] = {}
+    for item in items:
+        entry = AgendaEntry(
+            item=item,
+            issues=_issues(item, today),
+            **{"risks": [], **schedules.get(item.project_id, {})},
+        )
+        if item.mode == AgendaItem.Mode.ONE_BY_ONE:
+            one_by_one.append(entry)
+        else:
+            batch = batches.setdefault(item.batch_region_id, Batch(city=item.batch_region))
+            batch.entries.append(entry)
+    return Agenda(
+        meeting=meeting, today=today, one_by_one=one_by_one, batches=list(batches.values())
+    )
+
+
+def _issues(item: AgendaItem, today: datetime.date) -> list[AgendaIssue]:
+    """The item's issues, overdue first (longest overdue first), then by deadline."""
+    rows = []
+    for issue in item.issues.all():
+        overdue = issue.is_overdue(today)
+        days = (today - issue.deadline).days if overdue else 0
+        rows.append(AgendaIssue(issue=issue, overdue=overdue, days_overdue=days))
+    rows.sort(
+        key=lambda row: (
+            not row.overdue,
+            not row.issue.is_open,
+            row.issue.deadline or datetime.date.max,
+            row.issue.reported_at,
+            row.issue.pk,
+        )
+    )
+    return rows
+
+
+def _schedules(projects: list[Project], today: datetime.date) -> dict[int, dict]:
+    """Per project on the agenda: its milestones at risk, forecast start or the schedule error.
+
+    Computed from the milestones as they are now (the stored summary may be a day old)."""
+    if not projects:
+        return {}
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for milestone in (
+        Milestone.objects.filter(project_id__in=[p.pk for p in projects])
+        .select_related("responsible_unit")
+        .prefetch_related("predecessor_links")
+    ):
+        milestones[milestone.project_id].append(milestone)
+    if not milestones:
+        return {}
+    calendar = current_calendar()
+    result = {}
+    for project in projects:
+        rows = milestones.get(project.pk)
+        if not rows:
+            continue
+        nodes = [
+            schedule_node(
+                m, [(link.predecessor_id, link.lag_days) for link in m.predecessor_links.all()]
+            )
+            for m in rows
+        ]
+        try:
+            schedule = compute_schedule(
+                nodes, planned_start=project.planned_start, today=today, calendar=calendar
+            )
+        except ScheduleError as error:
+            result[project.pk] = {"schedule_error": error.message}
+            continue
+        by_id = schedule.by_id()
+        risks = []
+        for milestone in rows:
+            node = by_id[milestone.pk]
+            if (
+                milestone.status != MilestoneStatus.DONE
+                and node.total_float is not None
+                and node.total_float < 0
+            ):
+                risks.append(
+                    RiskMilestone(
+                        milestone=milestone,
+                        latest_finish=node.latest_finish,
+                        forecast_finish=node.earliest_finish,
+                        total_float=node.total_float,
+                    )
+                )
+        result[project.pk] = {
+            "risks": risks,
+            "planned_start": schedule.anchor_date,
+            "forecast_start": schedule.forecast_anchor_date,
+        }
+    return result
