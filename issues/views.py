@@ -1,11 +1,214 @@
-"""Issue pages (being written)."""
+"""Issue pages (SPEC §5, §13): the board, the issue page with its actions and timeline, the
+report form, the close-out list (清单) with its export, and special supervision (专题督办).
 
-from django.http import HttpResponse
+Every page starts from ``Issue.objects.for_user``: a ticket outside the user's scope is not
+found (404). Every change goes through :mod:`issues.services`; a refused step is shown on the
+form it came from and changes nothing.
+"""
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Region
+from core.exceptions import DomainError, NotPermitted
+from projects.models import Project
+from schedule.workdays import current_calendar
+
+from . import selectors, services
+from .exports import closeout_workbook
+from .filtersets import IssueFilterSet
+from .forms import ReportForm, action_form, add_service_error
+from .models import Issue, Status
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _scoped(request):
+    return Issue.objects.for_user(request.user)
 
 
-issue_board = issue_report = closeout_list = closeout_export = supervision_list = _todo
-issue_detail = issue_action = _todo
+def _filtered(request, queryset) -> IssueFilterSet:
+    return IssueFilterSet(request.GET, queryset=queryset, request=request)
+
+
+def _issue_in_scope(request, pk) -> Issue:
+    return get_object_or_404(_scoped(request).with_related(), pk=pk)
+
+
+# --- the board -----------------------------------------------------------------------------
+
+
+@login_required
+def issue_board(request):
+    filterset = _filtered(request, _scoped(request))
+    for name in ("status", "level", "category", "source"):
+        field = filterset.form.fields[name]
+        field.widget = django_forms.CheckboxSelectMultiple(choices=field.choices)
+    wanted = filterset.form.cleaned_data.get("status") if filterset.is_valid() else None
+    statuses = [s for s in Status if s in wanted] if wanted else list(selectors.BOARD_STATUSES)
+    today = timezone.localdate()
+    counts = selectors.status_counts(filterset.qs)
+    columns = selectors.board_columns(filterset.qs, statuses, today, current_calendar(), counts)
+    rejected = counts.get(Status.REJECTED, 0) if Status.REJECTED not in statuses else None
+    return render(
+        request,
+        "issues/issue_board.html",
+        {
+            "filter": filterset,
+            "columns": columns,
+            "rejected_count": rejected,
+            "may_report": selectors.may_report(request.user),
+        },
+    )
+
+
+# --- one issue -----------------------------------------------------------------------------
+
+
+def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None, status=200):
+    """The issue page; ``failed`` is the (action, bound form) a refused post came back with."""
+    user = request.user
+    failed_action, failed_form = failed or (None, None)
+    actions = []
+    for action in services.allowed_actions(issue, user):
+        form = failed_form if action == failed_action else action_form(action, issue)
+        actions.append({"name": action, "label": services.TRANSITIONS[action].label, "form": form})
+    offered = {entry["name"] for entry in actions}
+    today = timezone.localdate()
+    return render(
+        request,
+        "issues/issue_detail.html",
+        {
+            "issue": issue,
+            "card": selectors.card(issue, today, current_calendar()),
+            "reporter_phone": issue.reporter_phone if user.is_office_staff else issue.masked_phone,
+            "events": issue.events.select_related("actor", "meeting"),
+            "notices": issue.notices.select_related("unit"),
+            "actions": actions,
+            # a refused action that is not (or no longer) offered: its errors go above the list
+            "refused": failed_form if failed_action and failed_action not in offered else None,
+            "refused_label": (services.TRANSITIONS[failed_action].label if failed_action else ""),
+        },
+        status=status,
+    )
+
+
+@login_required
+def issue_detail(request, pk):
+    return _detail_page(request, _issue_in_scope(request, pk))
+
+
+@login_required
+@require_POST
+def issue_action(request, pk, action):
+    issue = _issue_in_scope(request, pk)
+    if action not in services.ACTIONS:
+        raise Http404
+    form = action_form(action, issue, data=request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.issue_act(issue=issue, action=action, by=request.user, **form.cleaned_data)
+        except NotPermitted as error:
+            add_service_error(form, error)
+            status = 403
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("“%(action)s”已完成。") % {"action": services.TRANSITIONS[action].label},
+            )
+            return redirect(issue)
+    # A refused step changed nothing (the service works on its own locked copy).
+    return _detail_page(request, issue, (action, form), status)
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+@login_required
+def issue_report(request):
+    if not selectors.may_report(request.user):
+        raise PermissionDenied
+    project = None
+    wanted = request.GET.get("project", "")
+    if wanted:
+        if not wanted.isdigit():
+            raise Http404
+        project = get_object_or_404(Project.objects.for_user(request.user), pk=wanted)
+    form = ReportForm(
+        request.POST or None,
+        user=request.user,
+        project=project,
+        initial={"project": project},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            issue = services.issue_report(by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("困难问题已上报，等待重大办受理。"))
+            return redirect(issue)
+    return render(request, "issues/issue_report.html", {"form": form, "project": form.project})
+
+
+# --- the close-out list --------------------------------------------------------------------
+
+
+def _closeout_filter(request) -> IssueFilterSet:
+    return _filtered(request, _scoped(request).open())
+
+
+@login_required
+def closeout_list(request):
+    filterset = _closeout_filter(request)
+    rows = selectors.closeout_rows(filterset.qs)
+    return render(
+        request,
+        "issues/closeout_list.html",
+        {
+            "filter": filterset,
+            "rows": rows,
+            "overdue_count": sum(row.overdue for row in rows),
+            "regions": Region.objects.for_user(request.user),
+            "units": selectors.closeout_units(_scoped(request)),
+        },
+    )
+
+
+@login_required
+def closeout_export(request):
+    rows = selectors.closeout_rows(_closeout_filter(request).qs)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(closeout_workbook(rows), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_("困难问题销号清单-%(stamp)s.xlsx") % {"stamp": stamp}
+    )
+    return response
+
+
+# --- special supervision -------------------------------------------------------------------
+
+
+@login_required
+def supervision_list(request):
+    today = timezone.localdate()
+    return render(
+        request,
+        "issues/supervision_list.html",
+        {
+            "units": selectors.supervised_units(request.user, today),
+            "regions": selectors.supervised_regions(request.user, today),
+            "limits": selectors.supervision_limits(),
+        },
+    )

@@ -1,0 +1,311 @@
+"""Reads for the issue pages: the board, the close-out list (清单式管理), special supervision
+(专题督办) and a project's issues.
+
+Every function takes querysets the caller has already scoped with ``for_user`` (or the user, to
+scope with), so the pages and the export cannot drift apart on who sees what. Counting happens in
+the database; the number of queries does not depend on the number of tickets.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, RowNumber, Substr
+from django.utils import timezone
+
+from accounts.models import Region, Role, Unit
+from schedule.workdays import WorkdayCalendar, current_calendar
+
+from .models import HANDLING_STATUSES, OPEN_STATUSES, Interview, Issue, Notice, Status
+
+#: the board's columns unless the user filters by status; rejected tickets are a link beside it
+BOARD_STATUSES = tuple(s for s in Status if s != Status.REJECTED)
+#: cards per column; the column says how many more the filters would show
+BOARD_COLUMN_LIMIT = 40
+#: roles that may report an issue from the pages (the API also lets systems report)
+PAGE_REPORTER_ROLES = (
+    Role.Code.OFFICE_STAFF,
+    Role.Code.COUNTY_FILER,
+    Role.Code.PROJECT_UNIT_CONTACT,
+)
+#: finished tickets shown on a project page below its open ones
+PROJECT_RECENT_FINISHED = 5
+
+
+def may_report(user) -> bool:
+    """Whether the pages offer this user the report form (county filers, project units, offices)."""
+    return user.is_authenticated and user.has_role(*PAGE_REPORTER_ROLES)
+
+
+def overdue_q(today: datetime.date) -> Q:
+    """Past the deadline while a unit is handling it (the same rule as ``Issue.is_overdue``)."""
+    return Q(status__in=HANDLING_STATUSES, deadline__lt=today)
+
+
+def _urgency(today: datetime.date) -> list:
+    """Overdue first, then the nearest deadline; tickets without one last, oldest first."""
+    late = Case(
+        When(overdue_q(today), then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return [late.asc(), F("deadline").asc(nulls_last=True), F("reported_at").asc(), F("pk").asc()]
+
+
+def by_urgency(queryset: QuerySet, today: datetime.date) -> QuerySet:
+    return queryset.order_by(*_urgency(today))
+
+
+# --- the board -----------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    issue: Issue
+    overdue: bool
+    due_soon: bool
+
+
+@dataclass
+class Column:
+    status: str
+    label: str
+    count: int
+    cards: list[Card]
+
+    @property
+    def hidden(self) -> int:
+        return self.count - len(self.cards)
+
+
+def card(issue: Issue, today: datetime.date, calendar: WorkdayCalendar | None) -> Card:
+    """A ticket with its badges: overdue, or due within ISSUE_REMIND_WORKDAYS working days.
+    ``calendar`` is only consulted for a ticket being handled against a deadline."""
+    overdue = issue.is_overdue(today)
+    due_soon = (
+        not overdue
+        and issue.status in HANDLING_STATUSES
+        and issue.deadline is not None
+        and calendar.workdays_between(today, issue.deadline) <= settings.ISSUE_REMIND_WORKDAYS
+    )
+    return Card(issue, overdue, due_soon)
+
+
+def status_counts(queryset: QuerySet) -> dict[str, int]:
+    return dict(queryset.order_by().values_list("status").annotate(n=Count("pk", distinct=True)))
+
+
+def board_columns(
+    queryset: QuerySet,
+    statuses,
+    today: datetime.date,
+    calendar: WorkdayCalendar,
+    counts: dict[str, int],
+    limit: int | None = None,
+) -> list[Column]:
+    """One column per status with its first ``limit`` cards, most urgent first, in one query
+    however many tickets there are (the per-column cut is a window function). ``counts`` are
+    :func:`status_counts` of the same queryset."""
+    limit = limit or BOARD_COLUMN_LIMIT
+    ranked = (
+        Issue.objects.filter(pk__in=queryset.filter(status__in=statuses).values("pk"))
+        .with_related()
+        .annotate(
+            position=Window(RowNumber(), partition_by=[F("status")], order_by=_urgency(today))
+        )
+        .filter(position__lte=limit)
+        .order_by("status", "position")
+    )
+    cards: dict[str, list[Card]] = {status: [] for status in statuses}
+    for issue in ranked:
+        cards[issue.status].append(card(issue, today, calendar))
+    return [
+        Column(status, Status(status).label, counts.get(status, 0), cards[status])
+        for status in statuses
+    ]
+
+
+# --- a project's issues --------------------------------------------------------------------
+
+
+@dataclass
+class ProjectIssues:
+    open: list[Card]
+    finished: list[Issue]
+
+
+def project_issues(user, project, today: datetime.date | None = None) -> ProjectIssues:
+    """The project's tickets the user may see: open ones (most urgent first) and the latest
+    finished ones, for the project page."""
+    today = today or timezone.localdate()
+    of_project = Issue.objects.for_user(user).filter(project=project).select_related("unit")
+    open_issues = list(by_urgency(of_project.open(), today))
+    finished = of_project.exclude(status__in=OPEN_STATUSES).order_by("-updated_at", "-pk")
+    # The calendar costs queries; only deadlines being worked against need it.
+    calendar = (
+        current_calendar()
+        if any(issue.status in HANDLING_STATUSES for issue in open_issues)
+        else None
+    )
+    return ProjectIssues(
+        open=[card(issue, today, calendar) for issue in open_issues],
+        finished=list(finished[:PROJECT_RECENT_FINISHED]),
+    )
+
+
+# --- the close-out list (清单) --------------------------------------------------------------
+
+
+@dataclass
+class CloseoutRow:
+    issue: Issue
+    age_days: int
+    overdue: bool
+
+
+def closeout_rows(queryset: QuerySet, today: datetime.date | None = None) -> list[CloseoutRow]:
+    """Open tickets by region, then handling unit (not yet dispatched first), then urgency,
+    each with its age in days since it was reported."""
+    today = today or timezone.localdate()
+    issues = (
+        queryset.open()
+        .with_related()
+        .order_by("region_id", F("unit__name").asc(nulls_first=True), "unit_id", *_urgency(today))
+    )
+    return [
+        CloseoutRow(
+            issue=issue,
+            age_days=(today - timezone.localtime(issue.reported_at).date()).days,
+            overdue=issue.is_overdue(today),
+        )
+        for issue in issues
+    ]
+
+
+def closeout_units(queryset: QuerySet) -> QuerySet:
+    """The handling units that have open tickets in ``queryset`` (the unit filter's options)."""
+    return Unit.objects.filter(pk__in=queryset.open().values("unit")).order_by("region_id", "name")
+
+
+# --- special supervision (专题督办) ---------------------------------------------------------
+
+
+@dataclass
+class SupervisionRow:
+    subject: Unit | Region
+    open_count: int
+    overdue_count: int
+    share: float
+    notices: int | None = None
+    interviews: int | None = None
+
+
+def supervision_limits() -> dict:
+    """The thresholds as the page states them (the share in percent)."""
+    limits = settings.ISSUE_SUPERVISION
+    return {
+        "min_overdue": limits["min_overdue"],
+        "min_open": limits["min_open"],
+        "percent": round(limits["overdue_ratio"] * 100),
+        "window_days": settings.ISSUE_NOTICE_WINDOW_DAYS,
+    }
+
+
+def _supervision_counts(open_issues: QuerySet, group_by: str, today: datetime.date) -> QuerySet:
+    """``open_issues`` grouped by ``group_by``, keeping the groups past a threshold: at least
+    ``min_overdue`` overdue, or an overdue share of at least ``overdue_ratio`` among at least
+    ``min_open`` open tickets."""
+    limits = settings.ISSUE_SUPERVISION
+    return (
+        open_issues.values(group_by)
+        .annotate(open_count=Count("pk"), overdue_count=Count("pk", filter=overdue_q(today)))
+        .annotate(
+            share=ExpressionWrapper(
+                Cast("overdue_count", FloatField()) / Cast("open_count", FloatField()),
+                output_field=FloatField(),
+            )
+        )
+        .filter(
+            Q(overdue_count__gte=limits["min_overdue"])
+            | Q(open_count__gte=limits["min_open"], share__gte=limits["overdue_ratio"])
+        )
+        .order_by("-overdue_count", "-share", group_by)
+    )
+
+
+def _counts_by_unit(queryset: QuerySet, unit_ids) -> dict[int, int]:
+    return dict(
+        queryset.filter(unit__in=unit_ids)
+        .order_by()
+        .values_list("unit")
+        .annotate(n=Count("pk", distinct=True))
+    )
+
+
+def supervised_units(user, today: datetime.date | None = None) -> list[SupervisionRow]:
+    """Handling units past the supervision thresholds, with their 通报 and 约谈 in the notice
+    window (ISSUE_NOTICE_WINDOW_DAYS)."""
+    today = today or timezone.localdate()
+    open_issues = Issue.objects.for_user(user).open().filter(unit__isnull=False).order_by()
+    rows = list(_supervision_counts(open_issues, "unit", today))
+    units = Unit.objects.select_related("region").in_bulk([row["unit"] for row in rows])
+    since = today - datetime.timedelta(days=settings.ISSUE_NOTICE_WINDOW_DAYS - 1)
+    notices = _counts_by_unit(Notice.objects.for_user(user).filter(issued_on__gte=since), units)
+    interviews = _counts_by_unit(
+        Interview.objects.for_user(user).filter(triggered_on__gte=since), units
+    )
+    return [
+        SupervisionRow(
+            subject=units[row["unit"]],
+            open_count=row["open_count"],
+            overdue_count=row["overdue_count"],
+            share=row["share"],
+            notices=notices.get(row["unit"], 0),
+            interviews=interviews.get(row["unit"], 0),
+        )
+        for row in rows
+    ]
+
+
+def supervised_regions(user, today: datetime.date | None = None) -> list[SupervisionRow]:
+    """Cities (with their counties' tickets) and counties past the supervision thresholds,
+    among the regions the user may see."""
+    today = today or timezone.localdate()
+    open_issues = Issue.objects.for_user(user).open().order_by()
+    by_county = _supervision_counts(
+        open_issues.filter(region__level=Region.Level.COUNTY).annotate(code=F("region_id")),
+        "code",
+        today,
+    )
+    by_city = _supervision_counts(
+        open_issues.annotate(code=Concat(Substr("region_id", 1, 4), Value("00"))), "code", today
+    )
+    rows = [*by_city, *by_county]
+    regions = Region.objects.for_user(user).in_bulk(
+        [row["code"] for row in rows], field_name="code"
+    )
+    found = [
+        SupervisionRow(
+            subject=regions[row["code"]],
+            open_count=row["open_count"],
+            overdue_count=row["overdue_count"],
+            share=row["share"],
+        )
+        for row in rows
+        if row["code"] in regions
+        and regions[row["code"]].level in (Region.Level.CITY, Region.Level.COUNTY)
+    ]
+    return sorted(found, key=lambda row: (-row.overdue_count, -row.share, row.subject.code))
