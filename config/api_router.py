@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
+from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
 from projects.api.views import ProjectViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
 
@@ -13,6 +14,9 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("schedule-templates", ScheduleTemplateViewSet, basename="schedule-template")
+router.register("issues", IssueViewSet, basename="issue")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("interviews", InterviewViewSet, basename="interview")
 
 app_name = "api"
 urlpatterns = [

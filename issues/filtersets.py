@@ -4,6 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Region, Unit
 from projects.models import Project
@@ -12,7 +14,7 @@ from .models import HANDLING_STATUSES, Category, Interview, Issue, Level, Notice
 
 
 def _region_filter(**extra):
-    return django_filters.ModelChoiceFilter(
+    region = django_filters.ModelChoiceFilter(
         queryset=Region.objects.all(),
         to_field_name="code",
         method="filter_region",
@@ -21,6 +23,8 @@ def _region_filter(**extra):
         error_messages={"invalid_choice": _("行政区划代码“%(value)s”不存在。")},
         **extra,
     )
+    # A method filter, on models without a ``region`` field too: tell the schema it is a code.
+    return extend_schema_field(OpenApiTypes.STR)(region)
 
 
 class RegionBelowMixin:

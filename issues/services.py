@@ -265,6 +265,10 @@ REPORTER_ROLES = frozenset(
 )
 
 
+#: who may push tickets from another system: calling systems and the offices standing in
+INTAKE_ROLES = frozenset({Role.Code.API_CLIENT, Role.Code.OFFICE_STAFF})
+
+
 def _default_source(by) -> str:
     codes = by.role_codes
     if Role.Code.OFFICE_STAFF in codes:
@@ -359,6 +363,10 @@ def issue_intake(
     """An issue pushed by another system (the 12345 hotline). Idempotent on
     ``(source, external_id)``: a repeated call, even one racing the first, returns the ticket
     already made and changes nothing. Returns ``(issue, created)``."""
+    if not (by.sees_everything or by.has_role(*INTAKE_ROLES)):
+        raise NotPermitted(
+            _("只有系统接口或重大办工作人员可以推送问题工单。"), code="not_permitted"
+        )
     external_id = _required(external_id, "external_id", _("请提供来源系统的工单编号。"))
     if source not in Source.values:
         raise DomainError(_("未知的问题来源。"), code="invalid_source", field="source")

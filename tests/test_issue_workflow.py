@@ -349,7 +349,7 @@ def test_intake_is_idempotent_and_matches_projects(cast):
 
 def test_intake_region_must_be_in_the_callers_scope(cast):
     with pytest.raises(DomainError) as refusal:
-        intake(cast["county_filer"], region_code="321322")
+        intake(cast["county_office"], region_code="321322")
     assert refusal.value.field == "region"
     assert not Issue.objects.exists()
 
@@ -393,3 +393,10 @@ def test_two_identical_intake_calls_racing_make_one_issue(reference_data, people
 )
 def test_phone_masking(phone, masked):
     assert mask_phone(phone) == masked
+
+
+def test_only_systems_and_offices_push_tickets(cast):
+    for who in ("county_filer", "enterprise", "liaison", "leader"):
+        with pytest.raises(NotPermitted):
+            intake(cast[who])
+    assert not Issue.objects.exists()

@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "projects.models.Stage",
+        "CategoryEnum": "projects.models.Category",
+        "LevelEnum": "accounts.models.Region.Level",
         "MilestoneKindEnum": "schedule.models.MilestoneKind",
         "MilestoneStatusEnum": "schedule.models.MilestoneStatus",
         "HandlerEnum": "schedule.models.Handler",
