@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -622,16 +622,20 @@ def sweep(today: datetime.date | None = None) -> Counter:
     handling = Issue.objects.filter(status__in=HANDLING_STATUSES, deadline__isnull=False)
 
     remind_before = settings.ISSUE_REMIND_WORKDAYS
-    for issue in handling.filter(deadline__gte=today):
-        if issue.reminded_for != issue.deadline and (
-            calendar.workdays_between(today, issue.deadline) <= remind_before
-        ):
+    # Reminders not yet sent for the current deadline.
+    for issue in handling.filter(deadline__gte=today).exclude(reminded_for=F("deadline")):
+        if calendar.workdays_between(today, issue.deadline) <= remind_before:
             done["reminded"] += _remind(issue, today)
 
-    for issue in handling.filter(deadline__lt=today).select_related("unit"):
-        marked, noticed, interviews = _overdue(issue, today)
+    # Late tickets not yet marked, or marked but whose spell has no notice yet.
+    noticed = Notice.objects.filter(issue=OuterRef("pk"), overdue_since=OuterRef("overdue_since"))
+    unnoticed = handling.filter(deadline__lt=today).filter(
+        Q(overdue_since__isnull=True) | ~Exists(noticed)
+    )
+    for issue in unnoticed.select_related("unit"):
+        marked, noticed_now, interviews = _overdue(issue, today)
         done["overdue"] += marked
-        done["notices"] += noticed
+        done["notices"] += noticed_now
         done["interviews"] += interviews
 
     thresholds = settings.ISSUE_ESCALATE_AFTER_WORKDAYS
