@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role, Unit
 from core.exceptions import DomainError, NotPermitted
@@ -48,9 +49,9 @@ HANDLER = "handler"  # the liaisons of the assigned (handling) unit
 PROJECT_UNIT = "project_unit"  # the project unit's contacts (the enterprise)
 
 PARTY_LABELS = {
-    OFFICE: _("问题所在层级的重大办"),
-    HANDLER: _("责任单位联络员"),
-    PROJECT_UNIT: _("项目单位"),
+    OFFICE: gettext_lazy("问题所在层级的重大办"),
+    HANDLER: gettext_lazy("责任单位联络员"),
+    PROJECT_UNIT: gettext_lazy("项目单位"),
 }
 
 
@@ -92,44 +93,49 @@ class Transition:
 #: the transition table: action → from which statuses, to which status, by whom
 TRANSITIONS: dict[str, Transition] = {
     "accept": Transition(
-        frozenset({Status.REPORTED}), Status.ACCEPTED, frozenset({OFFICE}), _("受理")
+        frozenset({Status.REPORTED}), Status.ACCEPTED, frozenset({OFFICE}), gettext_lazy("受理")
     ),
     "assign": Transition(
-        frozenset({Status.ACCEPTED}), Status.ASSIGNED, frozenset({OFFICE}), _("交办")
+        frozenset({Status.ACCEPTED}), Status.ASSIGNED, frozenset({OFFICE}), gettext_lazy("交办")
     ),
     "start": Transition(
-        frozenset({Status.ASSIGNED}), Status.IN_PROGRESS, frozenset({HANDLER}), _("开始办理")
+        frozenset({Status.ASSIGNED}),
+        Status.IN_PROGRESS,
+        frozenset({HANDLER}),
+        gettext_lazy("开始办理"),
     ),
-    "note": Transition(frozenset({Status.IN_PROGRESS}), None, frozenset({HANDLER}), _("进展反馈")),
+    "note": Transition(
+        frozenset({Status.IN_PROGRESS}), None, frozenset({HANDLER}), gettext_lazy("进展反馈")
+    ),
     "resolve": Transition(
-        frozenset({Status.IN_PROGRESS}), Status.RESOLVED, frozenset({HANDLER}), _("办结")
+        frozenset({Status.IN_PROGRESS}), Status.RESOLVED, frozenset({HANDLER}), gettext_lazy("办结")
     ),
     "confirm": Transition(
         frozenset({Status.RESOLVED}),
         Status.CONFIRMED,
         frozenset({PROJECT_UNIT, OFFICE}),
-        _("确认满意"),
+        gettext_lazy("确认满意"),
     ),
     "return": Transition(
         frozenset({Status.RESOLVED}),
         Status.IN_PROGRESS,
         frozenset({PROJECT_UNIT, OFFICE}),
-        _("退回重办"),
+        gettext_lazy("退回重办"),
     ),
     "close": Transition(
-        frozenset({Status.CONFIRMED}), Status.CLOSED, frozenset({OFFICE}), _("销号")
+        frozenset({Status.CONFIRMED}), Status.CLOSED, frozenset({OFFICE}), gettext_lazy("销号")
     ),
     "escalate": Transition(
         frozenset({Status.REPORTED, Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS}),
         Status.REPORTED,
         frozenset({OFFICE}),
-        _("上提"),
+        gettext_lazy("上提"),
     ),
     "reject": Transition(
         frozenset({Status.REPORTED, Status.ACCEPTED}),
         Status.REJECTED,
         frozenset({OFFICE}),
-        _("不予受理"),
+        gettext_lazy("不予受理"),
     ),
 }
 ACTIONS = tuple(TRANSITIONS)
