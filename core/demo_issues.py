@@ -238,6 +238,8 @@ class DemoIssues:
         events = [("report", reporter, Status.REPORTED, issue.reported_at, description)]
         status = Status.REPORTED
         for action in steps:
+            # the history follows the workflow's own transition table
+            assert status in services.TRANSITIONS[action].sources, (action, status)
             day = self.calendar.add_workdays(day, self.rng.randrange(1, 4))
             if day > self.today:
                 break

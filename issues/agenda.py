@@ -28,7 +28,7 @@ from schedule.scheduling import ScheduleError, compute_schedule
 from schedule.services import milestone_node as schedule_node
 from schedule.workdays import current_calendar
 
-from .models import AgendaItem, Issue, Meeting
+from .models import AgendaItem, Issue, Meeting, sees_only_assignments
 
 
 @dataclass
@@ -129,16 +129,18 @@ class Agenda:
         return sum(1 for entry in self.entries if entry.item.decision)
 
 
-def agenda(meeting: Meeting, today: datetime.date | None = None) -> Agenda:
-    """The meeting's agenda ready for the pages: 逐个过堂 in order, then one batch per city."""
+def agenda(meeting: Meeting, today: datetime.date | None = None, user=None) -> Agenda:
+    """The meeting's agenda ready for the pages: 逐个过堂 in order, then one batch per city.
+
+    For a department liaison (``user`` who sees only their unit's tickets) the agenda keeps
+    just the projects with tickets assigned to their unit, and just those tickets (SPEC §2)."""
     today = today or timezone.localdate()
-    items = list(
-        meeting.items.select_related(
-            "project", "project__region", "batch_region", "decided_by"
-        ).prefetch_related(
-            Prefetch("issues", queryset=Issue.objects.select_related("unit").order_by())
-        )
-    )
+    issues = Issue.objects.select_related("unit").order_by()
+    items = meeting.items.select_related("project", "project__region", "batch_region", "decided_by")
+    if user is not None and sees_only_assignments(user):
+        issues = Issue.objects.for_user(user).select_related("unit").order_by()
+        items = items.filter(issues__in=issues).distinct()
+    items = list(items.prefetch_related(Prefetch("issues", queryset=issues)))
     schedules = _schedules([item.project for item in items], today)
 
     one_by_one: list[AgendaEntry] = []

@@ -79,6 +79,26 @@ class ReportForm(forms.Form):
             self.fields["milestone"].queryset = chosen.milestones.order_by("position", "pk")
 
 
+class LinkProjectForm(forms.Form):
+    """匹配项目 for an unmatched ticket: the projects of the region the ticket came from."""
+
+    project = ProjectChoiceField(
+        label=_("项目"),
+        queryset=Project.objects.none(),
+        error_messages={"invalid_choice": _("所选项目不存在或不在您的管辖范围内。")},
+    )
+    comment = _text(_("说明"))
+
+    def __init__(self, *args, issue: Issue, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = (
+            Project.objects.for_user(user)
+            .filter(region__code__startswith=issue.region.scope_prefix)
+            .select_related("region")
+            .order_by("region_id", "name")
+        )
+
+
 class CommentForm(forms.Form):
     comment = _text(_("说明"), rows=2, placeholder=_("可不填"))
 

@@ -114,7 +114,7 @@ def meeting_create(request):
 
 
 def _agenda_context(request, meeting: Meeting) -> dict:
-    result = agenda(meeting)
+    result = agenda(meeting, user=request.user)
     issue_ids = {row.issue.pk for entry in result.entries for row in entry.issues}
     # A department liaison sees only their unit's issues: link the others as plain text.
     visible = set(

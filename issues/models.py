@@ -326,7 +326,7 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("逾期")
     NOTICE = "notice", _("通报")
     DECISION = "decision", _("会商意见")
-    REPEAT = "repeat", _("重复推送")
+    MATCH = "match", _("匹配项目")
 
 
 class IssueEventQuerySet(ImmutableQuerySet):
@@ -378,7 +378,7 @@ class IssueEvent(ImmutableModel):
         return str(self.actor) if self.actor_id else str(_("系统"))
 
 
-class NoticeQuerySet(AssignmentScopedQuerySet):
+class NoticeQuerySet(ImmutableQuerySet, AssignmentScopedQuerySet):
     scope_region_path = "issue__region"
     scope_unit_path = None
 
@@ -413,7 +413,7 @@ class Notice(ImmutableModel):
         return f"{self.unit} · {self.issue}"
 
 
-class InterviewQuerySet(AssignmentScopedQuerySet):
+class InterviewQuerySet(ImmutableQuerySet, AssignmentScopedQuerySet):
     scope_region_path = "unit__region"
     scope_unit_path = None
 

@@ -10,6 +10,7 @@ with a Chinese message and changes nothing.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from projects.models import Project, Tier
 from schedule.workdays import WorkdayCalendar, current_calendar
 
 from .models import (
+    FINAL_STATUSES,
     HANDLING_STATUSES,
     OPEN_STATUSES,
     AgendaItem,
@@ -41,6 +43,8 @@ from .models import (
     Source,
     Status,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- who is who, for one ticket ------------------------------------------------------------
 
@@ -165,7 +169,7 @@ def allowed_actions(issue: Issue, user) -> list[str]:
     return actions
 
 
-def _check(issue: Issue, action: str, by) -> frozenset[str]:
+def check_action(issue: Issue, action: str, by) -> frozenset[str]:
     """Refuse an action not in the table for this status, or not this user's to take."""
     rule = TRANSITIONS.get(action)
     if rule is None:
@@ -222,7 +226,7 @@ def _locked(issue: Issue, action: str, by) -> tuple[Issue, _Snapshot]:
         .select_related("region", "project")
         .get(pk=issue.pk)
     )
-    _check(locked, action, by)
+    check_action(locked, action, by)
     return locked, _Snapshot(locked.status, locked.level)
 
 
@@ -284,16 +288,36 @@ def _default_source(by) -> str:
     return Source.ENTERPRISE
 
 
-def _level_for(region: Region, level: str | None) -> str:
+def _rank(level: str) -> int:
+    return list(Level).index(Level(level))
+
+
+def _level_for(region: Region, level: str | None, by) -> str:
+    """A ticket starts at its region's level. Only an office may file it higher, up to its own
+    level (the province office also for the provincial government) — everyone else goes
+    through the offices below, which escalate with a recorded reason."""
     lowest = Level.of_region(region)
-    if not level:
+    if not level or level == lowest:
         return lowest
     if level not in Level.values:
         raise DomainError(_("未知的事权层级。"), code="invalid_level", field="level")
-    if list(Level).index(Level(level)) < list(Level).index(lowest):
+    if _rank(level) < _rank(lowest):
         raise DomainError(
             _("“%(region)s”的问题不能定为%(level)s事权。")
             % {"region": region.name, "level": Level(level).label},
+            code="invalid_level",
+            field="level",
+        )
+    highest = None
+    if by.sees_everything:
+        highest = Level.GOVERNMENT
+    elif Role.Code.OFFICE_STAFF in by.role_codes and by.region is not None:
+        highest = Level.of_region(by.region)
+        if highest == Level.PROVINCE:
+            highest = Level.GOVERNMENT
+    if highest is None or _rank(level) > _rank(highest):
+        raise DomainError(
+            _("问题按项目所在地区的层级上报，由该层级重大办受理；需上级协调的，由重大办上提。"),
             code="invalid_level",
             field="level",
         )
@@ -319,12 +343,12 @@ def issue_report(
     external_id: str = "",
 ) -> Issue:
     """A county filer, a project unit or an office reports a difficulty of a project."""
-    if not by.has_role(*REPORTER_ROLES):
-        raise NotPermitted(_("您没有上报困难问题的权限。"), code="not_permitted")
     if not Project.objects.for_user(by).filter(pk=project.pk).exists():
         raise DomainError(
             _("所选项目不存在或不在您的管辖范围内。"), code="project_out_of_scope", field="project"
         )
+    if not by.has_role(*REPORTER_ROLES):
+        raise NotPermitted(_("您没有上报困难问题的权限。"), code="not_permitted")
     if milestone is not None and milestone.project_id != project.pk:
         raise DomainError(
             _("所选关键节点不属于该项目。"), code="milestone_other_project", field="milestone"
@@ -343,7 +367,7 @@ def issue_report(
         category=category,
         source=source,
         external_id=external_id.strip(),
-        level=_level_for(project.region, level),
+        level=_level_for(project.region, level, by),
         reported_by=by,
         reporter_name=str(by),
         reporter_phone=by.phone,
@@ -444,6 +468,50 @@ def _match_project(by, region: Region, code: str, name: str) -> Project | None:
     return None
 
 
+def may_link_project(issue: Issue, user) -> bool:
+    """Whether the page should offer 匹配项目 for this unmatched ticket to this user."""
+    return (
+        issue.project_id is None
+        and issue.status not in FINAL_STATUSES
+        and OFFICE in parties(issue, user)
+    )
+
+
+@transaction.atomic
+def issue_link_project(*, issue: Issue, by, project: Project, comment: str = "") -> Issue:
+    """Triage of an unmatched ticket (e.g. from the 12345 hotline): the office at its level
+    names the project it concerns. The ticket moves to that project's region; its status and
+    level stay."""
+    locked = Issue.objects.select_for_update(of=("self",)).select_related("region").get(pk=issue.pk)
+    if OFFICE not in parties(locked, by):
+        raise NotPermitted(_("只有问题所在层级的重大办可以为问题匹配项目。"), code="not_permitted")
+    if locked.project_id is not None:
+        raise DomainError(_("该问题已关联项目。"), code="already_matched", field="project")
+    if locked.status in FINAL_STATUSES:
+        raise DomainError(_("已办结归档的问题不能再匹配项目。"), code="illegal_transition")
+    level_region = Region.objects.get(code=locked.level_region_code())
+    in_reach = Project.objects.for_user(by).filter(
+        pk=project.pk, region__code__startswith=level_region.scope_prefix
+    )
+    if not in_reach.exists():
+        raise DomainError(
+            _("所选项目不在%(region)s范围内或不在您的管辖范围内。") % {"region": level_region.name},
+            code="project_out_of_scope",
+            field="project",
+        )
+    if _rank(locked.level) < _rank(Level.of_region(project.region)):
+        raise DomainError(
+            _("所选项目所在地区高于问题的事权层级，请先上提。"),
+            code="project_out_of_scope",
+            field="project",
+        )
+    before = _Snapshot(locked.status, locked.level)
+    locked.project = project
+    locked.region = project.region
+    text = _("匹配到项目“%(name)s”。") % {"name": project.name}
+    return _move(locked, before, EventKind.MATCH, by, f"{text}{comment.strip()}")
+
+
 # --- the workflow steps --------------------------------------------------------------------
 
 
@@ -492,10 +560,20 @@ def issue_assign(
     person = _required(responsible_person, "responsible_person", _("请填写责任人。"))
     plan = _required(solution, "solution", _("请填写解决方案。"))
     today = timezone.localdate()
+    calendar = current_calendar()
     if deadline is None:
-        deadline = default_deadline(issue.level, issue.category, today)
+        deadline = default_deadline(issue.level, issue.category, today, calendar)
     elif deadline < today:
         raise DomainError(_("办结时限不能早于今天。"), code="deadline_past", field="deadline")
+    latest = today + datetime.timedelta(days=settings.ISSUE_DEADLINE_MAX_DAYS)
+    if deadline > latest:
+        raise DomainError(
+            _("办结时限最迟为%(date)s（限期办结，不超过%(days)d天）。")
+            % {"date": latest.isoformat(), "days": settings.ISSUE_DEADLINE_MAX_DAYS},
+            code="deadline_too_far",
+            field="deadline",
+        )
+    provisional = calendar.provisional_years(today, deadline)
     issue.unit = unit
     issue.responsible_leader = leader
     issue.responsible_person = person
@@ -506,6 +584,10 @@ def issue_assign(
         "unit": unit.name,
         "deadline": deadline.isoformat(),
     }
+    if provisional:
+        note += _("（%(years)s年节假日安排尚未录入，工作日暂按周末休息计算。）") % {
+            "years": "、".join(str(year) for year in provisional)
+        }
     return _move(issue, before, EventKind.ASSIGN, by, f"{note}{comment.strip()}")
 
 
@@ -561,19 +643,15 @@ def issue_close(*, issue: Issue, by, comment: str = "") -> Issue:
 
 
 @transaction.atomic
-def issue_escalate(*, issue: Issue, by, reason: str, system: bool = False) -> Issue:
+def issue_escalate(*, issue: Issue, by, reason: str) -> Issue:
     """上提 one level (county → city → province → government); the ticket is reported afresh
-    at the new level for that office to accept and dispatch. ``system`` is the daily sweep
-    escalating an overdue ticket (no person acts)."""
-    if system:
-        issue = (
-            Issue.objects.select_for_update(of=("self",)).select_related("region").get(pk=issue.pk)
-        )
-        if issue.status not in TRANSITIONS["escalate"].sources:
-            raise DomainError(_("问题当前状态不能上提。"), code="illegal_transition")
-        before = _Snapshot(issue.status, issue.level)
-    else:
+    at the new level for that office to accept and dispatch."""
+    with transaction.atomic():
         issue, before = _locked(issue, "escalate", by)
+        return _escalate(issue, before, by, reason)
+
+
+def _escalate(issue: Issue, before: _Snapshot, by, reason: str) -> Issue:
     higher = Level.above(issue.level)
     if higher is None:
         raise DomainError(
@@ -589,7 +667,7 @@ def issue_escalate(*, issue: Issue, by, reason: str, system: bool = False) -> Is
     issue.responsible_leader = issue.responsible_person = issue.solution = ""
     issue.deadline = None
     issue.reminded_for = None
-    return _move(issue, before, EventKind.ESCALATE, None if system else by, reason, now)
+    return _move(issue, before, EventKind.ESCALATE, by, reason, now)
 
 
 ACTION_FUNCTIONS = {
@@ -610,7 +688,7 @@ def issue_act(*, issue: Issue, action: str, by, **data) -> Issue:
     """Take ``action`` (one of :data:`ACTIONS`) with its data, e.g. from a page or the API."""
     function = ACTION_FUNCTIONS.get(action)
     if function is None:
-        _check(issue, action, by)  # raises: unknown action
+        check_action(issue, action, by)  # raises: unknown action
     return function(issue=issue, by=by, **data)
 
 
@@ -620,104 +698,134 @@ def issue_act(*, issue: Issue, action: str, by, **data) -> Issue:
 def sweep(today: datetime.date | None = None) -> Counter:
     """Reminders, overdue marks, 通报, 约谈 and automatic escalation for ``today``.
 
-    Idempotent: a second run for the same day finds nothing left to do. Returns what it did.
+    Idempotent, also when two runs overlap: each ticket is locked and re-checked before it is
+    changed, so a second run (or a ticket resolved meanwhile) finds nothing left to do. Each
+    ticket is handled in its own transaction; one that fails is logged and counted as
+    ``failed`` without stopping the others. Returns what it did.
     """
     today = today or timezone.localdate()
     calendar = current_calendar()
     done: Counter = Counter()
     handling = Issue.objects.filter(status__in=HANDLING_STATUSES, deadline__isnull=False)
 
-    remind_before = settings.ISSUE_REMIND_WORKDAYS
     # Reminders not yet sent for the current deadline.
     for issue in handling.filter(deadline__gte=today).exclude(reminded_for=F("deadline")):
-        if calendar.workdays_between(today, issue.deadline) <= remind_before:
-            done["reminded"] += _remind(issue, today)
+        done["reminded"] += _each(issue, _remind, today, calendar, done) or 0
 
     # Late tickets not yet marked, or marked but whose spell has no notice yet.
     noticed = Notice.objects.filter(issue=OuterRef("pk"), overdue_since=OuterRef("overdue_since"))
     unnoticed = handling.filter(deadline__lt=today).filter(
         Q(overdue_since__isnull=True) | ~Exists(noticed)
     )
-    for issue in unnoticed.select_related("unit"):
-        marked, noticed_now, interviews = _overdue(issue, today)
+    for issue in unnoticed:
+        marked, noticed_now, interviews = _each(issue, _overdue, today, calendar, done) or (0, 0, 0)
         done["overdue"] += marked
         done["notices"] += noticed_now
         done["interviews"] += interviews
 
-    thresholds = settings.ISSUE_ESCALATE_AFTER_WORKDAYS
-    for issue in handling.filter(deadline__lt=today):
-        after = thresholds.get(issue.level)
-        if after is None or Level.above(issue.level) is None:
-            continue
-        late = calendar.workdays_between(issue.deadline, today)
-        if late >= after:
-            issue_escalate(
-                issue=issue,
-                by=None,
-                system=True,
-                reason=_("逾期%(days)d个工作日未办结，自动上提（%(date)s巡检）。")
-                % {"days": late, "date": today.isoformat()},
-            )
-            done["escalated"] += 1
+    levels = [level for level in settings.ISSUE_ESCALATE_AFTER_WORKDAYS if Level.above(level)]
+    for issue in handling.filter(deadline__lt=today, level__in=levels):
+        done["escalated"] += _each(issue, _auto_escalate, today, calendar, done) or 0
     return +done  # only what was actually done
 
 
-@transaction.atomic
-def _remind(issue: Issue, today: datetime.date) -> int:
-    updated = (
-        Issue.objects.filter(pk=issue.pk, status__in=HANDLING_STATUSES, deadline=issue.deadline)
-        .exclude(reminded_for=issue.deadline)
-        .update(reminded_for=issue.deadline)
+def _each(issue: Issue, step, today: datetime.date, calendar: WorkdayCalendar, done: Counter):
+    """Run one sweep step for one ticket; a failure is logged and counted, and the sweep goes
+    on with the other tickets."""
+    try:
+        with transaction.atomic():
+            return step(issue, today, calendar)
+    except Exception:
+        logger.exception("sweep %s: ticket %s failed in %s", today, issue.pk, step.__name__)
+        done["failed"] += 1
+        return None
+
+
+def _lock_handling(issue: Issue) -> Issue | None:
+    """The ticket, locked, if it is still being handled against a deadline."""
+    locked = (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(pk=issue.pk, status__in=HANDLING_STATUSES, deadline__isnull=False)
+        .first()
     )
-    if updated:
-        issue.refresh_from_db()
-        _event(
-            issue,
-            EventKind.REMIND,
-            None,
-            comment=_("距办结时限%(deadline)s不足%(days)d个工作日（%(date)s提醒）。")
-            % {
-                "deadline": issue.deadline.isoformat(),
-                "days": settings.ISSUE_REMIND_WORKDAYS + 1,
-                "date": today.isoformat(),
-            },
-        )
-    return updated
+    return locked
 
 
-@transaction.atomic
-def _overdue(issue: Issue, today: datetime.date) -> tuple[int, int, int]:
-    marked = Issue.objects.filter(
-        pk=issue.pk, status__in=HANDLING_STATUSES, overdue_since__isnull=True
-    ).update(overdue_since=today)
-    issue.refresh_from_db()
-    if marked:
+def _remind(issue: Issue, today: datetime.date, calendar: WorkdayCalendar) -> int:
+    locked = _lock_handling(issue)
+    if locked is None or locked.reminded_for == locked.deadline or locked.deadline < today:
+        return 0
+    if calendar.workdays_between(today, locked.deadline) > settings.ISSUE_REMIND_WORKDAYS:
+        return 0
+    locked.reminded_for = locked.deadline
+    locked.save(update_fields=["reminded_for", "updated_at"])
+    _event(
+        locked,
+        EventKind.REMIND,
+        None,
+        comment=_("距办结时限%(deadline)s不足%(days)d个工作日（%(date)s提醒）。")
+        % {
+            "deadline": locked.deadline.isoformat(),
+            "days": settings.ISSUE_REMIND_WORKDAYS + 1,
+            "date": today.isoformat(),
+        },
+    )
+    return 1
+
+
+def _overdue(issue: Issue, today: datetime.date, calendar: WorkdayCalendar) -> tuple[int, int, int]:
+    locked = _lock_handling(issue)
+    if locked is None or locked.deadline >= today:
+        return 0, 0, 0
+    marked = 0
+    if locked.overdue_since is None:
+        locked.overdue_since = today
+        locked.save(update_fields=["overdue_since", "updated_at"])
         _event(
-            issue,
+            locked,
             EventKind.OVERDUE,
             None,
-            comment=_("已超过办结时限%(deadline)s。") % {"deadline": issue.deadline.isoformat()},
+            comment=_("已超过办结时限%(deadline)s。") % {"deadline": locked.deadline.isoformat()},
         )
+        marked = 1
     notice, created = Notice.objects.get_or_create(
-        issue=issue,
-        overdue_since=issue.overdue_since,
-        defaults={"unit": issue.unit, "issued_on": today, "deadline": issue.deadline},
+        issue=locked,
+        overdue_since=locked.overdue_since,
+        defaults={"unit": locked.unit, "issued_on": today, "deadline": locked.deadline},
     )
     interviews = 0
     if created:
         _event(
-            issue,
+            locked,
             EventKind.NOTICE,
             None,
-            comment=_("逾期未办结，通报%(unit)s。") % {"unit": issue.unit.name},
+            comment=_("逾期未办结，通报%(unit)s。") % {"unit": locked.unit.name},
         )
         interviews = _interviews(notice.unit, today)
     return marked, int(created), interviews
 
 
+def _auto_escalate(issue: Issue, today: datetime.date, calendar: WorkdayCalendar) -> int:
+    locked = _lock_handling(issue)
+    if locked is None or locked.deadline >= today:
+        return 0
+    after = settings.ISSUE_ESCALATE_AFTER_WORKDAYS.get(locked.level)
+    late = calendar.workdays_between(locked.deadline, today)
+    if after is None or Level.above(locked.level) is None or late < after:
+        return 0
+    reason = _("逾期%(days)d个工作日未办结，自动上提（%(date)s巡检）。") % {
+        "days": late,
+        "date": today.isoformat(),
+    }
+    _escalate(locked, _Snapshot(locked.status, locked.level), None, reason)
+    return 1
+
+
 def _interviews(unit: Unit, today: datetime.date) -> int:
     """一通报、两约谈: 2 notices in the window → deputy leader's interview, 3 → principal's."""
     window_start = today - datetime.timedelta(days=settings.ISSUE_NOTICE_WINDOW_DAYS - 1)
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one sweep counts at a time
     notices = list(Notice.objects.filter(unit=unit, issued_on__range=(window_start, today)))
     made = 0
     for kind, threshold in settings.ISSUE_INTERVIEW_THRESHOLDS.items():

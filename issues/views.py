@@ -6,6 +6,8 @@ found (404). Every change goes through :mod:`issues.services`; a refused step is
 form it came from and changes nothing.
 """
 
+from functools import partial
+
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,7 +27,7 @@ from schedule.workdays import current_calendar
 from . import selectors, services
 from .exports import closeout_workbook
 from .filtersets import IssueFilterSet
-from .forms import ReportForm, action_form, add_service_error
+from .forms import LinkProjectForm, ReportForm, action_form, add_service_error
 from .models import Issue, Status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,6 +72,9 @@ def issue_board(request):
     )
 
 
+#: the triage step of an unmatched ticket, offered beside the workflow actions
+LINK_PROJECT = "link-project"
+
 # --- one issue -----------------------------------------------------------------------------
 
 
@@ -81,6 +86,10 @@ def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None
     for action in services.allowed_actions(issue, user):
         form = failed_form if action == failed_action else action_form(action, issue)
         actions.append({"name": action, "label": services.TRANSITIONS[action].label, "form": form})
+    if services.may_link_project(issue, user):
+        form = failed_form if failed_action == LINK_PROJECT else None
+        form = form or LinkProjectForm(issue=issue, user=user)
+        actions.insert(0, {"name": LINK_PROJECT, "label": _("匹配项目"), "form": form})
     offered = {entry["name"] for entry in actions}
     today = timezone.localdate()
     return render(
@@ -95,7 +104,11 @@ def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None
             "actions": actions,
             # a refused action that is not (or no longer) offered: its errors go above the list
             "refused": failed_form if failed_action and failed_action not in offered else None,
-            "refused_label": (services.TRANSITIONS[failed_action].label if failed_action else ""),
+            "refused_label": (
+                services.TRANSITIONS[failed_action].label
+                if failed_action in services.TRANSITIONS
+                else ""
+            ),
         },
         status=status,
     )
@@ -110,23 +123,25 @@ def issue_detail(request, pk):
 @require_POST
 def issue_action(request, pk, action):
     issue = _issue_in_scope(request, pk)
-    if action not in services.ACTIONS:
+    if action == LINK_PROJECT:
+        form = LinkProjectForm(request.POST, issue=issue, user=request.user)
+        step, label = services.issue_link_project, _("匹配项目")
+    elif action in services.ACTIONS:
+        form = action_form(action, issue, data=request.POST)
+        step, label = partial(services.issue_act, action=action), services.TRANSITIONS[action].label
+    else:
         raise Http404
-    form = action_form(action, issue, data=request.POST)
     status = 400
     if form.is_valid():
         try:
-            services.issue_act(issue=issue, action=action, by=request.user, **form.cleaned_data)
+            step(issue=issue, by=request.user, **form.cleaned_data)
         except NotPermitted as error:
             add_service_error(form, error)
             status = 403
         except DomainError as error:
             add_service_error(form, error)
         else:
-            messages.success(
-                request,
-                _("“%(action)s”已完成。") % {"action": services.TRANSITIONS[action].label},
-            )
+            messages.success(request, _("“%(action)s”已完成。") % {"action": label})
             return redirect(issue)
     # A refused step changed nothing (the service works on its own locked copy).
     return _detail_page(request, issue, (action, form), status)

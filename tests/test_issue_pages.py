@@ -220,7 +220,7 @@ def test_issue_page_offers_only_the_actions_the_user_may_take(client, world):
         assert action_url(issue, action) in office_page
     for action in ("assign", "close", "confirm", "start"):
         assert action_url(issue, action) not in office_page
-    assert "受理" in office_page
+    assert "<summary>受理</summary>" in office_page and "<summary>交办</summary>" not in office_page
 
     filer_page = login(client, world["county_filer"]).get(url).content.decode()
     assert 'action="/issues/' not in filer_page
@@ -500,3 +500,28 @@ def test_issue_pages_need_a_login(client, world):
     for name in ("issues:board", "issues:report", "issues:closeout", "issues:supervision"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_office_matches_an_unmatched_ticket_from_its_page(client, world):
+    ticket, _ = services.issue_intake(
+        by=world["api_client"],
+        source="hotline_12345",
+        external_id="12345-PAGE-1",
+        region_code="320281",
+        title="热线反映道路施工",
+        category="utilities",
+        project_name="未知项目",
+    )
+    url = reverse("issues:detail", args=[ticket.pk])
+    link = reverse("issues:action", args=[ticket.pk, "link-project"])
+    assert link not in login(client, world["county_filer"]).get(url).content.decode()
+    assert client.post(link, {"project": world["jiangyin_other"].pk}).status_code == 403
+
+    page = login(client, world["county_office"]).get(url).content.decode()
+    assert link in page and "未匹配项目" in page
+    project = world["jiangyin_other"]
+    response = client.post(link, {"project": project.pk})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.project == project
+    assert "匹配项目" in client.get(url).content.decode()

@@ -180,3 +180,49 @@ def test_command_runs_the_same_sweep(desk):
     assert "通报 0 件" in out.getvalue()
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("sweep_issues", "--today", "23/11/2026")
+
+
+@override_settings(ISSUE_ESCALATE_AFTER_WORKDAYS={"county": 1})
+def test_an_overlapping_sweep_working_from_a_stale_list_changes_nothing(desk):
+    from django.db import transaction
+
+    from schedule.workdays import current_calendar
+
+    late = assigned(desk, D(2026, 11, 2))
+    stale = Issue.objects.get(pk=late.pk)  # what a second sweep listed before the first ran
+    services.sweep(D(2026, 11, 23))
+    assert Issue.objects.get(pk=late.pk).level == "city"
+    calendar = current_calendar()
+    with transaction.atomic():
+        assert services._auto_escalate(stale, D(2026, 11, 23), calendar) == 0
+        assert services._overdue(stale, D(2026, 11, 23), calendar) == (0, 0, 0)
+    assert Issue.objects.get(pk=late.pk).level == "city"  # once, not twice
+
+    # A ticket resolved after the sweep listed it gets no notice (and no crash).
+    resolved = assigned(desk, D(2026, 11, 20))
+    listed = Issue.objects.get(pk=resolved.pk)
+    services.issue_resolve(issue=resolved, by=desk["handler"], resolution="已办结")
+    with transaction.atomic():
+        assert services._overdue(listed, D(2026, 11, 23), calendar) == (0, 0, 0)
+    assert not Notice.objects.filter(issue=resolved).exists()
+
+
+def test_one_broken_ticket_does_not_stop_the_sweep(desk, caplog):
+    broken = assigned(desk, D(2099, 1, 1))  # beyond the calendar (written past the service)
+    late = assigned(desk, D(2026, 11, 20))
+    done = services.sweep(D(2026, 11, 23))
+    assert done["failed"] == 1 and done["notices"] == 1
+    assert Notice.objects.get().issue == late
+    assert f"ticket {broken.pk} failed" in caplog.text
+
+
+def test_notices_and_interviews_cannot_be_rewritten(desk):
+    assigned(desk, D(2026, 11, 20))
+    services.sweep(D(2026, 11, 23))
+    with pytest.raises(TypeError):
+        Notice.objects.update(deadline=D(2026, 12, 31))
+    with pytest.raises(TypeError):
+        Notice.objects.all().delete()
+    with pytest.raises(TypeError):
+        Interview.objects.all().delete()
+    assert Notice.objects.get().deadline == D(2026, 11, 20)

@@ -400,3 +400,69 @@ def test_only_systems_and_offices_push_tickets(cast):
         with pytest.raises(NotPermitted):
             intake(cast[who])
     assert not Issue.objects.exists()
+
+
+def test_deadline_at_most_a_year_ahead(cast, monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: datetime.date(2026, 11, 23))
+    issue = make_issue(cast, Status.ACCEPTED)
+    with pytest.raises(DomainError) as refusal:
+        services.issue_assign(
+            issue=issue, by=cast["county_office"], **five(cast, deadline=datetime.date(2099, 1, 1))
+        )
+    assert refusal.value.field == "deadline" and "2027-11-24" in refusal.value.messages[0]
+    assert Issue.objects.get(pk=issue.pk).status == Status.ACCEPTED
+
+
+def test_a_default_deadline_in_a_year_without_holidays_says_so(cast, monkeypatch):
+    # 2027's holidays are not published in the calendar package: the count is provisional.
+    monkeypatch.setattr(timezone, "localdate", lambda *a: datetime.date(2026, 12, 21))
+    issue = services.issue_assign(
+        issue=make_issue(cast, Status.ACCEPTED), by=cast["county_office"], **five(cast)
+    )
+    assert issue.deadline.year == 2027
+    assert "2027年节假日安排尚未录入" in issue.events.get(kind="assign").comment
+
+
+def test_only_offices_file_above_the_regions_level(cast):
+    project = cast["project"]
+    for who in ("county_filer", "enterprise"):
+        with pytest.raises(DomainError) as refusal:
+            services.issue_report(
+                by=cast[who], project=project, title="x", category="other", level="province"
+            )
+        assert refusal.value.field == "level"
+    with pytest.raises(DomainError):  # a county office files at most at county level
+        services.issue_report(
+            by=cast["county_office"], project=project, title="x", category="other", level="city"
+        )
+    assert not Issue.objects.exists()
+    issue = services.issue_report(
+        by=cast["province_office"], project=project, title="x", category="other", level="province"
+    )
+    assert issue.level == "province"
+
+
+def test_the_office_matches_an_unmatched_ticket_to_a_project(cast, library):
+    ticket, _ = intake(cast["api_client"], project_code="2099-000000-00-00-000000")
+    assert ticket.unmatched and services.may_link_project(ticket, cast["county_office"])
+    for who in ("county_filer", "city_office", "handler"):
+        with pytest.raises(NotPermitted):
+            services.issue_link_project(issue=ticket, by=cast[who], project=cast["project"])
+    with pytest.raises(DomainError) as refusal:  # another county's project
+        services.issue_link_project(
+            issue=ticket, by=cast["county_office"], project=library["yixing"]
+        )
+    assert refusal.value.field == "project"
+
+    ticket = services.issue_link_project(
+        issue=ticket, by=cast["county_office"], project=cast["project"], comment="电话核实"
+    )
+    assert ticket.project == cast["project"] and ticket.status == Status.REPORTED
+    assert "电话核实" in ticket.events.get(kind="match").comment
+    assert not services.may_link_project(ticket, cast["county_office"])
+    with pytest.raises(DomainError):
+        services.issue_link_project(
+            issue=ticket, by=cast["county_office"], project=library["jiangyin_other"]
+        )
+    # The enterprise now sees the ticket of its project.
+    assert Issue.objects.for_user(cast["enterprise"]).filter(pk=ticket.pk).exists()

@@ -360,13 +360,33 @@ def test_the_print_view_is_a_clean_agenda(client, world, province_meeting):
     assert 'class="print-toolbar no-print"' in html and "window.print()" in html
 
 
-def test_a_liaison_sees_the_agenda_but_links_only_their_own_issues(client, world, province_meeting):
-    client.force_login(world["liaison"])  # 省自然资源厅: no issue assigned to them
-    response = client.get(province_meeting.get_absolute_url())
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "用地指标不足" in html
-    assert world["issues"]["overdue"].get_absolute_url() not in html
+def test_a_liaison_sees_only_the_agenda_items_of_their_units_issues(
+    client, world, province_meeting
+):
+    # 省自然资源厅 has nothing assigned: no project, no issue of others on their agenda.
+    client.force_login(world["liaison"])
+    html = client.get(province_meeting.get_absolute_url()).content.decode()
+    for title in ("用地指标不足", "规划许可办理", "两重项目资金拨付慢", "市级项目配套管网"):
+        assert title not in html
+    assert "江阴其他企业项目" not in html
+
+    # The 江阴 department's liaison sees the project of its two issues and only those issues.
+    jiangyin_liaison = factories.user(
+        "jiangyin_liaison",
+        "320281",
+        ["department_liaison"],
+        factories.unit("江阴市自然资源和规划局", "320281", Unit.Kind.DEPARTMENT),
+    )
+    county_meeting = services.meeting_create(by=world["county_office"], date=TODAY)
+    client.force_login(jiangyin_liaison)
+    for url in (
+        county_meeting.get_absolute_url(),
+        reverse("issues:meeting-print", args=[county_meeting.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "用地指标不足" in html and "规划许可办理" in html
+        assert "施工用电接入待协调" not in html  # same project, not their unit's
+        assert "江阴省重大实施项目" not in html and "沭阳两重项目" not in html
 
 
 def test_the_meeting_pages_need_a_fixed_number_of_queries(

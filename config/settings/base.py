@@ -205,6 +205,8 @@ ISSUE_DEADLINE_WORKDAYS_BY_CATEGORY = {
     "city": {"land_sea": 20, "forestry": 20, "relocation": 25},
     "province": {"land_sea": 30, "forestry": 25, "eia": 25, "energy": 25},
 }
+# A time limit may be set at most this many calendar days ahead (限期办结).
+ISSUE_DEADLINE_MAX_DAYS = 366
 # A reminder goes out this many working days before the deadline.
 ISSUE_REMIND_WORKDAYS = int(env("ISSUE_REMIND_WORKDAYS", "3"))
 # An issue overdue by this many working days moves one level up (no entry: never).

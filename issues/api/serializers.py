@@ -252,6 +252,22 @@ class IssueCommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class IssueLinkProjectSerializer(serializers.Serializer):
+    """匹配项目: the project an unmatched ticket concerns (a project in the caller's scope)."""
+
+    project = serializers.PrimaryKeyRelatedField(
+        queryset=Project.objects.none(),
+        error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["project"].queryset = Project.objects.for_user(getattr(request, "user", None))
+        return fields
+
+
 class IssueNoteSerializer(serializers.Serializer):
     """进展反馈 of the handling unit."""
 

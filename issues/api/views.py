@@ -23,6 +23,7 @@ from .serializers import (
     IssueDetailSerializer,
     IssueEventSerializer,
     IssueIntakeSerializer,
+    IssueLinkProjectSerializer,
     IssueNoteSerializer,
     IssueReasonSerializer,
     IssueReportSerializer,
@@ -98,6 +99,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def _act(self, request, name: str) -> Response:
         issue = self.get_object()
+        services.check_action(issue, name, request.user)  # refuse before judging the payload
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         issue = services.issue_act(
@@ -125,6 +127,22 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "escalate", IssueReasonSerializer, "上提 one level (the office at the level)."
     )
     reject = _workflow_step("reject", IssueReasonSerializer, "不予受理 (the office at the level).")
+
+    @extend_schema(request=IssueLinkProjectSerializer, responses={200: IssueDetailSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="link-project",
+        serializer_class=IssueLinkProjectSerializer,
+    )
+    def link_project(self, request, pk=None):
+        """匹配项目: the office at the ticket's level names the project of an unmatched ticket
+        (e.g. one pushed by the 12345 hotline)."""
+        issue = self.get_object()
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        issue = services.issue_link_project(issue=issue, by=request.user, **payload.validated_data)
+        return self._issue_response(issue)
 
     @extend_schema(responses={200: IssueEventSerializer(many=True)}, filters=False)
     @action(

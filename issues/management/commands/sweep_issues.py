@@ -25,6 +25,7 @@ class Command(BaseCommand):
             "notices": "通报",
             "interviews": "约谈",
             "escalated": "自动上提",
+            "failed": "处理失败（详见日志）",
         }
         summary = "，".join(f"{label} {done.get(key, 0)} 件" for key, label in labels.items())
         self.stdout.write(f"巡检完成（{(day or 'today')}）：{summary}。")
