@@ -429,7 +429,7 @@ def milestone_delete(*, milestone: Milestone, by) -> None:
     recompute_project(project)
 
 
-def _units_by_handler(project: Project) -> dict[str, Unit | None]:
+def units_by_handler(project: Project) -> dict[str, Unit | None]:
     """The unit nearest to the project (county, then city, then province) for each handler."""
     chain = project.region.lineage()
     departments = sorted(
@@ -460,7 +460,7 @@ def apply_template(*, project: Project, template: ScheduleTemplate, by) -> list[
             "template",
         )
     steps = list(template.steps.prefetch_related("predecessor_links"))
-    units = _units_by_handler(project)
+    units = units_by_handler(project)
     created = {}
     for step in steps:
         milestone = Milestone(
