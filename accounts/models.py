@@ -195,6 +195,15 @@ class User(AbstractUser):
         return self.is_superuser or Role.Code.SYSTEM_ADMIN in self.role_codes
 
     @property
+    def sees_only_assignments(self) -> bool:
+        """A department liaison with no region-wide role sees what concerns their unit: what is
+        assigned to it, and read-only the projects it works on (SPEC §2)."""
+        codes = self.role_codes
+        return Role.Code.DEPARTMENT_LIAISON in codes and not (
+            codes & (REGION_WIDE_ROLES - {Role.Code.DEPARTMENT_LIAISON})
+        )
+
+    @property
     def restricted_to_unit(self) -> bool:
         codes = self.role_codes
         return Role.Code.PROJECT_UNIT_CONTACT in codes and not (codes & REGION_WIDE_ROLES)

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
+from approvals.api.views import ApprovalKindViewSet, ApprovalViewSet
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
 from projects.api.views import ProjectViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
@@ -17,6 +18,8 @@ router.register("schedule-templates", ScheduleTemplateViewSet, basename="schedul
 router.register("issues", IssueViewSet, basename="issue")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("interviews", InterviewViewSet, basename="interview")
+router.register("approvals", ApprovalViewSet, basename="approval")
+router.register("approval-kinds", ApprovalKindViewSet, basename="approval-kind")
 
 app_name = "api"
 urlpatterns = [

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import REGION_WIDE_ROLES, Region, Role, Unit
+from accounts.models import Region, Unit
 from accounts.scope import ScopedQuerySet
 
 
@@ -89,15 +89,11 @@ FINAL_STATUSES = (Status.CLOSED, Status.REJECTED)
 #: statuses of a ticket still on the close-out list (清单)
 OPEN_STATUSES = tuple(s for s in Status if s not in FINAL_STATUSES)
 
-#: roles that see an issue because of where it is, not because it was assigned to their unit
-_REGION_VIEW_ROLES = REGION_WIDE_ROLES - {Role.Code.DEPARTMENT_LIAISON}
-
 
 def sees_only_assignments(user) -> bool:
     """A department liaison with no region-wide role sees only what is assigned to their unit
     (SPEC §2)."""
-    codes = user.role_codes
-    return Role.Code.DEPARTMENT_LIAISON in codes and not (codes & _REGION_VIEW_ROLES)
+    return user.sees_only_assignments
 
 
 class AssignmentScopedQuerySet(ScopedQuerySet):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -137,6 +138,33 @@ class Tag(models.Model):
 class ProjectQuerySet(ScopedQuerySet):
     scope_region_path = "region"
     scope_unit_path = "unit"
+
+    def for_user(self, user) -> "ProjectQuerySet":
+        queryset = super().for_user(user)
+        if user is None or not user.is_authenticated or user.sees_everything:
+            return queryset
+        if user.sees_only_assignments:
+            return queryset.concerning(user.unit_id)
+        return queryset
+
+    def concerning(self, unit_id: int | None) -> "ProjectQuerySet":
+        """Projects a department works on: it is their responsible unit, or it handles one of
+        their issues, approvals or milestones, or sits on their pre-review."""
+        if unit_id is None:
+            return self.none()
+        from django.apps import apps
+
+        def part(app: str, model: str, **lookup):
+            rows = apps.get_model(app, model).objects.filter(project=OuterRef("pk"), **lookup)
+            return Exists(rows)
+
+        return self.filter(
+            Q(responsible_unit_id=unit_id)
+            | part("issues", "Issue", unit_id=unit_id)
+            | part("approvals", "Approval", unit_id=unit_id)
+            | part("schedule", "Milestone", responsible_unit_id=unit_id)
+            | part("projects", "PreReview", departments=unit_id)
+        )
 
     def with_related(self) -> "ProjectQuerySet":
         """Everything a list row or an API item shows, in a fixed number of queries."""

@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from approvals.views import project_approvals
 from issues import selectors as issue_selectors
 from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
@@ -85,6 +86,8 @@ def project_detail(request, pk):
             ),
             "issues": issue_selectors.project_issues(request.user, project),
             "may_report_issue": issue_selectors.may_report(request.user),
+            "approvals": project_approvals(request.user, project),
+            "may_register_approval": request.user.can_edit_library,
         },
     )
 

@@ -23,7 +23,7 @@ VISIBLE_PROJECTS = {
     "county_filer": JIANGYIN,
     "county_filer2": {"shuyang"},
     "enterprise": {"jiangyin_enterprise_1", "jiangyin_enterprise_2"},
-    "liaison": ALL_PROJECTS,
+    "liaison": set(),  # a department liaison sees only the projects their unit works on
     "leader": ALL_PROJECTS,
     "api_client": ALL_PROJECTS,
     "admin": ALL_PROJECTS,

@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         "IssueLevelEnum": "issues.models.Level",
         "IssueCategoryEnum": "issues.models.Category",
         "IssueSourceEnum": "issues.models.Source",
+        "ApprovalStatusEnum": "approvals.models.ApprovalStatus",
     },
 }
 
