@@ -3,25 +3,28 @@
 
 The stored agenda says which projects are heard, in which order and how (逐个过堂 or within a
 city's batch, 逐批过堂), and which issues were open when it was built. What the meeting looks at
-is computed here, as of ``today``: each issue's current state (overdue first), and the
-milestones whose total float is negative (the ones that make the start date slip).
+is computed here, as of ``today``: each issue's current state (overdue first), the
+milestones whose total float is negative (the ones that make the start date slip), and the
+approvals still running past the time limit their department promised (SPEC §7).
 
-Queries are bounded: the items with their projects and issues come in three queries, and the
-schedules of every project on the agenda are computed from two more (plus the working-day
-calendar), however long the agenda is.
+Queries are bounded: the items with their projects and issues come in three queries, the
+schedules of every project on the agenda are computed from two more, the overdue approvals come
+in one (plus the working-day calendar, read once), however long the agenda is.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Region
+from approvals.models import RUNNING_STATUSES, Approval
 from projects.models import Project
 from schedule.models import Milestone, MilestoneStatus
 from schedule.scheduling import ScheduleError, compute_schedule
@@ -56,6 +59,15 @@ class RiskMilestone:
 
 
 @dataclass
+class OverdueApproval:
+    """An approval still running after the day its department promised to decide it."""
+
+    approval: Approval
+    #: working days past the promised day, as the department's time limit counts them
+    workdays_overdue: int
+
+
+@dataclass
 class AgendaEntry:
     """One project heard at the meeting."""
 
@@ -66,6 +78,7 @@ class AgendaEntry:
     schedule_error: str = ""
     forecast_start: datetime.date | None = None
     planned_start: datetime.date | None = None
+    approvals: list[OverdueApproval] = field(default_factory=list)
 
     @property
     def project(self) -> Project:
@@ -125,6 +138,10 @@ class Agenda:
         return sum(1 for entry in self.entries if entry.risks)
 
     @property
+    def overdue_approval_count(self) -> int:
+        return sum(len(entry.approvals) for entry in self.entries)
+
+    @property
     def decided_count(self) -> int:
         return sum(1 for entry in self.entries if entry.item.decision)
 
@@ -133,15 +150,24 @@ def agenda(meeting: Meeting, today: datetime.date | None = None, user=None) -> A
     """The meeting's agenda ready for the pages: 逐个过堂 in order, then one batch per city.
 
     For a department liaison (``user`` who sees only their unit's tickets) the agenda keeps
-    just the projects with tickets assigned to their unit, and just those tickets (SPEC §2)."""
+    just the projects with tickets assigned to their unit or overdue approvals their unit
+    handles, and just those tickets and approvals (SPEC §2)."""
     today = today or timezone.localdate()
     issues = Issue.objects.select_related("unit").order_by()
+    approvals = Approval.objects.all()
     items = meeting.items.select_related("project", "project__region", "batch_region", "decided_by")
     if user is not None and sees_only_assignments(user):
         issues = Issue.objects.for_user(user).select_related("unit").order_by()
-        items = items.filter(issues__in=issues).distinct()
+        approvals = Approval.objects.for_user(user)
+        late = approvals.filter(status__in=RUNNING_STATUSES).overdue(today)
+        items = items.filter(
+            Q(issues__in=issues) | Q(project__in=late.values("project_id"))
+        ).distinct()
     items = list(items.prefetch_related(Prefetch("issues", queryset=issues)))
-    schedules = _schedules([item.project for item in items], today)
+    projects = [item.project for item in items]
+    calendar = functools.cache(current_calendar)  # read at most once, and only when needed
+    schedules = _schedules(projects, today, calendar)
+    late_approvals = _overdue_approvals(approvals, projects, today, calendar)
 
     one_by_one: list[AgendaEntry] = []
     batches: dict[str | None, Batch] = {}
@@ -149,6 +175,7 @@ def agenda(meeting: Meeting, today: datetime.date | None = None, user=None) -> A
         entry = AgendaEntry(
             item=item,
             issues=_issues(item, today),
+            approvals=late_approvals.get(item.project_id, []),
             **{"risks": [], **schedules.get(item.project_id, {})},
         )
         if item.mode == AgendaItem.Mode.ONE_BY_ONE:
@@ -180,7 +207,27 @@ def _issues(item: AgendaItem, today: datetime.date) -> list[AgendaIssue]:
     return rows
 
 
-def _schedules(projects: list[Project], today: datetime.date) -> dict[int, dict]:
+def _overdue_approvals(
+    approvals, projects: list[Project], today: datetime.date, calendar
+) -> dict[int, list[OverdueApproval]]:
+    """Per project on the agenda: its approvals running past the promise, longest overdue
+    first (one query)."""
+    if not projects:
+        return {}
+    rows = (
+        approvals.filter(project__in=[p.pk for p in projects], status__in=RUNNING_STATUSES)
+        .overdue(today)
+        .select_related("kind", "unit", "specialist")
+        .order_by("promise_due_on", "kind__position", "pk")
+    )
+    found: dict[int, list[OverdueApproval]] = defaultdict(list)
+    for approval in rows:
+        days = calendar().workdays_between(approval.promise_due_on, today)
+        found[approval.project_id].append(OverdueApproval(approval, workdays_overdue=days))
+    return found
+
+
+def _schedules(projects: list[Project], today: datetime.date, calendar) -> dict[int, dict]:
     """Per project on the agenda: its milestones at risk, forecast start or the schedule error.
 
     Computed from the milestones as they are now (the stored summary may be a day old)."""
@@ -195,7 +242,6 @@ def _schedules(projects: list[Project], today: datetime.date) -> dict[int, dict]
         milestones[milestone.project_id].append(milestone)
     if not milestones:
         return {}
-    calendar = current_calendar()
     result = {}
     for project in projects:
         rows = milestones.get(project.pk)
@@ -209,7 +255,7 @@ def _schedules(projects: list[Project], today: datetime.date) -> dict[int, dict]
         ]
         try:
             schedule = compute_schedule(
-                nodes, planned_start=project.planned_start, today=today, calendar=calendar
+                nodes, planned_start=project.planned_start, today=today, calendar=calendar()
             )
         except ScheduleError as error:
             result[project.pk] = {"schedule_error": error.message}

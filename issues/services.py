@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role, Unit
+from approvals.models import RUNNING_STATUSES, Approval
 from core.exceptions import DomainError, NotPermitted
 from projects.codes import normalize_project_code
 from projects.models import Project, Tier
@@ -889,9 +890,13 @@ def _build_agenda(meeting: Meeting, today: datetime.date) -> None:
         .only("pk", "project_id", "status", "deadline")
     ):
         open_issues.setdefault(issue.project_id, []).append(issue)
+    # Approvals still running past their promise by the meeting's day are heard too (SPEC §6).
+    late_approvals = Approval.objects.filter(status__in=RUNNING_STATUSES).overdue(today)
     projects = list(
         Project.objects.filter(
-            Q(pk__in=list(open_issues)) | Q(schedule__at_risk=True),
+            Q(pk__in=list(open_issues))
+            | Q(schedule__at_risk=True)
+            | Q(pk__in=late_approvals.values("project_id")),
             region__code__startswith=prefix,
         ).order_by("code", "pk")
     )

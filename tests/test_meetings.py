@@ -1,5 +1,6 @@
 """The weekly coordination meeting (碰头会, SPEC §6): the agenda built from the data, its pages,
-decisions (会商意见) that land on the issues' timelines, the print view and the scope."""
+decisions (会商意见) that land on the issues' timelines, the print view and the scope; approvals
+running past their promised time limit are heard under their project."""
 
 import datetime as dt
 
@@ -10,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Unit
+from approvals import services as approval_services
+from approvals.models import ApprovalKind
 from issues import services
 from issues.agenda import agenda
 from issues.models import AgendaItem, EventKind, Issue, IssueEvent, Meeting
@@ -17,6 +20,7 @@ from projects import services as project_services
 from projects.models import Tier
 from schedule import services as schedule_services
 from schedule.models import ScheduleTemplate
+from schedule.workdays import current_calendar
 
 from . import factories
 
@@ -41,6 +45,20 @@ def dispatch(issue, office, department, deadline):
         solution="并联办理，专人跟进",
         deadline=deadline,
     )
+
+
+def under_review(by, project, code, workdays_ago):
+    """An approval accepted ``workdays_ago`` working days before today and still in review."""
+    calendar = current_calendar()
+    accepted_on = calendar.add_workdays(calendar.previous_workday(TODAY), -workdays_ago)
+    approval = approval_services.approval_create(
+        by=by, project=project, kind=ApprovalKind.objects.get(code=code)
+    )
+    for status, date in (("submitted", accepted_on), ("accepted", accepted_on)):
+        approval = approval_services.approval_transition(
+            approval=approval, by=by, status=status, date=date
+        )
+    return approval_services.approval_transition(approval=approval, by=by, status="under_review")
 
 
 @pytest.fixture
@@ -210,6 +228,79 @@ def test_a_milestone_at_risk_appears_under_its_project(client, world, province_m
     # The project without risk and without issue has no risk table.
     other = entry_of(agenda(province_meeting), world["projects"]["yixing"])
     assert other.risks == []
+
+
+@pytest.fixture
+def late_approvals(world):
+    """南京's calm project (no issue, no risk) waits on two approvals past their promise; the
+    other 南京 project's EIA is within its promise; a 江阴 EIA was decided late, but decided."""
+    p, by = world["projects"], world["province_office"]
+    return {
+        "land": under_review(by, p["nanjing_calm"], "land", 25),  # promise: 20 working days
+        "energy": under_review(by, p["nanjing_calm"], "energy", 22),
+        "within": under_review(by, p["nanjing"], "eia", 10),  # promise: 30 working days
+        "decided": approval_services.approval_transition(
+            approval=under_review(by, p["jiangyin_enterprise_1"], "eia", 35),
+            by=by,
+            status="approved",
+            date=TODAY,
+            document_no="苏环审〔2026〕45号",
+        ),
+    }
+
+
+def test_an_overdue_approval_puts_its_project_on_the_agenda_under_it(client, world, late_approvals):
+    p = world["projects"]
+    meeting = services.meeting_create(by=world["province_office"], date=TODAY)
+    result = agenda(meeting)
+    heard = {entry.project for entry in result.entries}
+    assert p["nanjing_calm"] in heard
+    # Running within its promise, or decided (even late): not a reason to be heard.
+    assert p["nanjing"] not in heard and p["jiangyin_enterprise_1"] not in heard
+    batches = {batch.label: {entry.project for entry in batch.entries} for batch in result.batches}
+    assert batches["南京市"] == {p["nanjing_calm"]}
+
+    entry = entry_of(result, p["nanjing_calm"])
+    land, energy = late_approvals["land"], late_approvals["energy"]
+    # longest overdue first: 5 working days past the promise, then 2
+    assert [(row.approval, row.workdays_overdue) for row in entry.approvals] == [
+        (land, 5),
+        (energy, 2),
+    ]
+    assert result.overdue_approval_count == 2
+    assert all(entry.approvals == [] for entry in result.entries if entry.project != land.project)
+
+    client.force_login(world["province_office"])
+    for url in (meeting.get_absolute_url(), reverse("issues:meeting-print", args=[meeting.pk])):
+        html = item_html(client.get(url).content.decode(), entry.item)
+        assert "超过承诺时限的审批事项" in html and "2项审批超期" in html
+        assert html.index("用地用海") < html.index("能评")
+        for text in (
+            "省自然资源厅",
+            "省发展改革委",
+            land.accepted_on.isoformat(),
+            land.promise_due_on.isoformat(),
+        ):
+            assert text in html
+    # Other projects show no approvals table.
+    other = item_html(
+        client.get(meeting.get_absolute_url()).content.decode(),
+        entry_of(result, p["jiangyin_other"]).item,
+    )
+    assert "超过承诺时限的审批事项" not in other
+
+
+def test_a_liaison_sees_the_overdue_approvals_their_department_handles(
+    client, world, late_approvals
+):
+    meeting = services.meeting_create(by=world["province_office"], date=TODAY)
+    client.force_login(world["liaison"])  # 省自然资源厅
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    assert html.count("<article") == 1
+    assert world["projects"]["nanjing_calm"].name in html
+    assert "用地用海" in html
+    assert "能评" not in html  # 省发展改革委's, not theirs
+    assert "用地指标不足" not in html
 
 
 def test_a_decision_lands_on_each_open_issue_of_the_project(client, world, province_meeting):
@@ -392,7 +483,8 @@ def test_a_liaison_sees_only_the_agenda_items_of_their_units_issues(
 def test_the_meeting_pages_need_a_fixed_number_of_queries(
     client, world, province_meeting, django_assert_max_num_queries
 ):
-    """More projects, issues and schedules on the agenda do not mean more queries."""
+    """More projects, issues, schedules and overdue approvals on the agenda do not mean more
+    queries."""
     client.force_login(world["province_office"])
     urls = [
         province_meeting.get_absolute_url(),
@@ -411,6 +503,8 @@ def test_the_meeting_pages_need_a_fixed_number_of_queries(
         )
         schedule_services.apply_template(project=project, template=template, by=by)
         report(by, project, f"新增问题{number}")
+        under_review(by, project, "land", 30)
+        under_review(by, project, "eia", 40)
     bigger = services.meeting_create(by=by, date=TODAY)
     assert bigger.items.count() == province_meeting.items.count() + 4
     for url, count in zip(

@@ -7,8 +7,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Region, Role, Unit, User
+from approvals.models import RUNNING_STATUSES, Approval
 from projects.models import Project, Tier
 from schedule.models import Milestone, ProjectSchedule
 
@@ -69,8 +71,13 @@ class TestSeedDemo:
             Project.objects.order_by("id").values_list("name", "code", "total_investment", "stage")
         )
         milestones = Milestone.objects.count()
+        approvals = list(Approval.objects.order_by("pk").values_list("pk", "status", "updated_at"))
         call_command("seed_demo", stdout=StringIO())
         assert Milestone.objects.count() == milestones
+        assert (
+            list(Approval.objects.order_by("pk").values_list("pk", "status", "updated_at"))
+            == approvals
+        )
         assert (
             list(
                 Project.objects.order_by("id").values_list(
@@ -102,6 +109,37 @@ class TestSeedDemo:
         # (the share grows as the real date moves past the demo's reference date)
         assert summaries.filter(at_risk=True).exists()
         assert Milestone.objects.filter(status="in_progress").exclude(problem="").exists()
+
+        # Approvals follow the milestones of the projects waiting to start: done ones were
+        # approved that day (the milestone stays as it was), others are under way or ahead.
+        approvals = Approval.objects.select_related("kind", "unit", "specialist")
+        assert {a.project for a in approvals} <= set(waiting)
+        assert {"not_started", "preparing", "submitted", "under_review", "approved"} <= set(
+            approvals.values_list("status", flat=True)
+        )
+        today = timezone.localdate()
+        for field in ("submitted_on", "accepted_on", "decided_on"):
+            assert not approvals.filter(**{f"{field}__gt": today}).exists()
+        assert approvals.filter(status__in=RUNNING_STATUSES).overdue().exists()
+        assert approvals.filter(status__in=RUNNING_STATUSES, promise_due_on__gte=today).exists()
+        approved = approvals.filter(status="approved")
+        assert not approved.filter(document_no="").exists()
+        assert approved.filter(document_no__regex=r"^苏环审〔20\d\d〕\d+号$").exists()
+        # EIA decided at least 30% faster than promised, mostly; soil & water the same day;
+        # energy reviews by the date fixed for the project.
+        eia = approved.filter(kind="eia")
+        assert eia.filter(actual_days__lte=21).count() > eia.count() / 2
+        assert approved.filter(kind="soil_water", actual_days=0).exists()
+        energy = approved.filter(kind="energy")
+        assert energy.exists() and not energy.filter(fixed_target_on__isnull=True).exists()
+        assert all(a.target_on == a.fixed_target_on for a in energy)
+        for approval in approved.filter(kind__milestone_kind__gt="")[:50]:
+            milestone = approval.project.milestones.filter(kind=approval.kind.milestone_kind)
+            assert milestone.order_by("position").first().actual_finish == approval.decided_on
+        liaison = User.objects.get(username="liaison")
+        land = approvals.filter(kind="land", unit=liaison.unit)
+        assert land.exists() and not land.exclude(specialist=liaison).exists()
+        assert Approval.objects.for_user(liaison).filter(kind="land").exists()
 
         enterprise = User.objects.get(username="enterprise")
         assert Project.objects.for_user(enterprise).count() >= 2
@@ -138,7 +176,11 @@ class TestSeedDemo:
         jiangyin_liaison = User.objects.get(username="jiangyin_liaison")
         assert Issue.objects.for_user(jiangyin_liaison).exists()
         assert not Issue.objects.for_user(jiangyin_liaison).exclude(unit=jiangyin_liaison.unit)
-        assert Meeting.objects.get().items.filter(mode="one_by_one").exists()
+        meeting = Meeting.objects.get()
+        assert meeting.items.filter(mode="one_by_one").exists()
+        # projects with approvals past their promise are heard at the meeting
+        late = Approval.objects.filter(status__in=RUNNING_STATUSES).overdue(meeting.date)
+        assert meeting.items.filter(project__approvals__in=late).exists()
 
     @override_settings(DEBUG=False)
     def test_refuses_without_debug_unless_forced(self):
