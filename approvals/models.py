@@ -62,7 +62,7 @@ class ApprovalKind(models.Model):
 
 
 class AuthorityLevel(models.TextChoices):
-    NATIONAL = "national", _("国家")
+    NATIONAL = "national", _("国家级")
     PROVINCE = "province", _("省级")
     CITY = "city", _("市级")
     COUNTY = "county", _("县级")

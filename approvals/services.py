@@ -89,6 +89,10 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
+#: fields the handling department may not change on its own approvals
+OFFICE_ONLY_FIELDS = frozenset({"unit", "authority_level", "promised_days", "fixed_target_on"})
+
+
 # --- who may write ---------------------------------------------------------------------------
 
 
@@ -156,6 +160,11 @@ class Figures:
     @property
     def speedup_percent(self) -> str:
         return "" if self.speedup is None else f"{self.speedup * 100:.0f}%"
+
+    @property
+    def slowdown_percent(self) -> str:
+        """How much longer than promised a late decision took (the negative speed-up)."""
+        return "" if self.speedup is None else f"{-self.speedup * 100:.0f}%"
 
 
 def figures(
@@ -225,6 +234,22 @@ def _check_writer(by, project: Project) -> None:
 def _check_fields(approval: Approval) -> None:
     if approval.unit.kind == Unit.Kind.ENTERPRISE:
         raise DomainError(_("办理单位应为审批部门。"), code="invalid_unit", field="unit")
+    lineage = approval.project.region.lineage()
+    if approval.unit.region_id not in lineage:
+        raise DomainError(
+            _("办理单位应为项目所在县（市、区）、设区市或省级的部门。"),
+            code="unit_out_of_scope",
+            field="unit",
+        )
+    specialist = approval.specialist
+    if specialist is not None and not (
+        specialist.unit_id == approval.unit_id or specialist.region_id in lineage
+    ):
+        raise DomainError(
+            _("服务专员应为办理单位或项目所在地区的工作人员。"),
+            code="specialist_out_of_scope",
+            field="specialist",
+        )
     if approval.promised_days is None or approval.promised_days > 365:
         raise DomainError(
             _("承诺时限应为0至365个工作日。"), code="invalid_promise", field="promised_days"
@@ -278,9 +303,19 @@ def approval_update(*, approval: Approval, by, **fields) -> Approval:
     unknown = fields.keys() - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"unknown approval fields: {sorted(unknown)}")
-    locked = Approval.objects.select_for_update().select_related("kind", "unit").get(pk=approval.pk)
+    locked = (
+        Approval.objects.select_for_update(of=("self",))
+        .select_related("kind", "unit", "project__region")
+        .get(pk=approval.pk)
+    )
     if not may_edit(locked, by):
         raise NotPermitted(_("您没有修改该审批事项的权限。"), code="not_permitted")
+    if fields.keys() & OFFICE_ONLY_FIELDS and not by.can_edit_library:
+        # The department does not set its own promise, target or who handles it.
+        raise NotPermitted(
+            _("承诺时限、限定日期、办理单位和审批层级由重大办登记，办理部门不能修改。"),
+            code="not_permitted",
+        )
     for name, value in fields.items():
         setattr(locked, name, value)
     _check_fields(locked)
@@ -293,13 +328,13 @@ def approval_update(*, approval: Approval, by, **fields) -> Approval:
 
 
 def _check_date(approval: Approval, status: str, date: datetime.date | None, today) -> None:
+    if date is not None and date > today:
+        raise DomainError(_("发生日期不能晚于今天。"), code="date_future", field="date")
     field = STATUS_DATES.get(status)
     if field is None:
         return
     if date is None:
         raise DomainError(_("请填写发生日期。"), code="date_required", field="date")
-    if date > today:
-        raise DomainError(_("发生日期不能晚于今天。"), code="date_future", field="date")
     earlier = {
         "accepted_on": ("submitted_on", _("受理日期不能早于申报日期。")),
         "decided_on": ("accepted_on", _("批复日期不能早于受理日期。")),
@@ -321,8 +356,11 @@ def _finish_milestone(approval: Approval, by) -> None:
     )
     if milestone is None or milestone.actual_finish == approval.decided_on:
         return
-    start = milestone.actual_start or approval.submitted_on or approval.accepted_on
-    start = min(start, approval.decided_on) if start else approval.decided_on
+    # Keep the start the milestone recorded when it fits; else the application's dates.
+    start = milestone.actual_start
+    if start is None or start > approval.decided_on:
+        start = approval.submitted_on or approval.accepted_on or approval.decided_on
+        start = min(start, approval.decided_on)
     schedule_services.milestone_update(
         milestone=milestone,
         by=by,
@@ -347,6 +385,8 @@ def approval_transition(
     )
     if status not in S.values:
         raise DomainError(_("未知的审批状态。"), code="invalid_status", field="status")
+    if not may_edit(locked, by):
+        raise NotPermitted(_("您没有变更该审批事项状态的权限。"), code="not_permitted")
     if status not in TRANSITIONS[locked.status]:
         raise DomainError(
             _("审批事项当前为“%(current)s”，不能变更为“%(status)s”。")
@@ -354,8 +394,6 @@ def approval_transition(
             code="illegal_transition",
             field="status",
         )
-    if not may_edit(locked, by):
-        raise NotPermitted(_("您没有变更该审批事项状态的权限。"), code="not_permitted")
     today = timezone.localdate()
     _check_date(locked, status, date, today)
     if status == S.APPROVED:
@@ -417,7 +455,9 @@ class SyncResult:
     unchanged: int = 0
 
 
-def _sync_row_errors(row: dict, projects: dict, kinds: dict, today) -> dict[str, list[str]]:
+def _sync_row_errors(
+    row: dict, projects: dict, kinds: dict, existing: dict, today
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
     def add(field, message):
@@ -459,6 +499,16 @@ def _sync_row_errors(row: dict, projects: dict, kinds: dict, today) -> dict[str,
         add("decided_on", _("批复日期不能早于受理日期。"))
     if status == S.APPROVED and not (row.get("document_no") or "").strip():
         add("document_no", _("已批复的事项须提供批复文号。"))
+    project, kind = projects.get(code), kinds.get(row.get("kind"))
+    if project is not None and kind is not None:
+        current = existing.get((project.pk, kind.code))
+        if current is not None and current.status == S.APPROVED and status != S.APPROVED:
+            add(
+                "status",
+                _("该事项已批复，不能由同步改回“%(status)s”。") % {"status": S(status).label},
+            )
+        if current is None and default_unit(project, kind, default_authority(project)) is None:
+            add("kind", _("找不到该审批类型的办理单位，请先在平台登记该审批事项。"))
     return errors
 
 
@@ -476,11 +526,15 @@ def approval_sync(*, by, rows: list[dict]) -> SyncResult:
         .select_related("region", "unit")
     }
     kinds = {kind.code: kind for kind in ApprovalKind.objects.all()}
+    existing = {
+        (a.project_id, a.kind_id): a
+        for a in Approval.objects.select_for_update().filter(project__in=projects.values())
+    }
     today = timezone.localdate()
     errors = {}
     seen = {}
     for index, row in enumerate(rows):
-        row_errors = _sync_row_errors(row, projects, kinds, today)
+        row_errors = _sync_row_errors(row, projects, kinds, existing, today)
         key = (normalize_project_code(row.get("project_code") or ""), row.get("kind"))
         if key in seen:
             row_errors.setdefault("kind", []).append(
@@ -508,8 +562,6 @@ def approval_sync(*, by, rows: list[dict]) -> SyncResult:
                 unit=default_unit(project, kind, authority),
                 promised_days=kind.promised_days,
             )
-            if approval.unit is None:
-                raise SyncRefused({rows.index(row): {"kind": [_("找不到该审批类型的办理单位。")]}})
         incoming = {field: row.get(field) for field in SYNC_FIELDS}
         incoming["document_no"] = (incoming["document_no"] or approval.document_no or "").strip()
         current = {field: getattr(approval, field) for field in SYNC_FIELDS}

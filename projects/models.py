@@ -338,6 +338,13 @@ class ProjectPartQuerySet(ScopedQuerySet):
     scope_region_path = "project__region"
     scope_unit_path = "project__unit"
 
+    def for_user(self, user):
+        queryset = super().for_user(user)
+        if user is not None and user.is_authenticated and not user.sees_everything:
+            if user.sees_only_assignments:
+                return queryset.filter(project__in=Project.objects.for_user(user).values("pk"))
+        return queryset
+
 
 class ElementNeed(models.Model):
     """A factor of production the project needs (要素需求) — needed vs secured."""

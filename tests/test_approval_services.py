@@ -288,10 +288,116 @@ def test_scope_liaison_sees_what_their_department_handles(office, people, librar
     assert not Approval.objects.for_user(people["county_filer2"]).filter(pk=mine.pk).exists()
 
 
-def test_calendar_change_moves_promise_dates(office, library):
+def test_calendar_change_moves_promise_dates(office, library, django_capture_on_commit_callbacks):
+    from config.celery_app import app as celery_app
+
     item = accepted(office, library["jiangyin_other"], "land", D(2026, 11, 2))
     before = item.promise_due_on
-    CalendarDay.objects.create(date=D(2026, 11, 10), is_workday=False, note="临时调整")
-    assert services.refresh_dates() == 1
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            CalendarDay.objects.create(date=D(2026, 11, 10), is_workday=False, note="临时调整")
+    finally:
+        celery_app.conf.task_always_eager = False
     item.refresh_from_db()
     assert item.promise_due_on == before + datetime.timedelta(days=1)
+    assert services.refresh_dates() == 0  # already done by the task the change queued
+
+
+def test_units_and_specialists_come_from_the_projects_regions(office, people, library):
+    elsewhere = Unit.objects.get(name="沭阳县重大项目办")
+    with pytest.raises(DomainError) as refusal:
+        approval(office, library["jiangyin_other"], "eia", unit=elsewhere)
+    assert refusal.value.field == "unit"
+    with pytest.raises(DomainError) as refusal:
+        approval(office, library["jiangyin_other"], "eia", specialist=people["county_filer2"])
+    assert refusal.value.field == "specialist"
+    assert not Approval.objects.exists()
+
+
+def test_the_department_does_not_set_its_own_promise(office, library):
+    epb = Unit.objects.get(name="省生态环境厅")
+    eia_liaison = factories.user("eia_liaison", "320000", ["department_liaison"], epb)
+    item = accepted(office, library["jiangyin_other"], "eia", D(2026, 11, 2), unit=epb)
+    for field, value in (("promised_days", 365), ("unit", Unit.objects.get(name="省水利厅"))):
+        with pytest.raises(NotPermitted):
+            services.approval_update(approval=item, by=eia_liaison, **{field: value})
+    assert Approval.objects.get(pk=item.pk).promised_days == 30
+    services.approval_update(approval=item, by=eia_liaison, note="已组织专家技术审查")
+    assert Approval.objects.get(pk=item.pk).note == "已组织专家技术审查"
+
+
+def test_a_reader_is_refused_before_anything_else_and_no_date_is_in_the_future(
+    office, people, library
+):
+    item = accepted(office, library["jiangyin_other"], "eia", D(2026, 11, 2))
+    with pytest.raises(NotPermitted):  # not "illegal": it is not theirs to change at all
+        services.approval_transition(approval=item, by=people["county_filer"], status="not_started")
+    with pytest.raises(DomainError) as refusal:
+        services.approval_transition(
+            approval=item, by=office, status="under_review", date=D(2030, 1, 1)
+        )
+    assert refusal.value.field == "date"
+    assert Approval.objects.get(pk=item.pk).events.count() == 2
+
+
+def test_sync_never_reopens_an_approved_item(people, coded):
+    done = sync_row(
+        coded[0], status="approved", decided_on=D(2026, 11, 20), document_no="苏环审〔2026〕50号"
+    )
+    services.approval_sync(by=people["api_client"], rows=[done])
+    with pytest.raises(services.SyncRefused) as refusal:
+        services.approval_sync(
+            by=people["api_client"],
+            rows=[sync_row(coded[0], status="not_started", submitted_on=None, accepted_on=None)],
+        )
+    assert "status" in refusal.value.rows[0]
+    assert Approval.objects.get(project=coded[0]).status == "approved"
+
+
+def test_a_failure_while_writing_the_batch_leaves_nothing_behind(people, coded, monkeypatch):
+    calls = []
+
+    def fail_on_second(approval, by):
+        calls.append(approval.pk)
+        if len(calls) == 2:
+            raise RuntimeError("milestone store unavailable")
+
+    monkeypatch.setattr(services, "_finish_milestone", fail_on_second)
+    with pytest.raises(RuntimeError):
+        services.approval_sync(
+            by=people["api_client"], rows=[sync_row(coded[0]), sync_row(coded[1])]
+        )
+    assert not Approval.objects.exists() and not ApprovalEvent.objects.exists()
+
+
+def test_the_milestone_keeps_the_start_it_recorded(office, library):
+    project = library["jiangyin_other"]
+    schedule_services.apply_template(
+        project=project, template=ScheduleTemplate.objects.get(category="industrial"), by=office
+    )
+    milestone = Milestone.objects.get(project=project, kind="eia")
+    schedule_services.milestone_update(milestone=milestone, by=office, actual_start=D(2026, 10, 9))
+    item = accepted(office, project, "eia", D(2026, 10, 12))
+    walk(item, office, ("approved", D(2026, 11, 2), "苏环审〔2026〕45号"))
+    milestone.refresh_from_db()
+    assert (milestone.actual_start, milestone.actual_finish) == (D(2026, 10, 9), D(2026, 11, 2))
+
+
+def test_a_liaison_sees_no_milestones_of_projects_they_do_not_work_on(office, people, library):
+    from schedule.models import Milestone as MilestoneModel
+
+    for key in ("jiangyin_other", "nanjing"):
+        schedule_services.apply_template(
+            project=library[key],
+            template=ScheduleTemplate.objects.get(category="industrial"),
+            by=office,
+        )
+    finance = Unit.objects.get(name="省财政厅")
+    finance_liaison = factories.user("finance_liaison", "320000", ["department_liaison"], finance)
+    assert not MilestoneModel.objects.for_user(finance_liaison).exists()
+    approval(office, library["nanjing"], "land", unit=finance)
+    visible = MilestoneModel.objects.for_user(finance_liaison)
+    assert visible.exists() and set(visible.values_list("project", flat=True)) == {
+        library["nanjing"].pk
+    }
