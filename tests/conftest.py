@@ -80,8 +80,10 @@ def reference_data(transactional_db):
     from accounts import reference_data
     from accounts.models import Region, Role, Unit
     from approvals import shipped as approval_kinds
+    from funding import shipped as funding_channels
     from schedule import shipped
 
     reference_data.load(Region, Unit, Role)
     shipped.load(apps)
     approval_kinds.load(apps)
+    funding_channels.load(apps)
