@@ -1,0 +1,237 @@
+"""Funding (SPEC §11): the invariants in the service and in the database, the figures on a
+hand-made dataset, the REITs stage order, financing matches and scope."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Region
+from core.exceptions import DomainError, NotPermitted
+from funding import selectors, services
+from funding.models import (
+    FinancialInstitution,
+    FundingChannel,
+    FundingRecord,
+    Quota,
+    ReitsProject,
+)
+
+D = datetime.date
+TODAY = D(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+
+
+@pytest.fixture
+def office(people):
+    return people["province_office"]
+
+
+def channel(code):
+    return FundingChannel.objects.get(code=code)
+
+
+def record(office, project, code="special_bond", year=2026, **amounts):
+    return services.record_create(
+        by=office, project=project, channel=channel(code), year=year, **amounts
+    )
+
+
+@pytest.mark.parametrize(
+    ("amounts", "field"),
+    [
+        ({"allocated": 100, "issued": 120}, "issued"),
+        ({"allocated": 100, "issued": 80, "used": 90}, "used"),
+        ({"allocated": -1}, "allocated"),
+        ({"allocated": 100, "issued": 100, "capital_share": Decimal("25.01")}, "capital_share"),
+    ],
+)
+def test_each_invariant_is_refused_by_the_service(office, library, amounts, field):
+    with pytest.raises(DomainError) as refusal:
+        record(office, library["jiangyin_other"], **amounts)
+    assert refusal.value.field == field
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in refusal.value.messages[0])
+    assert not FundingRecord.objects.exists()
+
+
+def test_a_quarter_of_the_bond_may_be_capital(office, library):
+    item = record(office, library["jiangyin_other"], allocated=100, issued=100, capital_share=25)
+    assert item.capital_share == 25
+    # other channels: capital up to the amount issued
+    record(
+        office,
+        library["jiangyin_other"],
+        code="central_budget",
+        allocated=100,
+        issued=100,
+        capital_share=100,
+    )
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        {"allocated": 100, "issued": 120},
+        {"allocated": 100, "issued": 80, "used": 90},
+        {"allocated": -5},
+        {"allocated": 100, "issued": 100, "capital_share": 30},
+    ],
+)
+def test_each_invariant_is_refused_by_the_database(library, amounts):
+    row = FundingRecord(
+        project=library["jiangyin_other"], channel=channel("special_bond"), year=2026, **amounts
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+def test_update_keeps_the_invariants(office, library):
+    item = record(office, library["jiangyin_other"], allocated=100, issued=60, used=10)
+    with pytest.raises(DomainError) as refusal:
+        services.record_update(record=item, by=office, used=70)
+    assert refusal.value.field == "used"
+    assert FundingRecord.objects.get(pk=item.pk).used == 10
+    services.record_update(record=item, by=office, issued=100, used=70)
+    assert FundingRecord.objects.get(pk=item.pk).used == 70
+
+
+def test_only_editors_write_and_only_in_scope(people, library):
+    with pytest.raises(NotPermitted):
+        record(people["county_filer"], library["jiangyin_other"], allocated=1)
+    with pytest.raises(DomainError) as refusal:
+        record(people["county_office"], library["shuyang"], allocated=1)
+    assert refusal.value.field == "project"
+
+
+def test_summary_on_a_hand_made_dataset(office, people, library):
+    bond = channel("special_bond")
+    services.quota_save(
+        by=office,
+        channel=bond,
+        year=2026,
+        region=Region.objects.get(code="320000"),
+        amount=Decimal("1000"),
+        issuance_deadline=D(2026, 9, 30),
+    )
+    for code, amount in (("320200", "600"), ("321300", "400")):
+        services.quota_save(
+            by=office,
+            channel=bond,
+            year=2026,
+            region=Region.objects.get(code=code),
+            amount=Decimal(amount),
+        )
+    record(office, library["jiangyin_other"], allocated=300, issued=200, used=50)
+    record(office, library["yixing"], allocated=200, issued=200, used=150, capital_share=50)
+    record(office, library["shuyang"], allocated=100, issued=40, used=0)
+    record(office, library["shuyang"], year=2025, allocated=999, issued=999)  # another year
+
+    (province,) = selectors.channel_summary(office, year=2026, channel="special_bond")
+    assert province.quota == Decimal("1000")  # the province's own, not 1000 + 600 + 400
+    assert (province.allocated, province.issued, province.used) == (600, 440, 200)
+    assert province.capital == 50 and province.projects == 3
+    assert province.issuance_progress == Decimal("0.4400")
+    assert province.use_progress == Decimal("0.4545")
+    assert province.behind_deadline(TODAY)  # 30 Sep passed with 44 % issued
+
+    wuxi = selectors.channel_summary(
+        office, year=2026, channel="special_bond", region=Region.objects.get(code="320200")
+    )[0]
+    assert (wuxi.quota, wuxi.issued, wuxi.used) == (600, 400, 200)
+    # The city office sees its own city only, with its own quota.
+    (city_view,) = selectors.channel_summary(people["city_office"], year=2026)
+    assert (city_view.quota, city_view.issued) == (600, 400)
+
+    bars = {
+        row.region.code: row
+        for row in selectors.region_breakdown(
+            office, year=2026, channel="special_bond", region=Region.objects.get(code="320000")
+        )
+    }
+    assert bars["320200"].issuance_progress == Decimal("0.6667")
+    assert bars["321300"].issuance_progress == Decimal("0.1000")
+    assert bars["320100"].quota is None and bars["320100"].issued == 0
+
+
+def test_reits_move_one_stage_at_a_time(office, library):
+    reits = services.reits_add(
+        by=office, project=library["yixing"], date=D(2026, 3, 1), asset="宜兴污水处理厂"
+    )
+    with pytest.raises(DomainError) as refusal:  # skipping 地方申报
+        services.reits_advance(reits=reits, by=office, stage="provincial_review", date=TODAY)
+    assert "地方申报" in refusal.value.messages[0]
+    with pytest.raises(DomainError) as refusal:  # before the reserve date
+        services.reits_advance(reits=reits, by=office, stage="local_submission", date=D(2026, 2, 1))
+    assert refusal.value.field == "date"
+    steps = [
+        ("local_submission", D(2026, 4, 1)),
+        ("provincial_review", D(2026, 5, 1)),
+        ("reported_national", D(2026, 6, 1)),
+        ("registered", D(2026, 9, 1)),
+        ("listed", D(2026, 10, 15)),
+    ]
+    for stage, date in steps:
+        reits = services.reits_advance(reits=reits, by=office, stage=stage, date=date)
+    assert reits.listed_on == D(2026, 10, 15)
+    assert list(reits.events.values_list("to_stage", flat=True)) == [s for s, _ in steps]
+    with pytest.raises(DomainError) as refusal:
+        services.reits_advance(reits=reits, by=office, stage="reserve", date=TODAY)
+    assert "已上市" in refusal.value.messages[0]
+    funnel = dict((stage, count) for stage, _label, count in selectors.reits_funnel(office))
+    assert funnel["listed"] == 1 and funnel["reserve"] == 0
+
+
+def test_financing_needs_and_matches(office, library):
+    need = services.need_create(
+        by=office, project=library["jiangyin_other"], kind="loan", amount=Decimal("40000")
+    )
+    services.need_create(
+        by=office, project=library["yixing"], kind="capital", amount=Decimal("10000")
+    )
+    banks = list(FinancialInstitution.objects.order_by("name")[:2])
+    matches = services.need_push(need=need, by=office, institutions=banks)
+    assert len(matches) == 2 and services.need_push(need=need, by=office, institutions=banks) == []
+    first, second = matches
+    services.match_update(match=first, by=office, state="credit_granted", credit_amount=50000)
+    services.match_update(match=first, by=office, state="disbursed", disbursed_amount=20000)
+    with pytest.raises(DomainError) as refusal:
+        services.match_update(match=first, by=office, state="in_talks")
+    assert refusal.value.code == "state_backward"
+    with pytest.raises(DomainError) as refusal:
+        services.match_update(match=second, by=office, state="credit_granted")
+    assert refusal.value.field == "credit_amount"
+
+    figures = selectors.financing_summary(office)
+    assert (figures.needs, figures.total) == (2, Decimal("50000"))
+    assert figures.matched == Decimal("40000")  # pushed to two banks, counted once
+    assert (figures.credit_granted, figures.disbursed) == (Decimal("50000"), Decimal("20000"))
+
+
+def test_another_citys_records_are_out_of_sight(office, people, library):
+    jiangyin = record(office, library["jiangyin_other"], allocated=10)
+    shuyang = record(office, library["shuyang"], allocated=10)
+    assert list(FundingRecord.objects.for_user(people["county_filer2"])) == [shuyang]
+    assert jiangyin not in FundingRecord.objects.for_user(people["county_filer2"])
+    services.quota_save(
+        by=office,
+        channel=channel("special_bond"),
+        year=2026,
+        region=Region.objects.get(code="320200"),
+        amount=Decimal("600"),
+    )
+    assert not Quota.objects.for_user(people["county_filer2"]).exists()
+    assert not ReitsProject.objects.for_user(people["county_filer2"]).exists()
+    with pytest.raises(DomainError):  # a county office cannot set a quota for the city above
+        services.quota_save(
+            by=people["county_office"],
+            channel=channel("special_bond"),
+            year=2026,
+            region=Region.objects.get(code="320200"),
+            amount=Decimal("1"),
+        )
