@@ -5,6 +5,16 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
 from approvals.api.views import ApprovalKindViewSet, ApprovalViewSet
+from funding.api.views import (
+    FinancialInstitutionViewSet,
+    FinancingMatchViewSet,
+    FinancingNeedViewSet,
+    FundingChannelViewSet,
+    FundingRecordViewSet,
+    FundingSummaryView,
+    QuotaViewSet,
+    ReitsProjectViewSet,
+)
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
 from projects.api.views import ProjectViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
@@ -20,9 +30,19 @@ router.register("notices", NoticeViewSet, basename="notice")
 router.register("interviews", InterviewViewSet, basename="interview")
 router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("approval-kinds", ApprovalKindViewSet, basename="approval-kind")
+router.register("funding/channels", FundingChannelViewSet, basename="funding-channel")
+router.register("funding/quotas", QuotaViewSet, basename="funding-quota")
+router.register("funding/records", FundingRecordViewSet, basename="funding-record")
+router.register("funding/reits", ReitsProjectViewSet, basename="funding-reits")
+router.register("funding/financing-needs", FinancingNeedViewSet, basename="financing-need")
+router.register("funding/financing-matches", FinancingMatchViewSet, basename="financing-match")
+router.register(
+    "funding/institutions", FinancialInstitutionViewSet, basename="financial-institution"
+)
 
 app_name = "api"
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("funding/summary/", FundingSummaryView.as_view(), name="funding-summary"),
     *router.urls,
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("schedule/", include("schedule.urls")),
     path("issues/", include("issues.urls")),
     path("approvals/", include("approvals.urls")),
+    path("funding/", include("funding.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

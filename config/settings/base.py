@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "IssueCategoryEnum": "issues.models.Category",
         "IssueSourceEnum": "issues.models.Source",
         "ApprovalStatusEnum": "approvals.models.ApprovalStatus",
+        "ReitsStageEnum": "funding.models.ReitsStage",
+        "FinancingMatchStateEnum": "funding.models.MatchState",
     },
 }
 
