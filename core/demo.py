@@ -37,6 +37,7 @@ from schedule import services as schedule_services
 from schedule.models import ANCHOR_KIND, ScheduleTemplate
 
 from .demo_approvals import DemoApprovals
+from .demo_funding import DemoFunding
 from .demo_issues import DemoIssues
 
 #: the day the demo library describes; fixed so the data does not drift from run to run
@@ -254,6 +255,7 @@ class DemoBuilder:
         self.prereviews(users["province_office"])
         self.milestones(users["province_office"])
         DemoApprovals(users).run()
+        DemoFunding(users).run()
         DemoIssues(self.regions, users).run()
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals.views import project_approvals
+from funding.views import project_funding
 from issues import selectors as issue_selectors
 from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
@@ -88,6 +89,7 @@ def project_detail(request, pk):
             "may_report_issue": issue_selectors.may_report(request.user),
             "approvals": project_approvals(request.user, project),
             "may_register_approval": request.user.can_edit_library,
+            "funding": project_funding(request.user, project),
         },
     )
 

@@ -1,5 +1,6 @@
 """Shipped reference data and the demo library."""
 
+import datetime
 from collections import Counter
 from decimal import Decimal
 from io import StringIO
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Region, Role, Unit, User
 from approvals.models import RUNNING_STATUSES, Approval
+from funding.models import FinancingMatch, FundingRecord, Quota, ReitsProject
 from projects.models import Project, Tier
 from schedule.models import Milestone, ProjectSchedule
 
@@ -72,7 +74,9 @@ class TestSeedDemo:
         )
         milestones = Milestone.objects.count()
         approvals = list(Approval.objects.order_by("pk").values_list("pk", "status", "updated_at"))
+        funding = list(FundingRecord.objects.order_by("pk").values_list("pk", "updated_at"))
         call_command("seed_demo", stdout=StringIO())
+        assert list(FundingRecord.objects.order_by("pk").values_list("pk", "updated_at")) == funding
         assert Milestone.objects.count() == milestones
         assert (
             list(Approval.objects.order_by("pk").values_list("pk", "status", "updated_at"))
@@ -181,6 +185,33 @@ class TestSeedDemo:
         # projects with approvals past their promise are heard at the meeting
         late = Approval.objects.filter(status__in=RUNNING_STATUSES).overdue(meeting.date)
         assert meeting.items.filter(project__approvals__in=late).exists()
+
+        # Funding: the province's special-bond quota of 1,565亿元, due 30 September, split
+        # over the 13 cities; records within their invariants and dated no later than today;
+        # REITs projects at several stages; financing matches in every state.
+        bonds = Quota.objects.filter(channel="special_bond", year=2026)
+        assert bonds.get(region_id="320000").amount == Decimal("15650000")
+        city_bonds = bonds.filter(region__level="city")
+        assert city_bonds.count() == 13
+        assert sum(q.amount for q in city_bonds) == Decimal("15650000")
+        assert {q.issuance_deadline for q in bonds} == {datetime.date(2026, 9, 30)}
+        assert {"treasury_bond", "central_budget"} <= set(
+            Quota.objects.values_list("channel", flat=True)
+        )
+        records = FundingRecord.objects.all()
+        assert records.filter(channel="special_bond").count() > 100
+        for record in records.filter(channel="special_bond", capital_share__gt=0)[:20]:
+            assert record.used <= record.issued <= record.allocated
+            assert record.capital_share <= record.issued / 4
+        for field in ("allocated_on", "issued_on", "used_as_of"):
+            assert not records.filter(**{f"{field}__gt": today}).exists()
+        assert len(set(ReitsProject.objects.values_list("stage", flat=True))) >= 4
+        assert set(FinancingMatch.objects.values_list("state", flat=True)) == {
+            "pushed",
+            "in_talks",
+            "credit_granted",
+            "disbursed",
+        }
 
     @override_settings(DEBUG=False)
     def test_refuses_without_debug_unless_forced(self):

@@ -1,0 +1,61 @@
+"""Funding records as an .xlsx workbook (openpyxl, write-only): the records of the user's scope
+as filtered (year, channel, region), amounts in 万元."""
+
+from io import BytesIO
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _money(value):
+    return float(value)
+
+
+def _columns():
+    return (
+        (_("年度"), lambda r: r.year, None),
+        (_("资金渠道"), lambda r: r.channel.name, None),
+        (_("批次"), lambda r: r.batch, None),
+        (_("项目代码"), lambda r: r.project.code or "", None),
+        (_("项目名称"), lambda r: r.project.name, None),
+        (_("所在地区"), lambda r: r.project.region.name, None),
+        (_("申请（万元）"), lambda r: _money(r.requested), MONEY_FORMAT),
+        (_("下达（万元）"), lambda r: _money(r.allocated), MONEY_FORMAT),
+        (_("发行/拨付（万元）"), lambda r: _money(r.issued), MONEY_FORMAT),
+        (_("支出（万元）"), lambda r: _money(r.used), MONEY_FORMAT),
+        (_("用作资本金（万元）"), lambda r: _money(r.capital_share), MONEY_FORMAT),
+        (_("下达日期"), lambda r: r.allocated_on, DATE_FORMAT),
+        (_("发行/拨付日期"), lambda r: r.issued_on, DATE_FORMAT),
+        (_("支出统计截至"), lambda r: r.used_as_of, DATE_FORMAT),
+        (_("说明"), lambda r: r.note, None),
+    )
+
+
+def records_workbook(records) -> bytes:
+    """``records`` with ``project__region`` and ``channel`` selected."""
+    columns = _columns()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("资金记录"))
+    sheet.freeze_panes = "F2"
+    header = []
+    for title, _getter, _format in columns:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for record in records.iterator(chunk_size=500):
+        cells = []
+        for _title, getter, number_format in columns:
+            cell = WriteOnlyCell(sheet, value=getter(record))
+            if number_format:
+                cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

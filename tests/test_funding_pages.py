@@ -1,0 +1,274 @@
+"""The funding pages (SPEC §11): the dashboard with its figures, bars and funnel, the project
+page's funding section and the export of funding records — as the people of the scope matrix
+see them.
+
+Today is pinned to Friday 20 March 2026; the special-bond quota of 无锡 was due to be issued by
+1 March.
+"""
+
+import datetime
+import re
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from accounts.models import Region
+from funding import services
+from funding.models import FinancialInstitution, FundingChannel, MatchState, ReitsStage
+
+from . import factories
+
+TODAY = datetime.date(2026, 3, 20)
+YEAR = 2026
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+
+
+def channel(code):
+    return FundingChannel.objects.get(code=code)
+
+
+def quota(by, code, region, amount, deadline=None):
+    return services.quota_save(
+        by=by,
+        channel=channel(code),
+        year=YEAR,
+        region=Region.objects.get(code=region),
+        amount=Decimal(amount),
+        issuance_deadline=deadline,
+    )
+
+
+def record(by, project, code, allocated, issued, used, **fields):
+    return services.record_create(
+        by=by,
+        project=project,
+        channel=channel(code),
+        year=YEAR,
+        allocated=Decimal(allocated),
+        issued=Decimal(issued),
+        used=Decimal(used),
+        issued_on=datetime.date(2026, 2, 10) if Decimal(issued) else None,
+        **fields,
+    )
+
+
+@pytest.fixture
+def world(people, library):
+    """Special bonds: the province's 1,000万元 split 600 to 无锡 (due 1 March) and 400 to 宿迁;
+    records in 江阴 (300/240/120), 宜兴 (200/200/50) and 沭阳 (400/100/10). A treasury bond
+    record in 南京 without a quota. A REITs project and a financing need in 江阴."""
+    by = people["province_office"]
+    quota(by, "special_bond", "320000", "1000", datetime.date(2026, 6, 30))
+    quota(by, "special_bond", "320200", "600", datetime.date(2026, 3, 1))
+    quota(by, "special_bond", "321300", "400", datetime.date(2026, 6, 30))
+    record(by, library["jiangyin_other"], "special_bond", "300", "240", "120", capital_share=60)
+    record(by, library["yixing"], "special_bond", "200", "200", "50", batch="第一批")
+    record(by, library["shuyang"], "special_bond", "400", "100", "10", note="沭阳专项债")
+    record(by, library["nanjing"], "treasury_bond", "80", "80", "30")
+    reits = services.reits_add(
+        by=by,
+        project=library["jiangyin_other"],
+        date=datetime.date(2026, 1, 5),
+        asset="污水处理收费权",
+    )
+    for stage, day in (
+        (ReitsStage.LOCAL_SUBMISSION, datetime.date(2026, 2, 2)),
+        (ReitsStage.PROVINCIAL_REVIEW, datetime.date(2026, 3, 2)),
+    ):
+        reits = services.reits_advance(reits=reits, by=by, stage=stage, date=day)
+    need = services.need_create(
+        by=by, project=library["jiangyin_other"], kind="loan", amount=Decimal("5000")
+    )
+    bank = FinancialInstitution.objects.get(name="国家开发银行江苏省分行")
+    (match,) = services.need_push(need=need, by=by, institutions=[bank])
+    services.match_update(
+        match=match, by=by, state=MatchState.CREDIT_GRANTED, credit_amount=Decimal("3000")
+    )
+    shuyang_need = services.need_create(
+        by=by, project=library["shuyang"], kind="capital", amount=Decimal("7777")
+    )
+    services.need_push(
+        need=shuyang_need, by=by, institutions=[FinancialInstitution.objects.get(name="江苏银行")]
+    )
+    return {**people, **library}
+
+
+def login(client, person):
+    assert client.login(username=person.username, password=factories.PASSWORD)
+    return client
+
+
+def text(html: str) -> str:
+    """The page's text without tags, for reading figures as a user sees them."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def channel_row(html: str, code: str) -> str:
+    match = re.search(rf'<tr class="channel-{code}[^"]*">(.*?)</tr>', html, re.S)
+    assert match, code
+    return text(match.group(1))
+
+
+def chart(html: str, code: str) -> str:
+    match = re.search(rf'id="chart-{code}">(.*?)</figure>', html, re.S)
+    assert match, code
+    return match.group(1)
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def test_dashboard_shows_the_province_figures_and_bars_by_city(client, world):
+    page = login(client, world["province_office"]).get(reverse("funding:dashboard"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    bonds = channel_row(html, "special_bond")
+    # quota 1,000 (the province's own, not the cities' shares added to it); 900 allocated,
+    # 540 issued, 180 spent
+    assert "专项债 1,000.00 900.00 540.00 180.00 54.0% 33.3% 2026-06-30 3" in bonds
+    assert "逾期" not in bonds  # due at the end of June
+    treasury = channel_row(html, "treasury_bond")
+    assert "超长期特别国债 — 80.00 80.00 30.00 — 37.5% —" in treasury
+
+    svg = chart(html, "special_bond")
+    assert "<svg" in svg and 'font-family="PingFang SC' in svg
+    bars = text(svg)
+    assert "无锡市 73.3%" in bars  # 440 of 600
+    assert "宿迁市 25.0%" in bars  # 100 of 400
+    assert "南京市 无额度" in bars
+    assert 'id="chart-treasury_bond"' not in html  # no quota to measure progress against
+
+    reits = text(re.search(r'id="reits">(.*?)</section>', html, re.S).group(1))
+    assert "共1个" in reits and "省级审核 1" in reits and "储备 0" in reits
+    financing = text(re.search(r'id="financing">(.*?)</section>', html, re.S).group(1))
+    assert "2项" in financing and "12,777.00 万元" in financing  # both needs, both pushed
+    assert "已授信 3,000.00 万元" in financing
+
+
+def test_city_office_sees_its_own_figures_and_counties_only(client, world):
+    quota(world["province_office"], "special_bond", "320281", "250")
+    page = login(client, world["city_office"]).get(reverse("funding:dashboard"))
+    html = page.content.decode()
+    bonds = channel_row(html, "special_bond")
+    # 无锡's quota of 600, due 1 March, 440 issued of it: behind
+    assert "专项债 600.00 500.00 440.00 170.00 73.3% 38.6% 2026-03-01" in bonds
+    assert "逾期未完成发行" in bonds
+    bars = text(chart(html, "special_bond"))
+    assert "江阴市 96.0%" in bars and "宜兴市 无额度" in bars  # 240 of 250
+    assert "宿迁" not in html and "沭阳" not in html
+    assert 'id="chart-treasury_bond"' not in html and "超长期特别国债 —" not in html
+    financing = text(re.search(r'id="financing">(.*?)</section>', html, re.S).group(1))
+    assert "1项" in financing and "7,777" not in financing
+
+
+def test_dashboard_region_filter_and_other_city_not_found(client, world):
+    login(client, world["province_office"])
+    narrowed = client.get(reverse("funding:dashboard"), {"region": "321300", "year": YEAR})
+    bonds = channel_row(narrowed.content.decode(), "special_bond")
+    assert "专项债 400.00 400.00 100.00 10.00 25.0% 10.0%" in bonds
+    # no county of 宿迁 has a quota of its own: no bars to draw
+    assert 'id="chart-special_bond"' not in narrowed.content.decode()
+
+    login(client, world["city_office"])
+    assert client.get(reverse("funding:dashboard"), {"region": "321300"}).status_code == 404
+    assert client.get(reverse("funding:dashboard"), {"region": "999999"}).status_code == 404
+    other_year = client.get(reverse("funding:dashboard"), {"year": 2025}).content.decode()
+    assert "本年度暂无资金额度和资金记录。" in other_year
+
+
+def test_dashboard_query_count_does_not_grow_with_rows(
+    client, world, django_assert_max_num_queries
+):
+    login(client, world["province_office"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("funding:dashboard")).status_code == 200
+        return len(captured)
+
+    few = queries()
+    by = world["province_office"]
+    for n in range(5):
+        project = factories.project("320282", by=by, name=f"宜兴批量{n}")
+        record(by, project, "special_bond", "10", "5", "1")
+        record(by, project, "treasury_bond", "10", "5", "1")
+        services.reits_add(by=by, project=project, date=datetime.date(2026, 3, 1))
+        services.need_create(by=by, project=project, kind="loan", amount=Decimal("100"))
+    assert queries() == few
+    # The bars ask per region below (13 cities: ~4 queries each, for the one channel with a
+    # quota); the figures, the funnel and the needs take a few queries each.
+    with django_assert_max_num_queries(60):
+        client.get(reverse("funding:dashboard"))
+
+
+# --- the project page ----------------------------------------------------------------------
+
+
+def test_project_page_shows_funding_reits_and_financing(client, world):
+    project = world["jiangyin_other"]
+    page = login(client, world["county_office"]).get(reverse("projects:detail", args=[project.pk]))
+    html = page.content.decode()
+    section = text(re.search(r'id="funding">(.*?)</section>', html, re.S).group(1))
+    assert "2026 专项债 — 0.00 300.00 240.00 120.00 60.00 2026-02-10" in section
+    assert "污水处理收费权" in section
+    assert re.search(r'class="done current" aria-current="step">省级审核<small>2026-03-02', html)
+    assert "固定资产贷款 5,000.00 万元" in section
+    assert "国家开发银行江苏省分行 已授信 3,000.00 0.00" in section
+
+    login(client, world["city_office"])
+    empty = client.get(reverse("projects:detail", args=[world["yixing"].pk])).content.decode()
+    section = text(re.search(r'id="funding">(.*?)</section>', empty, re.S).group(1))
+    assert "专项债 第一批" in section and "暂无融资需求。" in section
+
+
+def test_other_citys_project_funding_is_not_found(client, world):
+    login(client, world["city_office"])
+    url = reverse("projects:detail", args=[world["shuyang"].pk])
+    assert client.get(url).status_code == 404
+
+
+# --- the export ----------------------------------------------------------------------------
+
+
+def exported(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = load_workbook(BytesIO(response.content)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_export_holds_the_records_in_scope_only(client, world):
+    url = reverse("funding:records-export")
+    rows = exported(login(client, world["city_office"]).get(url))
+    assert rows[0][:6] == ["年度", "资金渠道", "批次", "项目代码", "项目名称", "所在地区"]
+    assert sorted(row[4] for row in rows[1:]) == ["宜兴项目", "江阴其他企业项目"]
+    jiangyin = next(row for row in rows[1:] if row[4] == "江阴其他企业项目")
+    assert jiangyin[5] == "江阴市" and jiangyin[7:11] == [300, 240, 120, 60]
+
+    # another city's region or records: nothing of them
+    assert exported(client.get(url, {"region": "321300"}))[1:] == []
+
+    login(client, world["province_office"])
+    everything = exported(client.get(url, {"year": YEAR}))
+    assert len(everything) == 1 + 4
+    bonds = exported(client.get(url, {"channel": "special_bond", "region": "321300"}))
+    assert [row[4] for row in bonds[1:]] == ["沭阳项目"] and bonds[1][14] == "沭阳专项债"
+    assert exported(client.get(url, {"year": 2025}))[1:] == []
+
+
+def test_pages_need_a_login(client, world):
+    for name in ("funding:dashboard", "funding:records-export"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
