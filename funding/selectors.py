@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from accounts.models import Region
@@ -153,19 +153,49 @@ class RegionFigures:
 
 def region_breakdown(user, *, year: int, channel: str, region: Region) -> list[RegionFigures]:
     """One channel's figures for each region directly below ``region`` (cities of the
-    province, counties of a city) — the bars of the dashboard."""
+    province, counties of a city) — the bars of the dashboard. Two grouped queries whatever
+    the number of regions: records and quotas grouped by the child region's code prefix."""
     children = list(Region.objects.for_user(user).filter(parent=region).order_by("code"))
+    if not children:
+        return []
+    width = len(children[0].scope_prefix)
+    records = (
+        FundingRecord.objects.for_user(user)
+        .filter(
+            year=year, channel_id=channel, project__region__code__startswith=region.scope_prefix
+        )
+        .annotate(child=Substr("project__region__code", 1, width))
+        .values("child")
+        .annotate(
+            allocated=Coalesce(Sum("allocated"), ZERO),
+            issued=Coalesce(Sum("issued"), ZERO),
+            used=Coalesce(Sum("used"), ZERO),
+        )
+    )
+    money = {row["child"]: row for row in records}
+    quotas: dict[str, dict[str, Decimal]] = {}
+    for row in (
+        Quota.objects.for_user(user)
+        .filter(year=year, channel_id=channel, region__code__startswith=region.scope_prefix)
+        .exclude(region=region)
+        .annotate(child=Substr("region__code", 1, width))
+        .values("child", "region__level")
+        .annotate(amount=Sum("amount"))
+    ):
+        quotas.setdefault(row["child"], {})[row["region__level"]] = row["amount"]
     rows = []
     for child in children:
-        figures = channel_summary(user, year=year, region=child, channel=channel)
-        item = figures[0] if figures else None
+        key = child.scope_prefix
+        spent = money.get(key, {})
+        given = quotas.get(key, {})
+        top = min(given, key=lambda level: LEVEL_DEPTH[level]) if given else None
         rows.append(
             RegionFigures(
                 region=child,
-                quota=item.quota if item else None,
-                allocated=item.allocated if item else ZERO,
-                issued=item.issued if item else ZERO,
-                used=item.used if item else ZERO,
+                quota=given[top] if top else None,
+                allocated=spent.get("allocated", ZERO),
+                issued=spent.get("issued", ZERO),
+                used=spent.get("used", ZERO),
             )
         )
     return rows

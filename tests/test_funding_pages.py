@@ -205,9 +205,9 @@ def test_dashboard_query_count_does_not_grow_with_rows(
         services.reits_add(by=by, project=project, date=datetime.date(2026, 3, 1))
         services.need_create(by=by, project=project, kind="loan", amount=Decimal("100"))
     assert queries() == few
-    # The bars ask per region below (13 cities: ~4 queries each, for the one channel with a
-    # quota); the figures, the funnel and the needs take a few queries each.
-    with django_assert_max_num_queries(60):
+    # The bars take two grouped queries per channel with a quota, whatever the number of
+    # regions; the figures, the funnel and the needs take a few queries each.
+    with django_assert_max_num_queries(20):
         client.get(reverse("funding:dashboard"))
 
 
