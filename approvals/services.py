@@ -156,6 +156,12 @@ class Figures:
     overdue: bool  # past the promise (still running, or decided late)
     target_missed: bool
     speedup: float | None  # 1 − actual / promised, for decided approvals
+    #: years the count ran into whose holidays are not entered: the figures are provisional
+    provisional_years: tuple[int, ...] = ()
+
+    @property
+    def calendar_provisional(self) -> bool:
+        return bool(self.provisional_years)
 
     @property
     def speedup_percent(self) -> str:
@@ -191,7 +197,14 @@ def figures(
     speedup = None
     if approval.is_decided and approval.promised_days:
         speedup = 1 - elapsed / approval.promised_days
-    return Figures(elapsed, remaining_promise, remaining_target, overdue, target_missed, speedup)
+    provisional = tuple(
+        calendar.provisional_years(
+            approval.accepted_on, end, approval.promise_due_on, approval.target_on
+        )
+    )
+    return Figures(
+        elapsed, remaining_promise, remaining_target, overdue, target_missed, speedup, provisional
+    )
 
 
 # --- create and edit ------------------------------------------------------------------------

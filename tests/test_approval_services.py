@@ -401,3 +401,14 @@ def test_a_liaison_sees_no_milestones_of_projects_they_do_not_work_on(office, pe
     assert visible.exists() and set(visible.values_list("project", flat=True)) == {
         library["nanjing"].pk
     }
+
+
+def test_figures_say_when_the_count_runs_into_an_unknown_year(office, library, monkeypatch):
+    # chinese-calendar knows 2026 but not 2027's holidays: weekends only, and it says so.
+    item = accepted(office, library["jiangyin_other"], "eia", D(2026, 11, 2))
+    assert item.promise_due_on.year == 2026
+    assert not services.figures(item).calendar_provisional
+    late = accepted(office, library["yixing"], "eia", D(2026, 11, 20))
+    assert late.promise_due_on.year == 2027
+    figures = services.figures(late)
+    assert figures.calendar_provisional and figures.provisional_years == (2027,)

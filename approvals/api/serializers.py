@@ -139,6 +139,12 @@ class ApprovalSerializer(serializers.ModelSerializer):
         help_text=_("已办结事项的提速比例：1 − 实际用时 / 承诺时限"),
     )
 
+    calendar_provisional = serializers.BooleanField(
+        source="_figures.calendar_provisional",
+        read_only=True,
+        help_text=_("计时涉及节假日安排尚未录入的年份，工作日暂按周末休息计算"),
+    )
+
     class Meta:
         model = Approval
         fields = [
@@ -173,6 +179,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "overdue",
             "target_missed",
             "speedup",
+            "calendar_provisional",
             "updated_at",
         ]
         # One approval per project and kind: the service refuses a second with its own code.

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0002_shipped_kinds'),
+        ("approvals", "0002_shipped_kinds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='approval',
-            name='authority_level',
-            field=models.CharField(choices=[('national', '国家级'), ('province', '省级'), ('city', '市级'), ('county', '县级')], max_length=10, verbose_name='审批层级'),
+            model_name="approval",
+            name="authority_level",
+            field=models.CharField(
+                choices=[
+                    ("national", "国家级"),
+                    ("province", "省级"),
+                    ("city", "市级"),
+                    ("county", "县级"),
+                ],
+                max_length=10,
+                verbose_name="审批层级",
+            ),
         ),
     ]
