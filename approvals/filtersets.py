@@ -4,7 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
-from issues.filtersets import RegionBelowMixin, _region_filter
+from core.filtersets import RegionBelowMixin, region_filter
 from projects.models import Project
 
 from .models import Approval, ApprovalKind, ApprovalStatus, AuthorityLevel
@@ -24,7 +24,7 @@ class ApprovalFilterSet(RegionBelowMixin, django_filters.FilterSet):
     authority_level = django_filters.MultipleChoiceFilter(
         choices=AuthorityLevel.choices, label=_("审批层级")
     )
-    region = _region_filter()
+    region = region_filter()
     unit = django_filters.ModelChoiceFilter(
         queryset=Unit.objects.all(), label=_("办理单位"), help_text=_("单位编号")
     )

@@ -4,7 +4,7 @@ channel, year and project wherever the model has them."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from issues.filtersets import RegionBelowMixin, _region_filter
+from core.filtersets import RegionBelowMixin, region_filter
 from projects.models import Project
 
 from .models import (
@@ -44,7 +44,7 @@ def _project_filter(field_name: str = "project"):
 class QuotaFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "region"
 
-    region = _region_filter()
+    region = region_filter()
     channel = _channel_filter()
     year = _year_filter()
 
@@ -56,7 +56,7 @@ class QuotaFilterSet(RegionBelowMixin, django_filters.FilterSet):
 class FundingRecordFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "project__region"
 
-    region = _region_filter()
+    region = region_filter()
     channel = _channel_filter()
     year = _year_filter()
     project = _project_filter()
@@ -69,7 +69,7 @@ class FundingRecordFilterSet(RegionBelowMixin, django_filters.FilterSet):
 class ReitsProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "project__region"
 
-    region = _region_filter()
+    region = region_filter()
     project = _project_filter()
     stage = django_filters.MultipleChoiceFilter(
         choices=ReitsStage.choices, label=_("阶段"), help_text=_("可多选")
@@ -83,7 +83,7 @@ class ReitsProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
 class FinancingNeedFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "project__region"
 
-    region = _region_filter()
+    region = region_filter()
     project = _project_filter()
     kind = django_filters.MultipleChoiceFilter(
         choices=FinancingNeed.Kind.choices, label=_("融资类型"), help_text=_("可多选")
@@ -97,7 +97,7 @@ class FinancingNeedFilterSet(RegionBelowMixin, django_filters.FilterSet):
 class FinancingMatchFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "need__project__region"
 
-    region = _region_filter()
+    region = region_filter()
     project = _project_filter("need__project")
     need = django_filters.NumberFilter(field_name="need", label=_("融资需求"))
     institution = django_filters.ModelChoiceFilter(

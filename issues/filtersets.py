@@ -4,37 +4,12 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from accounts.models import Region, Unit
+from accounts.models import Unit
+from core.filtersets import RegionBelowMixin, region_filter
 from projects.models import Project
 
 from .models import HANDLING_STATUSES, Category, Interview, Issue, Level, Notice, Source, Status
-
-
-def _region_filter(**extra):
-    region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.all(),
-        to_field_name="code",
-        method="filter_region",
-        label=_("地区"),
-        help_text=_("6位行政区划代码，含其下级地区"),
-        error_messages={"invalid_choice": _("行政区划代码“%(value)s”不存在。")},
-        **extra,
-    )
-    # A method filter, on models without a ``region`` field too: tell the schema it is a code.
-    return extend_schema_field(OpenApiTypes.STR)(region)
-
-
-class RegionBelowMixin:
-    #: lookup path to the Region the ``region`` filter narrows
-    region_path = "region"
-
-    def filter_region(self, queryset, name, value):
-        if value is None:
-            return queryset
-        return queryset.filter(**{f"{self.region_path}__code__startswith": value.scope_prefix})
 
 
 class IssueFilterSet(RegionBelowMixin, django_filters.FilterSet):
@@ -42,7 +17,7 @@ class IssueFilterSet(RegionBelowMixin, django_filters.FilterSet):
     level = django_filters.MultipleChoiceFilter(choices=Level.choices, label=_("事权层级"))
     category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("类别"))
     source = django_filters.MultipleChoiceFilter(choices=Source.choices, label=_("来源"))
-    region = _region_filter()
+    region = region_filter()
     unit = django_filters.ModelChoiceFilter(
         queryset=Unit.objects.all(), label=_("责任单位"), help_text=_("单位编号")
     )
@@ -110,7 +85,7 @@ class IssueFilterSet(RegionBelowMixin, django_filters.FilterSet):
 
 class NoticeFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "issue__region"
-    region = _region_filter()
+    region = region_filter()
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("被通报单位"))
     issued_after = django_filters.DateFilter(
         field_name="issued_on", lookup_expr="gte", label=_("通报不早于")
@@ -126,7 +101,7 @@ class NoticeFilterSet(RegionBelowMixin, django_filters.FilterSet):
 
 class InterviewFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region_path = "unit__region"
-    region = _region_filter()
+    region = region_filter()
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("被约谈单位"))
     kind = django_filters.ChoiceFilter(choices=Interview.Kind.choices, label=_("约谈类型"))
     triggered_after = django_filters.DateFilter(

@@ -4,20 +4,13 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region
+from core.filtersets import RegionBelowMixin, region_filter
 
 from .models import Admission, Category, Project, Stage, SubLibrary, Tier
 
 
-class ProjectFilterSet(django_filters.FilterSet):
-    region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.all(),
-        to_field_name="code",
-        method="filter_region",
-        label=_("地区"),
-        help_text=_("6位行政区划代码，含其下级地区"),
-        error_messages={"invalid_choice": _("行政区划代码“%(value)s”不存在。")},
-    )
+class ProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
+    region = region_filter()
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("层级"))
     sub_library = django_filters.MultipleChoiceFilter(choices=SubLibrary.choices, label=_("子库"))
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("阶段"))
@@ -58,9 +51,6 @@ class ProjectFilterSet(django_filters.FilterSet):
             "at_risk",
             "search",
         ]
-
-    def filter_region(self, queryset, name, region):
-        return queryset.filter(region__code__startswith=region.scope_prefix)
 
     def filter_tags(self, queryset, name, value):
         for tag in {part.strip() for part in value.replace("，", ",").split(",") if part.strip()}:

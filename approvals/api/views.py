@@ -2,8 +2,6 @@
 each status change is one explicit action calling ``services.approval_transition``; the bulk
 sync of the online approval platform; the department performance table."""
 
-import keyword
-
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +17,7 @@ from rest_framework.response import Response
 from approvals import selectors, services
 from approvals.filtersets import ApprovalFilterSet
 from approvals.models import Approval, ApprovalEvent, ApprovalKind
+from core.api.actions import workflow_action
 
 from .serializers import (
     ApprovalCommentSerializer,
@@ -54,19 +53,7 @@ class ApprovalWritePermission(permissions.BasePermission):
 def _status_action(name: str, payload, summary: str):
     """``POST …/approvals/{id}/{name}/``: validate ``payload`` and move to
     ``services.ACTIONS[name]``."""
-
-    def step(self, request, pk=None):
-        return self._transition(request, name)
-
-    # DRF requires the attribute and function names to match; ``return`` is a keyword, so
-    # that method is ``return_`` while its URL stays ``…/return/``.
-    step.__name__ = f"{name}_" if keyword.iskeyword(name) else name
-    step.__doc__ = summary
-    return extend_schema(request=payload, responses={200: ApprovalDetailSerializer})(
-        action(
-            detail=True, methods=["post"], url_path=name, url_name=name, serializer_class=payload
-        )(step)
-    )
+    return workflow_action(name, payload, ApprovalDetailSerializer, summary, "_transition")
 
 
 class ApprovalViewSet(

@@ -1,8 +1,6 @@
 """Issue tickets (SPEC §5, §12): list, read and report; every state change is one explicit
 action that calls ``services.issue_act``; 12345 hotline intake; 通报 and 约谈 read-only."""
 
-import keyword
-
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -11,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from core.api.actions import workflow_action
 from issues import services
 from issues.filtersets import InterviewFilterSet, IssueFilterSet, NoticeFilterSet
 from issues.models import Interview, Issue, Notice
@@ -49,19 +48,7 @@ class CanPushIssues(permissions.BasePermission):
 
 def _workflow_step(name: str, payload, summary: str):
     """``POST …/issues/{id}/{name}/``: validate ``payload`` and take the step ``name``."""
-
-    def step(self, request, pk=None):
-        return self._act(request, name)
-
-    # DRF requires the attribute and function names to match; ``return`` is a keyword, so
-    # that method is ``return_`` while its URL stays ``…/return/``.
-    step.__name__ = f"{name}_" if keyword.iskeyword(name) else name
-    step.__doc__ = summary
-    return extend_schema(request=payload, responses={200: IssueDetailSerializer})(
-        action(
-            detail=True, methods=["post"], url_path=name, url_name=name, serializer_class=payload
-        )(step)
-    )
+    return workflow_action(name, payload, IssueDetailSerializer, summary, "_act")
 
 
 class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -1,0 +1,21 @@
+"""Queueing background jobs from the web process."""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task) -> None:
+    """Queue ``task`` (no arguments) once the current transaction commits. When the broker
+    cannot take it, run it in-process rather than leave derived data stale."""
+
+    def send() -> None:
+        try:
+            task.delay()
+        except Exception:
+            logger.exception("could not queue %s; running it in-process", task.name)
+            task()
+
+    transaction.on_commit(send)
