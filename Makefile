@@ -19,7 +19,7 @@ STAMP   := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint messages ci clean distclean
+.PHONY: help install browser run test lint messages ci clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve http://$(HOST):$(PORT)/ with worker and beat"
@@ -41,6 +41,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+browser: $(CHROMIUM)
+
 # honcho gets `-e /dev/null`: a .env file belongs to docker-compose (production settings), not to
 # local runs. Honcho hands PORT to the first Procfile entry (web); HOST is passed through.
 run: install
@@ -49,7 +59,7 @@ run: install
 	@HOST=$(HOST) PORT=$(PORT) sh scripts/banner.sh
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev -e /dev/null -p $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/pytest $(ARGS)
 
 lint: install

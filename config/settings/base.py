@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "issues",
     "approvals",
     "funding",
+    "progress",
+    "indicators",
     "reports",
 ]
 
@@ -190,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 60 * 60},
     },
+    "remind-progress-filers": {
+        "task": "progress.tasks.remind_filers",
+        "schedule": crontab(*_clock("PROGRESS_REMIND_AT", "09:00")),
+        "options": {"expires": 60 * 60 * 6},
+    },
     "sweep-issues": {
         "task": "issues.tasks.sweep_issues",
         "schedule": crontab(*_clock("ISSUE_SWEEP_AT", "01:10")),
@@ -217,6 +224,21 @@ ISSUE_INTERVIEW_THRESHOLDS = {"deputy": 2, "principal": 3}
 # 专题督办: units and regions with at least this many overdue issues, or this share overdue
 # among at least ``min_open`` open issues.
 ISSUE_SUPERVISION = {"min_overdue": 3, "overdue_ratio": 0.3, "min_open": 3}
+
+# --- Monthly progress (SPEC §8) -------------------------------------------------------------
+# Forms for a month are due by this day of the month (每月20日前报送).
+PROGRESS_DEADLINE_DAY = int(env("PROGRESS_DEADLINE_DAY", "20"))
+# Days of the month on which counties with forms missing are reminded (the job runs daily at
+# PROGRESS_REMIND_AT and acts on these days only).
+PROGRESS_REMIND_DAYS = [int(day) for day in env_list("PROGRESS_REMIND_DAYS", "15,18,20")]
+# Excel uploads: the file, the unpacked workbook and the rows are capped; larger imports than
+# PROGRESS_IMPORT_SYNC_ROWS rows run as a background job with a progress bar.
+PROGRESS_IMPORT_MAX_BYTES = int(env("PROGRESS_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+PROGRESS_IMPORT_MAX_UNZIPPED_BYTES = int(
+    env("PROGRESS_IMPORT_MAX_UNZIPPED_BYTES", str(60 * 1024 * 1024))
+)
+PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "10000"))
+PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,197 @@
+"""Importing a filled template: checked at once, then validated row by row and written all
+or nothing — inline for a small file, by a background job (with progress) for a large one."""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import DomainError
+from core.tasks import enqueue_on_commit
+from projects.models import Project
+
+from . import services, xlsx
+from .models import ImportStatus, ProgressAction, ProgressImport
+
+logger = logging.getLogger(__name__)
+#: how often (in rows) a running job writes how far it has got
+PROGRESS_EVERY = 50
+
+
+def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
+    """Check an uploaded ``.xlsx`` and import it. Refuses a bad file at once (UploadRefused);
+    otherwise answers the job — finished when the file is small, queued when it is large."""
+    if not by.has_role(*services.FILER_ROLES):
+        raise DomainError(_("您没有填报月度进展的权限。"), code="not_permitted")
+    limit = settings.PROGRESS_IMPORT_MAX_BYTES
+    if uploaded.size is not None and uploaded.size > limit:
+        raise xlsx.UploadRefused(
+            _("文件大小为%(size)sMB，超过上限%(limit)sMB，请分县区或分批导入。")
+            % {"size": xlsx._mb(uploaded.size), "limit": xlsx._mb(limit)}
+        )
+    data = uploaded.read(limit + 1)
+    xlsx.check_upload(data)
+    parsed = xlsx.read_workbook(data)
+    try:
+        services.check_period(parsed.period)
+    except DomainError as error:
+        raise xlsx.UploadRefused(
+            _("模板第2行的填报月份“%(value)s”有误：%(why)s")
+            % {"value": parsed.period, "why": error.messages[0]}
+        ) from error
+    if period and period != parsed.period:
+        raise xlsx.UploadRefused(
+            _("文件中的填报月份（%(file)s）与所选月份（%(chosen)s）不一致。")
+            % {"file": parsed.period, "chosen": period}
+        )
+    if not parsed.rows:
+        raise xlsx.UploadRefused(_("文件中没有数据行。"))
+    job = ProgressImport(
+        region=by.region,
+        period=parsed.period,
+        file_name=(getattr(uploaded, "name", "") or "upload.xlsx")[-200:],
+        sha256=hashlib.sha256(data).hexdigest(),
+        total_rows=len(parsed.rows),
+        created_by=by,
+    )
+    if job.region is None:
+        raise DomainError(_("您的账号未设置所属地区，不能导入。"), code="no_region")
+    job.file.save(f"{job.sha256[:16]}.xlsx", ContentFile(data), save=False)
+    job.save()
+    if len(parsed.rows) <= settings.PROGRESS_IMPORT_SYNC_ROWS:
+        run_import(job.pk)
+        job.refresh_from_db()
+    else:
+        from .tasks import run_import as task
+
+        enqueue_on_commit(task, job.pk)
+    return job
+
+
+def _save(job: ProgressImport, *fields: str) -> None:
+    ProgressImport.objects.filter(pk=job.pk).update(**{name: getattr(job, name) for name in fields})
+
+
+def _fail(job: ProgressImport, message: str, errors: list[dict]) -> None:
+    job.status = ImportStatus.FAILED
+    job.message = message
+    job.errors = errors
+    job.finished_at = timezone.now()
+    _save(job, "status", "message", "errors", "finished_at")
+
+
+def _error(row: int | None, key: str, message: str) -> dict:
+    return {"row": row, "column": xlsx.column_header(key) if row else "", "message": str(message)}
+
+
+def run_import(import_id: int) -> str:
+    """Validate every row, then write them in one transaction. Running it again on a finished
+    job does nothing; on a job cut off half way it starts over (nothing was written)."""
+    job = ProgressImport.objects.select_related("created_by", "created_by__region").get(
+        pk=import_id
+    )
+    if job.finished:
+        return job.status
+    by = job.created_by
+    job.status, job.processed_rows = ImportStatus.RUNNING, 0
+    _save(job, "status", "processed_rows")
+    try:
+        with job.file.open("rb") as handle:
+            parsed = xlsx.read_workbook(handle.read())
+    except DomainError as error:
+        _fail(job, error.messages[0], [])
+        return job.status
+
+    errors: list[dict] = []
+    ids = [row.project_id for row in parsed.rows if row.project_id]
+    projects = Project.objects.for_user(by).in_bulk(ids)
+    seen: dict[int, int] = {}
+    for index, row in enumerate(parsed.rows, start=1):
+        for key, messages in row.errors.items():
+            errors += [_error(row.number, key, message) for message in messages]
+        if row.project_id is not None:
+            project = projects.get(row.project_id)
+            if project is None:
+                errors.append(
+                    _error(
+                        row.number,
+                        "project_id",
+                        _("平台编号%(id)s对应的项目不存在或不在您的管辖范围内。")
+                        % {"id": row.project_id},
+                    )
+                )
+            elif row.project_id in seen:
+                errors.append(
+                    _error(
+                        row.number,
+                        "project_id",
+                        _("与第%(row)s行是同一个项目，请合并为一行。")
+                        % {"row": seen[row.project_id]},
+                    )
+                )
+            else:
+                seen[row.project_id] = row.number
+                if not row.errors:
+                    try:
+                        services.clean_values(project, parsed.period, row.values)
+                    except ValidationError as error:
+                        for key, messages in error.message_dict.items():
+                            errors += [_error(row.number, key, m) for m in messages]
+        if index % PROGRESS_EVERY == 0:
+            job.processed_rows = index
+            _save(job, "processed_rows")
+    job.processed_rows = len(parsed.rows)
+    _save(job, "processed_rows")
+    if errors:
+        _fail(
+            job,
+            _("共%(n)s处错误，未导入任何数据。请按行列提示修改后重新上传。") % {"n": len(errors)},
+            errors,
+        )
+        return job.status
+
+    job.status = ImportStatus.WRITING
+    _save(job, "status")
+    row_of = {row.project_id: row.number for row in parsed.rows}
+    try:
+        with transaction.atomic():
+            result = services.sheet_save(
+                rows={row.project_id: row.values for row in parsed.rows},
+                period=parsed.period,
+                by=by,
+                action=ProgressAction.IMPORT,
+            )
+    except services.SheetErrors as refused:
+        found = []
+        for project_id, fields in refused.rows.items():
+            for key, messages in fields.items():
+                found += [_error(row_of.get(project_id), key, m) for m in messages]
+        _fail(
+            job,
+            _("共%(n)s处错误，未导入任何数据。请按行列提示修改后重新上传。") % {"n": len(found)},
+            found,
+        )
+        return job.status
+    except DomainError as error:
+        _fail(job, error.messages[0], [])
+        return job.status
+    except Exception:
+        logger.exception("progress import %s failed", job.pk)
+        _fail(job, _("导入时发生系统错误，未导入任何数据，请稍后重试或联系管理员。"), [])
+        return job.status
+    job.status = ImportStatus.DONE
+    job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
+    job.message = _("导入完成：新增%(c)s条，更新%(u)s条，未变化%(n)s条，空行跳过%(s)s条。") % {
+        "c": result.created,
+        "u": result.updated,
+        "n": result.unchanged,
+        "s": result.skipped,
+    }
+    job.finished_at = timezone.now()
+    _save(job, "status", "created", "updated", "unchanged", "message", "finished_at")
+    return job.status

@@ -1,0 +1,115 @@
+"""Reading the monthly forms: who has filed for a month, and the reminders of those who have
+not (SPEC §8)."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Region
+from projects.models import Project
+
+from .models import (
+    FilingReminder,
+    MonthlyReport,
+    ReportStatus,
+    active_projects,
+    deadline_of,
+    period_of,
+)
+
+
+@dataclass
+class FilingRow:
+    region: Region
+    active: int
+    draft: int
+    submitted: int
+    approved: int
+    returned: int
+
+    @property
+    def filed(self) -> int:
+        return self.submitted + self.approved
+
+    @property
+    def missing(self) -> int:
+        return self.active - self.filed
+
+
+def filing_status(user, period: str, region: Region | None = None) -> list[FilingRow]:
+    """Per county (the project's region) in scope: active projects and their forms for the
+    month by status. Two grouped queries whatever the number of counties."""
+    projects = active_projects().filter(pk__in=Project.objects.for_user(user).values("pk"))
+    if region is not None:
+        projects = projects.filter(region__code__startswith=region.scope_prefix)
+    active = dict(
+        projects.values("region_id").annotate(n=Count("pk")).values_list("region_id", "n")
+    )
+    counts = {
+        row["project__region_id"]: row
+        for row in MonthlyReport.objects.filter(period=period, project__in=projects.values("pk"))
+        .values("project__region_id")
+        .annotate(
+            **{status: Count("pk", filter=Q(status=status)) for status in ReportStatus.values}
+        )
+    }
+    regions = Region.objects.in_bulk(list(active))
+    rows = []
+    for code in sorted(active):
+        found = counts.get(code, {})
+        rows.append(
+            FilingRow(
+                region=regions[code],
+                active=active[code],
+                **{status: found.get(status, 0) for status in ReportStatus.values},
+            )
+        )
+    return rows
+
+
+def missing_projects(user, period: str, region: Region | None = None):
+    """Active projects in scope with no form submitted or approved for the month."""
+    projects = active_projects().filter(pk__in=Project.objects.for_user(user).values("pk"))
+    if region is not None:
+        projects = projects.filter(region__code__startswith=region.scope_prefix)
+    filed = MonthlyReport.objects.filter(
+        period=period, status__in=(ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+    ).values("project_id")
+    return projects.exclude(pk__in=filed).select_related("region").order_by("region_id", "pk")
+
+
+def remind_filers(today: datetime.date | None = None) -> int:
+    """On a reminder day, one FilingReminder per county with forms missing for this month;
+    a second run on the same day adds nothing. Answers how many were made."""
+    today = today or timezone.localdate()
+    if today.day not in settings.PROGRESS_REMIND_DAYS:
+        return 0
+    period = period_of(today)
+    filed = MonthlyReport.objects.filter(
+        period=period, status__in=(ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+    ).values("project_id")
+    missing = (
+        active_projects()
+        .exclude(pk__in=filed)
+        .values("region_id")
+        .annotate(n=Count("pk"))
+        .values_list("region_id", "n")
+    )
+    made = 0
+    for region_id, count in missing:
+        _reminder, created = FilingReminder.objects.get_or_create(
+            region_id=region_id,
+            period=period,
+            sent_on=today,
+            defaults={"missing": count, "deadline": deadline_of(period)},
+        )
+        made += created
+    return made
+
+
+def reminders_for(user, period: str):
+    """The reminders a filer sees on their month's form (their county's, newest first)."""
+    return FilingReminder.objects.for_user(user).filter(period=period)

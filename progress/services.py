@@ -1,0 +1,600 @@
+"""Writes to the monthly forms (SPEC §8). Pages, the API, the Excel import and the demo all
+call these; every step checks who may take it and records a ``ProgressEvent``.
+
+Draft → submitted (the county) → approved, locked (the city or province office)
+                              ↘ returned with a comment → edited → submitted again
+Approved → returned again only by an office reopening it with a reason.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Region, Role
+from core.exceptions import DomainError, NotPermitted
+from issues import services as issue_services
+from issues.models import Category as IssueCategory
+from issues.models import Source
+from projects import services as project_services
+from projects.models import STAGE_DATE_FIELDS, Project, Stage
+
+from .models import (
+    ACTIVE_STAGES,
+    EDITABLE,
+    PERIOD_RE,
+    REPORTABLE_STAGES,
+    MonthlyReport,
+    ProgressAction,
+    ProgressEvent,
+    ReportStatus,
+    active_projects,
+    period_bounds,
+    period_of,
+)
+
+#: what a filer writes; everything else is derived or set by the workflow
+INPUT_FIELDS = (
+    "investment_this_month",
+    "physical_progress",
+    "percent_complete",
+    "new_stage",
+    "stage_date",
+    "problems",
+    "problem_category",
+)
+FILER_ROLES = (Role.Code.COUNTY_FILER, Role.Code.OFFICE_STAFF, Role.Code.API_CLIENT)
+REVIEW_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY)
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def in_scope(project: Project, user) -> bool:
+    return Project.objects.for_user(user).filter(pk=project.pk).exists()
+
+
+def may_file(project: Project, user) -> bool:
+    """County filers, offices and API clients file the forms of the projects in their scope."""
+    return user.has_role(*FILER_ROLES) and in_scope(project, user)
+
+
+def may_review(report: MonthlyReport, user) -> bool:
+    """The city or province office over the project approves, returns and reopens."""
+    if not in_scope(report.project, user):
+        return False
+    if user.sees_everything:
+        return True
+    return (
+        user.is_office_staff
+        and user.region_id is not None
+        and user.region.level in REVIEW_LEVELS
+        and user.region_id != report.project.region_id
+    )
+
+
+def allowed_actions(report: MonthlyReport, user) -> list[str]:
+    """The workflow steps this user may take on this form now (for pages and the API)."""
+    actions = []
+    if report.status in EDITABLE and may_file(report.project, user):
+        actions.append("submit")
+    if may_review(report, user):
+        if report.status == ReportStatus.SUBMITTED:
+            actions += ["approve", "return"]
+        elif report.status == ReportStatus.APPROVED:
+            actions.append("reopen")
+    return actions
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def check_period(period: str, today: datetime.date | None = None) -> str:
+    period = (period or "").strip()
+    if not PERIOD_RE.match(period):
+        raise DomainError(
+            _("月份格式应为 YYYY-MM，例如 2026-11。"), code="invalid_period", field="period"
+        )
+    today = today or timezone.localdate()
+    if period > period_of(today):
+        raise DomainError(
+            _("不能填报未来月份（%(period)s）的进展。") % {"period": period},
+            code="future_period",
+            field="period",
+        )
+    return period
+
+
+def _decimal(value, field: str, label: str, errors: dict) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(_("%(label)s应为数字。") % {"label": label})
+        return None
+    if not number.is_finite():
+        errors.setdefault(field, []).append(_("%(label)s应为数字。") % {"label": label})
+        return None
+    return number.quantize(Decimal("0.01"))
+
+
+def _year_total_without(project: Project, period: str) -> Decimal:
+    """This year's other months, as filed so far."""
+    year = period[:4]
+    return MonthlyReport.objects.filter(project=project, period__startswith=f"{year}-").exclude(
+        period=period
+    ).aggregate(total=Sum("investment_this_month"))["total"] or Decimal(0)
+
+
+def clean_values(project: Project, period: str, data: dict, current: MonthlyReport | None = None):
+    """Check a form's values for ``project`` and ``period``; return them cleaned, or raise a
+    ValidationError naming every field that is wrong (in Chinese)."""
+    errors: dict[str, list[str]] = {}
+    values = {}
+
+    money = _decimal(
+        data.get("investment_this_month"), "investment_this_month", _("本月完成投资"), errors
+    )
+    if money is not None and money < 0:
+        errors.setdefault("investment_this_month", []).append(_("本月完成投资不能为负数。"))
+    values["investment_this_month"] = money if money is not None else Decimal("0.00")
+
+    percent = _decimal(
+        data.get("percent_complete"), "percent_complete", _("工程完成百分比"), errors
+    )
+    if percent is not None and not Decimal(0) <= percent <= Decimal(100):
+        errors.setdefault("percent_complete", []).append(_("工程完成百分比应在0到100之间。"))
+    values["percent_complete"] = percent
+
+    values["physical_progress"] = str(data.get("physical_progress") or "").strip()
+    values["problems"] = str(data.get("problems") or "").strip()
+    category = str(data.get("problem_category") or "").strip()
+    if category and category not in IssueCategory.values:
+        errors.setdefault("problem_category", []).append(_("未知的问题类别。"))
+    values["problem_category"] = category if values["problems"] else ""
+    if values["problems"] and not values["problem_category"]:
+        values["problem_category"] = IssueCategory.OTHER
+
+    if "investment_this_month" not in errors and money is not None:
+        year_total = _year_total_without(project, period) + values["investment_this_month"]
+        if year_total > project.total_investment:
+            errors.setdefault("investment_this_month", []).append(
+                _("本年累计完成投资（%(ytd)s万元）不能超过项目总投资（%(total)s万元）。")
+                % {"ytd": f"{year_total:,.2f}", "total": f"{project.total_investment:,.2f}"}
+            )
+
+    _clean_stage(project, period, data, values, errors, current)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _clean_stage(project, period, data, values, errors, current) -> None:
+    stage = str(data.get("new_stage") or "").strip()
+    date = data.get("stage_date") or None
+    if isinstance(date, datetime.datetime):
+        date = date.date()
+    if isinstance(date, str):
+        try:
+            date = datetime.date.fromisoformat(date.strip())
+        except ValueError:
+            errors.setdefault("stage_date", []).append(_("阶段日期格式应为 YYYY-MM-DD。"))
+            return
+    values["new_stage"], values["stage_date"] = stage, date
+    if not stage and date is None:
+        return
+    if stage not in {str(s) for s in REPORTABLE_STAGES}:
+        errors.setdefault("new_stage", []).append(
+            _("本月进入阶段应为开工、竣工、投产或达效之一。")
+            if stage
+            else _("请选择本月进入的阶段。")
+        )
+        return
+    if date is None:
+        errors.setdefault("stage_date", []).append(
+            _("请填写进入“%(stage)s”阶段的日期。") % {"stage": Stage(stage).label}
+        )
+        return
+    first, last = period_bounds(period)
+    if not first <= date <= last:
+        errors.setdefault("stage_date", []).append(
+            _("阶段日期应在本月（%(first)s至%(last)s）内。")
+            % {"first": first.isoformat(), "last": last.isoformat()}
+        )
+    if date > timezone.localdate():
+        errors.setdefault("stage_date", []).append(_("阶段日期不能晚于今天。"))
+    already = getattr(project, STAGE_DATE_FIELDS[stage]) == date and Stage.order(
+        project.stage
+    ) >= Stage.order(stage)
+    if already:
+        return  # this form's change has been applied to the project already
+    if Stage.order(project.stage) >= Stage.order(stage):
+        errors.setdefault("new_stage", []).append(
+            _("项目当前已处于“%(current)s”阶段，不能再报告进入“%(stage)s”。")
+            % {"current": Stage(project.stage).label, "stage": Stage(stage).label}
+        )
+        return
+    for earlier, field in STAGE_DATE_FIELDS.items():
+        reached = getattr(project, field)
+        if Stage.order(earlier) < Stage.order(stage) and reached and date < reached:
+            errors.setdefault("stage_date", []).append(
+                _("阶段日期不能早于项目“%(stage)s”日期（%(date)s）。")
+                % {"stage": Stage(earlier).label, "date": reached.isoformat()}
+            )
+            break
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _event(report, action, by, before: str, comment: str = "") -> None:
+    ProgressEvent.objects.create(
+        report=report,
+        action=action,
+        from_status=before,
+        to_status=report.status,
+        actor=by,
+        comment=comment,
+    )
+
+
+def recompute_ytd(project: Project, year: str | int) -> None:
+    """``investment_ytd`` of each month of a project's year: that month plus the earlier ones."""
+    running = Decimal(0)
+    changed = []
+    reports = MonthlyReport.objects.filter(project=project, period__startswith=f"{year}-")
+    for report in reports.order_by("period"):
+        running += report.investment_this_month
+        if report.investment_ytd != running:
+            report.investment_ytd = running
+            changed.append(report)
+    MonthlyReport.objects.bulk_update(changed, ["investment_ytd"])
+
+
+def _check_filer(project: Project, by) -> None:
+    if not in_scope(project, by):
+        raise DomainError(
+            _("所选项目不存在或不在您的管辖范围内。"), code="project_out_of_scope", field="project"
+        )
+    if not by.has_role(*FILER_ROLES):
+        raise NotPermitted(_("您没有填报月度进展的权限。"), code="not_permitted")
+
+
+def _check_active(project: Project) -> None:
+    if not active_projects().filter(pk=project.pk).exists():
+        raise DomainError(
+            _("项目“%(name)s”不在月度调度范围内（须已入库，处于签约至投产之间的阶段）。")
+            % {"name": project.name},
+            code="project_not_active",
+            field="project",
+        )
+
+
+@transaction.atomic
+def report_save(
+    *, project: Project, period: str, by, action: str = ProgressAction.UPDATE, **data
+) -> tuple[MonthlyReport, str]:
+    """Create or change the form of ``project`` for ``period`` while the county may still
+    change it. Answers the form and ``"created"``, ``"updated"`` or ``"unchanged"``."""
+    period = check_period(period)
+    _check_filer(project, by)
+    unknown = set(data) - set(INPUT_FIELDS)
+    if unknown:
+        raise DomainError(
+            _("以下字段不能填写：%(fields)s。") % {"fields": "、".join(sorted(unknown))},
+            code="field_read_only",
+        )
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    report = (
+        MonthlyReport.objects.select_for_update().filter(project=project, period=period).first()
+    )
+    if report is not None and not report.editable:
+        values = clean_values(project, period, {**_values(report), **data}, report)
+        if all(getattr(report, name) == value for name, value in values.items()):
+            return report, "unchanged"  # the same figures again (e.g. a file uploaded twice)
+        raise DomainError(
+            _("%(project)s %(period)s的进展%(status)s，不能修改。")
+            % {"project": project.name, "period": period, "status": report.get_status_display()},
+            code="report_locked",
+        )
+    if report is None:
+        _check_active(project)
+    values = clean_values(project, period, {**(_values(report) if report else {}), **data}, report)
+
+    if report is None:
+        report = MonthlyReport(project=project, period=period, created_by=by, **values)
+        try:
+            with transaction.atomic():
+                report.save()
+        except IntegrityError as clash:
+            # The project row is locked above, so only a writer that skipped the lock gets here.
+            raise DomainError(
+                _("该项目本月进展已由他人填报，请刷新后再试。"), code="report_exists"
+            ) from clash
+        _event(
+            report,
+            ProgressAction.IMPORT if action == ProgressAction.IMPORT else ProgressAction.CREATE,
+            by,
+            "",
+        )
+        outcome = "created"
+    else:
+        changed = [name for name, value in values.items() if getattr(report, name) != value]
+        if not changed:
+            return report, "unchanged"
+        for name in changed:
+            setattr(report, name, values[name])
+        report.save()
+        _event(report, action, by, report.status)
+        outcome = "updated"
+    recompute_ytd(project, period[:4])
+    report.refresh_from_db(fields=["investment_ytd"])
+    return report, outcome
+
+
+def _values(report: MonthlyReport) -> dict:
+    return {name: getattr(report, name) for name in INPUT_FIELDS}
+
+
+def _locked(report: MonthlyReport) -> MonthlyReport:
+    return (
+        MonthlyReport.objects.select_for_update()
+        .select_related("project", "project__region")
+        .get(pk=report.pk)
+    )
+
+
+def _refuse(report: MonthlyReport, action: str):
+    raise DomainError(
+        _("进展当前为“%(status)s”，不能%(action)s。")
+        % {"status": report.get_status_display(), "action": ProgressAction(action).label},
+        code="invalid_transition",
+    )
+
+
+@transaction.atomic
+def report_submit(*, report: MonthlyReport, by) -> MonthlyReport:
+    """报送: the county sends the form for review. Problems written on it become an issue
+    ticket of the project (once per form)."""
+    report = _locked(report)
+    _check_filer(report.project, by)
+    if report.status not in EDITABLE:
+        _refuse(report, ProgressAction.SUBMIT)
+    clean_values(report.project, report.period, _values(report), report)
+    if not report.physical_progress:
+        raise ValidationError({"physical_progress": [_("报送前请填写形象进度。")]})
+    before = report.status
+    report.status = ReportStatus.SUBMITTED
+    report.submitted_by = by
+    report.submitted_at = timezone.now()
+    if report.problems and report.issue_id is None:
+        report.issue = _problem_ticket(report, by)
+    report.save()
+    _event(report, ProgressAction.SUBMIT, by, before)
+    return report
+
+
+def _problem_ticket(report: MonthlyReport, by):
+    first_line = report.problems.splitlines()[0].strip()
+    title = _("%(period)s月报反映：%(text)s") % {"period": report.period, "text": first_line}
+    return issue_services.issue_report(
+        by=by,
+        project=report.project,
+        title=title[:120],
+        category=report.problem_category or IssueCategory.OTHER,
+        description=report.problems,
+        source=Source.COUNTY,
+        external_id=f"progress-{report.pk}",
+    )
+
+
+def _check_reviewer(report: MonthlyReport, by) -> None:
+    if not may_review(report, by):
+        raise NotPermitted(_("月度进展由项目所在地的市级或省级重大办审核。"), code="not_permitted")
+
+
+@transaction.atomic
+def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyReport:
+    """审核通过: the form is locked; a stage change on it moves the project through the stage
+    service; this year's completed investment of the project follows the latest month."""
+    report = _locked(report)
+    _check_reviewer(report, by)
+    if report.status != ReportStatus.SUBMITTED:
+        _refuse(report, ProgressAction.APPROVE)
+    if report.submitted_by_id == by.pk and not by.sees_everything:
+        raise NotPermitted(_("不能审核本人报送的进展。"), code="own_report")
+    project = report.project
+    if report.new_stage and Stage.order(project.stage) < Stage.order(report.new_stage):
+        project_services.project_transition(
+            project=project, stage=report.new_stage, date=report.stage_date, by=by
+        )
+    before = report.status
+    report.status = ReportStatus.APPROVED
+    report.approved_by = by
+    report.approved_at = timezone.now()
+    report.review_comment = comment.strip()
+    report.save()
+    _event(report, ProgressAction.APPROVE, by, before, comment.strip())
+    _follow_investment(report, by)
+    return report
+
+
+def _follow_investment(report: MonthlyReport, by) -> None:
+    """The project's 本年完成投资 is the year-to-date of its latest approved month of the
+    current year; 累计完成投资 moves by the same difference."""
+    year = str(timezone.localdate().year)
+    if report.period[:4] != year:
+        return
+    latest = (
+        MonthlyReport.objects.filter(
+            project_id=report.project_id,
+            period__startswith=f"{year}-",
+            status=ReportStatus.APPROVED,
+        )
+        .order_by("-period")
+        .first()
+    )
+    if latest is None:
+        return
+    project = Project.objects.select_for_update().get(pk=report.project_id)
+    if project.completed_investment_year == latest.investment_ytd:
+        return
+    delta = latest.investment_ytd - project.completed_investment_year
+    project_services.project_update(
+        project=project,
+        by=by,
+        completed_investment_year=latest.investment_ytd,
+        completed_investment_total=max(Decimal(0), project.completed_investment_total + delta),
+    )
+
+
+@transaction.atomic
+def report_return(*, report: MonthlyReport, by, comment: str) -> MonthlyReport:
+    """退回: the office sends the form back to the county with what to correct."""
+    report = _locked(report)
+    _check_reviewer(report, by)
+    if report.status != ReportStatus.SUBMITTED:
+        _refuse(report, ProgressAction.RETURN)
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(
+            _("退回时请写明需要修改的内容。"), code="comment_required", field="comment"
+        )
+    before = report.status
+    report.status = ReportStatus.RETURNED
+    report.returned_by = by
+    report.returned_at = timezone.now()
+    report.review_comment = comment
+    report.save()
+    _event(report, ProgressAction.RETURN, by, before, comment)
+    return report
+
+
+@transaction.atomic
+def report_reopen(*, report: MonthlyReport, by, reason: str) -> MonthlyReport:
+    """重新打开: an approved form goes back to the county, with the office's reason kept on
+    the record. A stage change already applied stays; undoing it is a stage correction."""
+    report = _locked(report)
+    _check_reviewer(report, by)
+    if report.status != ReportStatus.APPROVED:
+        _refuse(report, ProgressAction.REOPEN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            _("重新打开已审核的进展必须填写原因。"), code="reason_required", field="reason"
+        )
+    before = report.status
+    report.status = ReportStatus.RETURNED
+    report.returned_by = by
+    report.returned_at = timezone.now()
+    report.review_comment = reason
+    report.save()
+    _event(report, ProgressAction.REOPEN, by, before, reason)
+    return report
+
+
+def report_act(*, report: MonthlyReport, action: str, by, **data) -> MonthlyReport:
+    """One workflow step by name (pages and API actions)."""
+    steps = {
+        "submit": lambda: report_submit(report=report, by=by),
+        "approve": lambda: report_approve(report=report, by=by, comment=data.get("comment", "")),
+        "return": lambda: report_return(report=report, by=by, comment=data.get("comment", "")),
+        "reopen": lambda: report_reopen(report=report, by=by, reason=data.get("reason", "")),
+    }
+    if action not in steps:
+        raise DomainError(_("未知的操作。"), code="invalid_action")
+    return steps[action]()
+
+
+# --- a county's month at once ----------------------------------------------------------------
+
+
+@dataclass
+class SheetResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    submitted: int = 0
+    skipped: int = 0
+
+
+def _blank(row: dict) -> bool:
+    return not any(str(row.get(name) or "").strip() for name in INPUT_FIELDS)
+
+
+@transaction.atomic
+def sheet_save(
+    *,
+    rows: dict[int, dict],
+    period: str,
+    by,
+    submit: bool = False,
+    action: str = ProgressAction.UPDATE,
+) -> SheetResult:
+    """Save (and, with ``submit``, send) the forms of many projects at once: all or nothing.
+    ``rows`` maps a project id to its values; rows left blank with no form yet are skipped.
+    A ValidationError carries every bad row's errors as ``{project_id: {field: [...]}}``."""
+    period = check_period(period)
+    projects = Project.objects.for_user(by).in_bulk(list(rows))
+    result = SheetResult()
+    errors: dict[int, dict] = {}
+    existing = {
+        r.project_id: r
+        for r in MonthlyReport.objects.filter(project_id__in=list(rows), period=period)
+    }
+    for project_id, row in rows.items():
+        project = projects.get(project_id)
+        if project is None:
+            errors[project_id] = {"project": [_("所选项目不存在或不在您的管辖范围内。")]}
+            continue
+        if project_id not in existing and _blank(row):
+            result.skipped += 1
+            continue
+        try:
+            with transaction.atomic():
+                report, outcome = report_save(
+                    project=project, period=period, by=by, action=action, **row
+                )
+                setattr(result, outcome, getattr(result, outcome) + 1)
+                if submit and report.status in EDITABLE:
+                    report_submit(report=report, by=by)
+                    result.submitted += 1
+        except ValidationError as error:
+            errors[project_id] = (
+                error.message_dict
+                if hasattr(error, "error_dict")
+                else {getattr(error, "field", None) or "__all__": error.messages}
+            )
+    if errors:
+        transaction.set_rollback(True)
+        raise SheetErrors(errors)
+    return result
+
+
+class SheetErrors(ValidationError):
+    """Errors of many forms: ``rows`` maps a project id to ``{field: [messages]}``."""
+
+    def __init__(self, rows: dict):
+        self.rows = rows
+        count = len(rows)
+        super().__init__(
+            _("%(count)s个项目的数据有误，未保存任何数据，请修改后重新提交。") % {"count": count},
+            code="rows_invalid",
+        )
+
+
+def missing_projects(period: str, queryset=None):
+    """Active projects without a form filed (submitted or approved) for ``period``."""
+    from .models import FILED
+
+    queryset = queryset if queryset is not None else Project.objects.all()
+    filed = MonthlyReport.objects.filter(period=period, status__in=FILED).values("project_id")
+    return queryset.filter(pk__in=active_projects().values("pk"), stage__in=ACTIVE_STAGES).exclude(
+        pk__in=filed
+    )
