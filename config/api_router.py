@@ -15,7 +15,9 @@ from funding.api.views import (
     QuotaViewSet,
     ReitsProjectViewSet,
 )
+from indicators.api.views import IndicatorViewSet, TargetViewSet
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
+from progress.api.views import MonthlyReportViewSet, ProgressImportViewSet
 from projects.api.views import ProjectViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
 
@@ -39,6 +41,11 @@ router.register("funding/financing-matches", FinancingMatchViewSet, basename="fi
 router.register(
     "funding/institutions", FinancialInstitutionViewSet, basename="financial-institution"
 )
+# imports before the forms, so "progress/imports/…" is never read as a form's address
+router.register("progress/imports", ProgressImportViewSet, basename="progress-import")
+router.register("progress", MonthlyReportViewSet, basename="progress")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("targets", TargetViewSet, basename="target")
 
 app_name = "api"
 urlpatterns = [

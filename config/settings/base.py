@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "ApprovalStatusEnum": "approvals.models.ApprovalStatus",
         "ReitsStageEnum": "funding.models.ReitsStage",
         "FinancingMatchStateEnum": "funding.models.MatchState",
+        "ProgressStatusEnum": "progress.models.ReportStatus",
+        "ProgressImportStatusEnum": "progress.models.ImportStatus",
     },
 }
 
