@@ -21,6 +21,8 @@ urlpatterns = [
     path("issues/", include("issues.urls")),
     path("approvals/", include("approvals.urls")),
     path("funding/", include("funding.urls")),
+    path("progress/", include("progress.urls")),
+    path("indicators/", include("indicators.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "indicators"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("projects/", views.projects_behind, name="projects"),
+    path("projects/export.xlsx", views.projects_export, name="projects-export"),
+]

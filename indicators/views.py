@@ -1,0 +1,208 @@
+"""Indicator pages (SPEC §9): Wuxi's 五率, Huai'an's 四率 and the new-start figures of a
+region against its targets, the same for each region below it with the lagging ones flagged,
+and behind every figure the list of its projects (with an .xlsx export).
+
+Figures count only the projects in the user's scope (``Project.objects.for_user``); a region
+outside the scope is not found (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Region
+from funding.forms import RegionChoiceField
+from projects.exports import projects_workbook
+from projects.models import Project
+
+from . import selectors
+from .models import Indicator, SubPeriod
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: the groups of the dashboard, in order
+FAMILIES = (
+    ("wuxi", gettext_lazy("无锡“五率”")),
+    ("huaian", gettext_lazy("淮安“四率”")),
+    ("new_start", gettext_lazy("新开工")),
+)
+PARTS = ("denominator", "numerator")
+PAGE_SIZE = 50
+
+
+class IndicatorFilterForm(forms.Form):
+    """The region (in scope), the year and the part of the year; a wrong year or part falls
+    back to the default, a region outside the scope is not found."""
+
+    region = RegionChoiceField(
+        label=gettext_lazy("地区"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=None,
+    )
+    year = forms.IntegerField(
+        label=gettext_lazy("年度"), required=False, min_value=2000, max_value=2100
+    )
+    period = forms.ChoiceField(
+        label=gettext_lazy("时段"), required=False, choices=SubPeriod.choices
+    )
+
+    def __init__(self, data, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        self.fields["region"].queryset = Region.objects.for_user(user)
+
+    def region_out_of_scope(self) -> bool:
+        return "region" in self.errors
+
+    def chosen(self) -> tuple[Region | None, int, str]:
+        self.is_valid()
+        data = self.cleaned_data
+        region = data.get("region") or _home_region(self.user)
+        return region, data.get("year") or timezone.localdate().year, data.get("period") or ""
+
+
+def _home_region(user) -> Region | None:
+    if user.region_id:
+        return user.region
+    if user.sees_everything:
+        return Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
+    return None
+
+
+def _scope(user):
+    return Project.objects.for_user(user)
+
+
+@dataclass
+class Cell:
+    """A figure with the addresses of the project lists behind its numerator and denominator."""
+
+    figure: selectors.Figure
+    numerator_url: str
+    denominator_url: str
+
+
+def _cell(figure: selectors.Figure, region: Region, year: int, sub_period: str) -> Cell:
+    base = reverse("indicators:projects")
+    query = {"indicator": figure.indicator, "region": region.code, "year": year}
+    if sub_period:
+        query["period"] = sub_period
+    return Cell(
+        figure,
+        f"{base}?{urlencode({**query, 'part': 'numerator'})}",
+        f"{base}?{urlencode({**query, 'part': 'denominator'})}",
+    )
+
+
+@dataclass
+class Family:
+    code: str
+    label: str
+    cells: list[Cell]
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    form = IndicatorFilterForm(request.GET, user=user)
+    if form.region_out_of_scope():
+        raise Http404
+    region, year, sub_period = form.chosen()
+    context = {
+        "form": form,
+        "region": region,
+        "year": year,
+        "sub_period": sub_period,
+        "sub_period_label": SubPeriod(sub_period).label,
+    }
+    if region is not None:
+        figures = selectors.indicators(region, year, sub_period, queryset=_scope(user))
+        context["families"] = [
+            Family(
+                code,
+                label,
+                [_cell(f, region, year, sub_period) for f in figures if f.family == code],
+            )
+            for code, label in FAMILIES
+        ]
+        context["lagging"] = [f for f in figures if f.lagging]
+        context["columns"] = figures  # the headings of the table by region
+        context["children"] = [
+            (child, [_cell(f, child, year, sub_period) for f in child_figures])
+            for child, child_figures in selectors.indicators_by_region(
+                region, year, sub_period, queryset=_scope(user)
+            )
+        ]
+        context["lagging_children"] = [
+            child for child, cells in context["children"] if any(c.figure.lagging for c in cells)
+        ]
+    return render(request, "indicators/dashboard.html", context)
+
+
+def _behind(request):
+    """The projects behind one figure, and what it is, from the query string (404 if any part
+    of it is unknown or outside the scope)."""
+    user = request.user
+    indicator = request.GET.get("indicator", "")
+    part = request.GET.get("part") or "denominator"
+    if indicator not in selectors.DEFINITIONS or part not in PARTS:
+        raise Http404
+    form = IndicatorFilterForm(request.GET, user=user)
+    if form.region_out_of_scope():
+        raise Http404
+    region, year, sub_period = form.chosen()
+    if region is None:
+        raise Http404
+    projects = selectors.projects_behind(
+        indicator, region, year, sub_period, part=part, queryset=_scope(user)
+    )
+    projects = projects.with_related().order_by("region_id", "-total_investment", "pk")
+    return projects, {
+        "indicator": indicator,
+        "indicator_label": Indicator(indicator).label,
+        "part": part,
+        "region": region,
+        "year": year,
+        "sub_period": sub_period,
+        "sub_period_label": SubPeriod(sub_period).label,
+        "definition": selectors.DEFINITIONS[indicator],
+    }
+
+
+@login_required
+def projects_behind(request):
+    projects, context = _behind(request)
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    context.update({"page": page, "projects": page.object_list})
+    return render(request, "indicators/projects.html", context)
+
+
+@login_required
+def projects_export(request):
+    projects, context = _behind(request)
+    part_label = _("分子") if context["part"] == "numerator" else _("分母")
+    response = HttpResponse(projects_workbook(projects), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True,
+        filename=_("%(indicator)s-%(part)s-%(region)s-%(year)s%(sub)s.xlsx")
+        % {
+            "indicator": context["indicator_label"],
+            "part": part_label,
+            "region": context["region"].name,
+            "year": context["year"],
+            "sub": context["sub_period"],
+        },
+    )
+    return response
