@@ -39,6 +39,7 @@ from schedule.models import ANCHOR_KIND, ScheduleTemplate
 from .demo_approvals import DemoApprovals
 from .demo_funding import DemoFunding
 from .demo_issues import DemoIssues
+from .demo_progress import DemoProgress
 
 #: the day the demo library describes; fixed so the data does not drift from run to run
 REFERENCE_DATE = datetime.date(2026, 11, 1)
@@ -257,6 +258,7 @@ class DemoBuilder:
         DemoApprovals(users).run()
         DemoFunding(users).run()
         DemoIssues(self.regions, users).run()
+        DemoProgress(users).run()
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")
 
     def users(self) -> dict[str, User]:

@@ -165,8 +165,8 @@ class Figure:
 
     @property
     def lagging(self) -> bool:
-        """Below its target (no target: not judged)."""
-        return self.target is not None and (self.value or Decimal(0)) < self.target
+        """Below its target (no target, or nothing to divide: not judged)."""
+        return self.target is not None and self.value is not None and self.value < self.target
 
     @property
     def gap(self) -> Decimal | None:

@@ -5,11 +5,11 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
 from core.tasks import enqueue_on_commit
@@ -21,6 +21,7 @@ from .models import ImportStatus, ProgressAction, ProgressImport
 logger = logging.getLogger(__name__)
 #: how often (in rows) a running job writes how far it has got
 PROGRESS_EVERY = 50
+SYSTEM_ERROR = gettext_lazy("导入时发生系统错误，未导入任何数据，请稍后重试或联系管理员。")
 
 
 def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
@@ -97,6 +98,17 @@ def run_import(import_id: int) -> str:
     )
     if job.finished:
         return job.status
+    try:
+        return _run(job)
+    except Exception:
+        # Whatever went wrong, the job must not be left "running" for ever: the page polling
+        # it shows the failure, and nothing was written (the write is one transaction).
+        logger.exception("progress import %s failed", job.pk)
+        _fail(job, str(SYSTEM_ERROR), [])
+        return job.status
+
+
+def _run(job: ProgressImport) -> str:
     by = job.created_by
     job.status, job.processed_rows = ImportStatus.RUNNING, 0
     _save(job, "status", "processed_rows")
@@ -111,6 +123,14 @@ def run_import(import_id: int) -> str:
     ids = [row.project_id for row in parsed.rows if row.project_id]
     projects = Project.objects.for_user(by).in_bulk(ids)
     seen: dict[int, int] = {}
+    pending: dict[int, tuple] = {}  # the rows of this stretch checked by the services at once
+
+    def check_pending() -> None:
+        for project_id, fields in services.clean_many(parsed.period, pending).items():
+            for key, messages in fields.items():
+                errors.extend(_error(seen[project_id], key, m) for m in messages)
+        pending.clear()
+
     for index, row in enumerate(parsed.rows, start=1):
         for key, messages in row.errors.items():
             errors += [_error(row.number, key, message) for message in messages]
@@ -137,14 +157,13 @@ def run_import(import_id: int) -> str:
             else:
                 seen[row.project_id] = row.number
                 if not row.errors:
-                    try:
-                        services.clean_values(project, parsed.period, row.values)
-                    except ValidationError as error:
-                        for key, messages in error.message_dict.items():
-                            errors += [_error(row.number, key, m) for m in messages]
+                    pending[row.project_id] = (project, row.values)
         if index % PROGRESS_EVERY == 0:
+            check_pending()
             job.processed_rows = index
             _save(job, "processed_rows")
+    check_pending()
+    errors.sort(key=lambda error: error["row"] or 0)  # by row, each row's in column order
     job.processed_rows = len(parsed.rows)
     _save(job, "processed_rows")
     if errors:
@@ -179,10 +198,6 @@ def run_import(import_id: int) -> str:
         return job.status
     except DomainError as error:
         _fail(job, error.messages[0], [])
-        return job.status
-    except Exception:
-        logger.exception("progress import %s failed", job.pk)
-        _fail(job, _("导入时发生系统错误，未导入任何数据，请稍后重试或联系管理员。"), [])
         return job.status
     job.status = ImportStatus.DONE
     job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged

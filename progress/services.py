@@ -7,8 +7,10 @@ Approved → returned again only by an office reopening it with a reason.
 """
 
 import datetime
+import operator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -78,6 +80,11 @@ def may_review(report: MonthlyReport, user) -> bool:
     )
 
 
+def _own_submission(report: MonthlyReport, user) -> bool:
+    """Nobody approves a form they submitted themselves (a system administrator aside)."""
+    return report.submitted_by_id == user.pk and not user.sees_everything
+
+
 def allowed_actions(report: MonthlyReport, user) -> list[str]:
     """The workflow steps this user may take on this form now (for pages and the API)."""
     actions = []
@@ -85,7 +92,9 @@ def allowed_actions(report: MonthlyReport, user) -> list[str]:
         actions.append("submit")
     if may_review(report, user):
         if report.status == ReportStatus.SUBMITTED:
-            actions += ["approve", "return"]
+            if not _own_submission(report, user):
+                actions.append("approve")
+            actions.append("return")
         elif report.status == ReportStatus.APPROVED:
             actions.append("reopen")
     return actions
@@ -121,7 +130,11 @@ def _decimal(value, field: str, label: str, errors: dict) -> Decimal | None:
     if not number.is_finite():
         errors.setdefault(field, []).append(_("%(label)s应为数字。") % {"label": label})
         return None
-    return number.quantize(Decimal("0.01"))
+    try:
+        return number.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than a decimal holds (e.g. 1e30 typed in Excel)
+        errors.setdefault(field, []).append(_("%(label)s数值过大。") % {"label": label})
+        return None
 
 
 def _year_total_without(project: Project, period: str) -> Decimal:
@@ -132,9 +145,45 @@ def _year_total_without(project: Project, period: str) -> Decimal:
     ).aggregate(total=Sum("investment_this_month"))["total"] or Decimal(0)
 
 
+def _year_months(project_ids, period: str) -> dict[int, list[tuple[str, Decimal]]]:
+    """The months of ``period``'s year filed so far for each project, in order (one query)."""
+    months: dict[int, list[tuple[str, Decimal]]] = {}
+    rows = (
+        MonthlyReport.objects.filter(project_id__in=project_ids, period__startswith=period[:5])
+        .order_by("project_id", "period")
+        .values_list("project_id", "period", "investment_this_month")
+    )
+    for project_id, month, amount in rows:
+        months.setdefault(project_id, []).append((month, amount))
+    return months
+
+
+def _total_without(months: list[tuple[str, Decimal]], period: str) -> Decimal:
+    return sum((amount for month, amount in months if month != period), Decimal(0))
+
+
 def clean_values(project: Project, period: str, data: dict, current: MonthlyReport | None = None):
     """Check a form's values for ``project`` and ``period``; return them cleaned, or raise a
     ValidationError naming every field that is wrong (in Chinese)."""
+    return _clean(project, period, data, current, partial(_year_total_without, project, period))
+
+
+def clean_many(period: str, forms: dict[int, tuple[Project, dict]]) -> dict[int, dict]:
+    """Check the forms of many projects for one month at once, in one query: ``forms`` maps a
+    project id to ``(project, data)``; answers ``{project_id: {field: [messages]}}`` for the
+    forms that fail (as ``clean_values`` would name them)."""
+    months = _year_months(list(forms), period)
+    errors = {}
+    for project_id, (project, data) in forms.items():
+        other_months = partial(_total_without, months.get(project_id, []), period)
+        try:
+            _clean(project, period, data, None, other_months)
+        except ValidationError as error:
+            errors[project_id] = error.message_dict
+    return errors
+
+
+def _clean(project, period, data, current, year_total_without) -> dict:
     errors: dict[str, list[str]] = {}
     values = {}
 
@@ -162,7 +211,7 @@ def clean_values(project: Project, period: str, data: dict, current: MonthlyRepo
         values["problem_category"] = IssueCategory.OTHER
 
     if "investment_this_month" not in errors and money is not None:
-        year_total = _year_total_without(project, period) + values["investment_this_month"]
+        year_total = year_total_without() + values["investment_this_month"]
         if year_total > project.total_investment:
             errors.setdefault("investment_this_month", []).append(
                 _("本年累计完成投资（%(ytd)s万元）不能超过项目总投资（%(total)s万元）。")
@@ -266,14 +315,54 @@ def _check_filer(project: Project, by) -> None:
         raise NotPermitted(_("您没有填报月度进展的权限。"), code="not_permitted")
 
 
-def _check_active(project: Project) -> None:
-    if not active_projects().filter(pk=project.pk).exists():
+def _unknown_fields(data: dict) -> None:
+    unknown = set(data) - set(INPUT_FIELDS)
+    if unknown:
+        raise DomainError(
+            _("以下字段不能填写：%(fields)s。") % {"fields": "、".join(sorted(unknown))},
+            code="field_read_only",
+        )
+
+
+def _decide(project, period, data, report, year_total_without, active) -> tuple[str, dict]:
+    """What saving ``data`` on ``report`` (None: no form yet) comes to, once the project and
+    the form are locked: ``("created", values)``, ``("updated", changed values)`` or
+    ``("unchanged", {})``; raises ValidationError / DomainError when it may not be saved.
+    ``year_total_without`` and ``active`` are called only when needed (each may query)."""
+    _unknown_fields(data)
+    if report is not None and not report.editable:
+        try:
+            values = _clean(
+                project, period, {**_values(report), **data}, report, year_total_without
+            )
+        except ValidationError:
+            values = None  # different from what was filed, whatever is wrong with it
+        if values is not None and all(
+            getattr(report, name) == value for name, value in values.items()
+        ):
+            return "unchanged", {}  # the same figures again (e.g. a file uploaded twice)
+        raise DomainError(
+            _("%(project)s %(period)s的进展%(status)s，不能修改。")
+            % {"project": project.name, "period": period, "status": report.get_status_display()},
+            code="report_locked",
+        )
+    if report is None and not active():
         raise DomainError(
             _("项目“%(name)s”不在月度调度范围内（须已入库，处于签约至投产之间的阶段）。")
             % {"name": project.name},
             code="project_not_active",
             field="project",
         )
+    merged = {**(_values(report) if report else {}), **data}
+    values = _clean(project, period, merged, report, year_total_without)
+    if report is None:
+        return "created", values
+    changed = {name: value for name, value in values.items() if getattr(report, name) != value}
+    return ("updated", changed) if changed else ("unchanged", {})
+
+
+def _first_action(action: str) -> str:
+    return ProgressAction.IMPORT if action == ProgressAction.IMPORT else ProgressAction.CREATE
 
 
 @transaction.atomic
@@ -284,30 +373,22 @@ def report_save(
     change it. Answers the form and ``"created"``, ``"updated"`` or ``"unchanged"``."""
     period = check_period(period)
     _check_filer(project, by)
-    unknown = set(data) - set(INPUT_FIELDS)
-    if unknown:
-        raise DomainError(
-            _("以下字段不能填写：%(fields)s。") % {"fields": "、".join(sorted(unknown))},
-            code="field_read_only",
-        )
+    _unknown_fields(data)
     project = Project.objects.select_for_update().get(pk=project.pk)
     report = (
         MonthlyReport.objects.select_for_update().filter(project=project, period=period).first()
     )
-    if report is not None and not report.editable:
-        values = clean_values(project, period, {**_values(report), **data}, report)
-        if all(getattr(report, name) == value for name, value in values.items()):
-            return report, "unchanged"  # the same figures again (e.g. a file uploaded twice)
-        raise DomainError(
-            _("%(project)s %(period)s的进展%(status)s，不能修改。")
-            % {"project": project.name, "period": period, "status": report.get_status_display()},
-            code="report_locked",
-        )
-    if report is None:
-        _check_active(project)
-    values = clean_values(project, period, {**(_values(report) if report else {}), **data}, report)
-
-    if report is None:
+    outcome, values = _decide(
+        project,
+        period,
+        data,
+        report,
+        partial(_year_total_without, project, period),
+        lambda: active_projects().filter(pk=project.pk).exists(),
+    )
+    if outcome == "unchanged":
+        return report, outcome
+    if outcome == "created":
         report = MonthlyReport(project=project, period=period, created_by=by, **values)
         try:
             with transaction.atomic():
@@ -317,22 +398,12 @@ def report_save(
             raise DomainError(
                 _("该项目本月进展已由他人填报，请刷新后再试。"), code="report_exists"
             ) from clash
-        _event(
-            report,
-            ProgressAction.IMPORT if action == ProgressAction.IMPORT else ProgressAction.CREATE,
-            by,
-            "",
-        )
-        outcome = "created"
+        _event(report, _first_action(action), by, "")
     else:
-        changed = [name for name, value in values.items() if getattr(report, name) != value]
-        if not changed:
-            return report, "unchanged"
-        for name in changed:
-            setattr(report, name, values[name])
+        for name, value in values.items():
+            setattr(report, name, value)
         report.save()
         _event(report, action, by, report.status)
-        outcome = "updated"
     recompute_ytd(project, period[:4])
     report.refresh_from_db(fields=["investment_ytd"])
     return report, outcome
@@ -343,8 +414,12 @@ def _values(report: MonthlyReport) -> dict:
 
 
 def _locked(report: MonthlyReport) -> MonthlyReport:
+    """The form, locked for a workflow step. Every writer locks the project first and then
+    the form (as report_save does), so two writers of the same form queue instead of
+    deadlocking; only the form's own row is locked, not its project's region."""
+    list(Project.objects.select_for_update().filter(pk=report.project_id).values_list("pk"))
     return (
-        MonthlyReport.objects.select_for_update()
+        MonthlyReport.objects.select_for_update(of=("self",))
         .select_related("project", "project__region")
         .get(pk=report.pk)
     )
@@ -407,7 +482,7 @@ def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyRe
     _check_reviewer(report, by)
     if report.status != ReportStatus.SUBMITTED:
         _refuse(report, ProgressAction.APPROVE)
-    if report.submitted_by_id == by.pk and not by.sees_everything:
+    if _own_submission(report, by):
         raise NotPermitted(_("不能审核本人报送的进展。"), code="own_report")
     project = report.project
     if report.new_stage and Stage.order(project.stage) < Stage.order(report.new_stage):
@@ -528,6 +603,12 @@ def _blank(row: dict) -> bool:
     return not any(str(row.get(name) or "").strip() for name in INPUT_FIELDS)
 
 
+def _row_errors(error: ValidationError) -> dict:
+    if hasattr(error, "error_dict"):
+        return error.message_dict
+    return {getattr(error, "field", None) or "__all__": error.messages}
+
+
 @transaction.atomic
 def sheet_save(
     *,
@@ -539,42 +620,155 @@ def sheet_save(
 ) -> SheetResult:
     """Save (and, with ``submit``, send) the forms of many projects at once: all or nothing.
     ``rows`` maps a project id to its values; rows left blank with no form yet are skipped.
-    A ValidationError carries every bad row's errors as ``{project_id: {field: [...]}}``."""
+    A ValidationError carries every bad row's errors as ``{project_id: {field: [...]}}``.
+
+    Each row is decided as ``report_save`` decides one form, but the projects are locked
+    (in id order, as every writer locks them), the forms read and the year's months summed
+    for all rows at once, and the forms written in bulk: a few queries whatever the number
+    of rows (a county's Excel import of thousands of rows holds its locks for seconds)."""
     period = check_period(period)
-    projects = Project.objects.for_user(by).in_bulk(list(rows))
+    wanted = list(rows)
+    projects = {
+        project.pk: project
+        for project in Project.objects.for_user(by)
+        .filter(pk__in=wanted)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    }
+    files = by.has_role(*FILER_ROLES)
+    existing = {
+        report.project_id: report
+        for report in MonthlyReport.objects.select_for_update().filter(
+            project_id__in=list(projects), period=period
+        )
+    }
+    active = set(active_projects().filter(pk__in=list(projects)).values_list("pk", flat=True))
+    months = _year_months(list(projects), period)
+
     result = SheetResult()
     errors: dict[int, dict] = {}
-    existing = {
-        r.project_id: r
-        for r in MonthlyReport.objects.filter(project_id__in=list(rows), period=period)
-    }
+    decided: list[tuple[Project, MonthlyReport | None, str, dict]] = []
     for project_id, row in rows.items():
         project = projects.get(project_id)
         if project is None:
             errors[project_id] = {"project": [_("所选项目不存在或不在您的管辖范围内。")]}
             continue
-        if project_id not in existing and _blank(row):
+        report = existing.get(project_id)
+        if report is None and _blank(row):
             result.skipped += 1
             continue
+        if not files:
+            errors[project_id] = {"__all__": [_("您没有填报月度进展的权限。")]}
+            continue
         try:
-            with transaction.atomic():
-                report, outcome = report_save(
-                    project=project, period=period, by=by, action=action, **row
-                )
-                setattr(result, outcome, getattr(result, outcome) + 1)
-                if submit and report.status in EDITABLE:
-                    report_submit(report=report, by=by)
-                    result.submitted += 1
-        except ValidationError as error:
-            errors[project_id] = (
-                error.message_dict
-                if hasattr(error, "error_dict")
-                else {getattr(error, "field", None) or "__all__": error.messages}
+            outcome, values = _decide(
+                project,
+                period,
+                row,
+                report,
+                partial(_total_without, months.get(project_id, []), period),
+                partial(operator.contains, active, project_id),
             )
+        except ValidationError as error:
+            errors[project_id] = _row_errors(error)
+            continue
+        decided.append((project, report, outcome, values))
     if errors:
-        transaction.set_rollback(True)
         raise SheetErrors(errors)
+
+    reports = _write_sheet(decided, period, by, action, months, result)
+    if submit:
+        for project_id, report in reports.items():
+            if report.status not in EDITABLE:
+                continue
+            try:
+                report_submit(report=report, by=by)
+                result.submitted += 1
+            except ValidationError as error:
+                errors[project_id] = _row_errors(error)
+        if errors:
+            transaction.set_rollback(True)
+            raise SheetErrors(errors)
     return result
+
+
+def _write_sheet(decided, period, by, action, months, result) -> dict[int, MonthlyReport]:
+    """Write the decided forms in bulk, with their events and this year's cumulative."""
+    now = timezone.now()
+    created, updated, reports, later = [], [], {}, []
+    changed_fields: set[str] = set()
+    for project, report, outcome, values in decided:
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        reports[project.pk] = report
+        if outcome == "unchanged":
+            continue
+        if outcome == "created":
+            report = MonthlyReport(project=project, period=period, created_by=by, **values)
+            reports[project.pk] = report
+            created.append(report)
+        else:
+            for name, value in values.items():
+                setattr(report, name, value)
+            changed_fields.update(values)
+            report.updated_at = now
+            updated.append(report)
+        # this year's cumulative: the earlier months plus this one; the later months move
+        filed = [(m, amount) for m, amount in months.get(project.pk, []) if m != period]
+        running = sum((amount for m, amount in filed if m < period), Decimal(0))
+        report.investment_ytd = running = running + report.investment_this_month
+        for month, amount in filed:
+            if month > period:
+                running += amount
+                later.append((project.pk, month, running))
+    MonthlyReport.objects.bulk_create(created, batch_size=500)
+    if updated:
+        fields = [name for name in INPUT_FIELDS if name in changed_fields]
+        MonthlyReport.objects.bulk_update(
+            updated, [*fields, "investment_ytd", "updated_at"], batch_size=500
+        )
+    _move_later_months(later)
+    ProgressEvent.objects.bulk_create(
+        [
+            ProgressEvent(
+                report=report,
+                action=_first_action(action),
+                from_status="",
+                to_status=report.status,
+                actor=by,
+            )
+            for report in created
+        ]
+        + [
+            ProgressEvent(
+                report=report,
+                action=action,
+                from_status=report.status,
+                to_status=report.status,
+                actor=by,
+            )
+            for report in updated
+        ],
+        batch_size=1000,
+    )
+    return reports
+
+
+def _move_later_months(later: list[tuple[int, str, Decimal]]) -> None:
+    """The year-to-date of months after the one written, where it moved."""
+    if not later:
+        return
+    wanted = {(project_id, month): ytd for project_id, month, ytd in later}
+    rows = MonthlyReport.objects.filter(
+        project_id__in={project_id for project_id, _m, _y in later},
+        period__in={month for _p, month, _y in later},
+    ).only("pk", "project_id", "period", "investment_ytd")
+    moved = []
+    for report in rows:
+        ytd = wanted.get((report.project_id, report.period))
+        if ytd is not None and report.investment_ytd != ytd:
+            report.investment_ytd = ytd
+            moved.append(report)
+    MonthlyReport.objects.bulk_update(moved, ["investment_ytd"], batch_size=500)
 
 
 class SheetErrors(ValidationError):

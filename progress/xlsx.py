@@ -84,6 +84,8 @@ INPUT_COLUMNS = tuple(column for column in COLUMNS if not column.locked)
 COLUMN_OF = {column.key: column for column in COLUMNS}
 STAGE_BY_LABEL = {str(Stage(stage).label): str(stage) for stage in REPORTABLE_STAGES}
 CATEGORY_BY_LABEL = {str(label): value for value, label in IssueCategory.choices}
+#: service fields whose errors belong to another column (a refused project: its 平台编号)
+FIELD_COLUMN = {"project": "project_id"}
 
 
 class UploadRefused(DomainError):
@@ -467,7 +469,7 @@ def _row(number: int, values) -> Row:
 
 def column_header(key: str) -> str:
     """The column a service field is written in (for error messages by row and column)."""
-    column = COLUMN_OF.get(key)
+    column = COLUMN_OF.get(FIELD_COLUMN.get(key, key))
     return column.header if column else str(_("整行"))
 
 

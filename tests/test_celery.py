@@ -2,6 +2,7 @@
 Redis when REDIS_URL is set — the same test covers both."""
 
 import datetime
+import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -107,3 +108,54 @@ def test_issue_sweep_runs_in_a_worker(reference_data, people, library):
         done = sweep_issues.apply_async(kwargs={"today": "2026-11-23"}, ignore_result=False)
         assert done.get(timeout=30) == {"overdue": 1, "notices": 1}
     assert Notice.objects.get().unit == department
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_progress_import_runs_in_a_worker(reference_data, people, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    from progress import imports, xlsx
+    from progress.models import ImportStatus, MonthlyReport, ProgressImport
+    from progress.models import period_of as month_of
+    from progress.tasks import run_import
+
+    from . import factories
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.PROGRESS_IMPORT_SYNC_ROWS = 1  # two rows: a background job
+    for _n in range(2):
+        factories.project(
+            "320281",
+            by=people["province_office"],
+            stage="started",
+            admission="admitted",
+            started_on=datetime.date(2025, 3, 1),
+        )
+    filer = people["county_filer"]
+    period = month_of(timezone.localdate())
+    workbook = load_workbook(io.BytesIO(xlsx.build_template(filer, period)))
+    sheet = workbook[xlsx.SHEET]
+    for row in (4, 5):
+        sheet[f"H{row}"], sheet[f"I{row}"] = 100 * row, "主体施工"
+    data = io.BytesIO()
+    workbook.save(data)
+    # committed at once (no surrounding transaction): the job is on the broker before a worker
+    job = imports.start_import(by=filer, uploaded=SimpleUploadedFile("a.xlsx", data.getvalue()))
+    assert job.status == ImportStatus.QUEUED
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        deadline = time.monotonic() + 30
+        while not ProgressImport.objects.get(pk=job.pk).finished and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # a redelivered message finds the job finished and does nothing
+        assert run_import.apply_async(args=[job.pk], ignore_result=False).get(timeout=30) == (
+            "done"
+        )
+    job.refresh_from_db()
+    assert (job.status, job.processed_rows, job.total_rows, job.created) == ("done", 2, 2, 2)
+    assert sorted(MonthlyReport.objects.values_list("investment_this_month", flat=True)) == [
+        400,
+        500,
+    ]

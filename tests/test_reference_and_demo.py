@@ -75,7 +75,9 @@ class TestSeedDemo:
         milestones = Milestone.objects.count()
         approvals = list(Approval.objects.order_by("pk").values_list("pk", "status", "updated_at"))
         funding = list(FundingRecord.objects.order_by("pk").values_list("pk", "updated_at"))
+        progress = progress_snapshot()
         call_command("seed_demo", stdout=StringIO())
+        assert progress_snapshot() == progress
         assert list(FundingRecord.objects.order_by("pk").values_list("pk", "updated_at")) == funding
         assert Milestone.objects.count() == milestones
         assert (
@@ -213,8 +215,107 @@ class TestSeedDemo:
             "disbursed",
         }
 
+        check_demo_progress()
+
     @override_settings(DEBUG=False)
     def test_refuses_without_debug_unless_forced(self):
         with pytest.raises(CommandError, match="DEBUG"):
             call_command("seed_demo")
         assert not Project.objects.exists()
+
+
+def progress_snapshot():
+    from indicators.models import Target
+    from progress.models import FilingReminder, MonthlyReport, ProgressEvent
+
+    return (
+        list(MonthlyReport.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        ProgressEvent.objects.count(),
+        FilingReminder.objects.count(),
+        list(Target.objects.order_by("pk").values_list("pk", "value")),
+    )
+
+
+def check_demo_progress():
+    """Monthly forms for January to October, filed and (mostly) approved; November being
+    filed; every form within the services' rules; targets for 2026."""
+    from indicators.models import Target
+    from indicators.selectors import indicators
+    from progress import selectors, services
+    from progress.models import FilingReminder, MonthlyReport
+
+    reports = MonthlyReport.objects.select_related("project").prefetch_related("events")
+    assert set(reports.values_list("period", flat=True)) == {
+        f"2026-{month:02d}" for month in range(1, 12)
+    }
+    assert reports.filter(period="2026-10").count() > 200
+    assert not reports.filter(period__lt="2026-10").exclude(status="approved").exists()
+    october = Counter(reports.filter(period="2026-10").values_list("status", flat=True))
+    assert october["approved"] > 4 * october["submitted"] > 0
+    now = timezone.now()
+    running: dict[int, Decimal] = {}
+    latest_approved: dict[int, Decimal] = {}
+    for report in reports.order_by("project_id", "period"):
+        values = {name: getattr(report, name) for name in services.INPUT_FIELDS}
+        services.clean_values(report.project, report.period, values, report)  # never raises
+        running[report.project_id] = running.get(report.project_id, 0) + (
+            report.investment_this_month
+        )
+        assert report.investment_ytd == running[report.project_id], report
+        assert report.investment_ytd <= report.project.total_investment
+        events = list(report.events.all())
+        steps = [event.action for event in events]
+        assert steps == {
+            "approved": ["create", "submit", "approve"],
+            "submitted": ["create", "submit"],
+        }.get(report.status, steps), report
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert all(e.at <= now for e in events)
+        if report.status == "approved":
+            assert report.approved_by_id != report.submitted_by_id
+            latest_approved[report.project_id] = report.investment_ytd
+        if report.new_stage and report.status == "approved":
+            assert report.project.stage_date(report.new_stage) == report.stage_date
+    # a project's 本年完成投资 is its latest approved month's year to date
+    for project in Project.objects.filter(pk__in=list(latest_approved)):
+        assert project.completed_investment_year == latest_approved[project.pk], project
+
+    # November: 江阴 half done (drafts, submitted, one returned, one start awaiting approval,
+    # one problem turned into an issue, some not begun); some counties silent, most complete
+    november = reports.filter(period="2026-11")
+    jiangyin = november.filter(project__region_id="320281")
+    statuses = Counter(jiangyin.values_list("status", flat=True))
+    assert statuses["draft"] >= 1 and statuses["submitted"] >= 2 and statuses["returned"] == 1
+    assert jiangyin.get(status="returned").review_comment
+    starting = jiangyin.get(status="submitted", new_stage="started")
+    assert starting.project.stage in ("signed", "filed")
+    city_office = User.objects.get(username="city_office")
+    assert "approve" in services.allowed_actions(starting, city_office)
+    ticket = jiangyin.get(issue__isnull=False)
+    assert ticket.issue.project == ticket.project
+    filer = User.objects.get(username="county_filer")
+    assert selectors.missing_projects(filer, "2026-11").exists()
+    rows = selectors.filing_status(User.objects.get(username="province_office"), "2026-11")
+    assert sum(1 for row in rows if row.filed == 0) >= 5
+    assert sum(1 for row in rows if row.missing == 0) > len(rows) / 2
+    assert november.filter(status="approved").exists()
+    assert FilingReminder.objects.filter(region_id="320281", period="2026-11").exists()
+    assert selectors.reminders_for(filer, "2026-11").exists()
+
+    # targets: the half-year start rate of 75 %, all started by the third quarter
+    rates = Target.objects.filter(year=2026, indicator="new_start_rate")
+    assert dict(rates.filter(region_id="320000").values_list("sub_period", "value")) == {
+        "H1": Decimal(75),
+        "Q3": Decimal(100),
+        "": Decimal(100),
+    }
+    assert rates.filter(region__level="city", sub_period="H1").count() == 13
+    assert rates.filter(region__level="county").exists()
+    wuxi = Target.objects.get(region_id="320200", indicator="wx_investment", sub_period="")
+    assert wuxi.value == Decimal(100)
+    assert Target.objects.filter(region_id="320800", indicator="ha_start").exists()
+    assert Target.objects.get(region_id="320000", indicator="new_starts", sub_period="").value > 0
+    figures = {f.indicator: f for f in indicators(Region.objects.get(code="320000"), 2026)}
+    assert figures["wx_investment"].numerator > 0
+    assert figures["new_start_rate"].target == Decimal(100)
+    assert any(f.lagging for f in figures.values())
