@@ -14,7 +14,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -324,11 +324,56 @@ def _unknown_fields(data: dict) -> None:
         )
 
 
-def _decide(project, period, data, report, year_total_without, active) -> tuple[str, dict]:
+def _later_approved(project_id: int, period: str) -> str | None:
+    """The latest month after ``period`` in the same year whose form is approved, if any."""
+    return (
+        MonthlyReport.objects.filter(
+            project_id=project_id,
+            period__startswith=period[:5],
+            period__gt=period,
+            status=ReportStatus.APPROVED,
+        )
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+
+
+def _later_approved_many(project_ids, period: str) -> dict[int, str]:
+    rows = (
+        MonthlyReport.objects.filter(
+            project_id__in=project_ids,
+            period__startswith=period[:5],
+            period__gt=period,
+            status=ReportStatus.APPROVED,
+        )
+        .values("project_id")
+        .annotate(latest=Max("period"))
+        .values_list("project_id", "latest")
+    )
+    return dict(rows)
+
+
+def _history_locked(project: Project, period: str, later: str) -> DomainError:
+    return DomainError(
+        _(
+            "%(project)s %(later)s的进展已审核通过，不能再填报或修改更早的%(period)s；"
+            "如需更正，请重大办从最近的月份起依次重新打开。"
+        )
+        % {"project": project.name, "later": later, "period": period},
+        code="later_month_approved",
+    )
+
+
+def _decide(
+    project, period, data, report, year_total_without, active, later_approved=lambda: None
+) -> tuple[str, dict]:
     """What saving ``data`` on ``report`` (None: no form yet) comes to, once the project and
     the form are locked: ``("created", values)``, ``("updated", changed values)`` or
     ``("unchanged", {})``; raises ValidationError / DomainError when it may not be saved.
-    ``year_total_without`` and ``active`` are called only when needed (each may query)."""
+    ``year_total_without``, ``active`` and ``later_approved`` are called only when needed
+    (each may query). A month before an approved month of the same year is history: it
+    may no longer be created or changed, so what was approved cannot drift."""
     _unknown_fields(data)
     if report is not None and not report.editable:
         try:
@@ -355,10 +400,17 @@ def _decide(project, period, data, report, year_total_without, active) -> tuple[
         )
     merged = {**(_values(report) if report else {}), **data}
     values = _clean(project, period, merged, report, year_total_without)
-    if report is None:
-        return "created", values
-    changed = {name: value for name, value in values.items() if getattr(report, name) != value}
-    return ("updated", changed) if changed else ("unchanged", {})
+    changed = (
+        values
+        if report is None
+        else {name: value for name, value in values.items() if getattr(report, name) != value}
+    )
+    if not changed:
+        return "unchanged", {}
+    later = later_approved()
+    if later:
+        raise _history_locked(project, period, later)
+    return ("created", values) if report is None else ("updated", changed)
 
 
 def _first_action(action: str) -> str:
@@ -385,6 +437,7 @@ def report_save(
         report,
         partial(_year_total_without, project, period),
         lambda: active_projects().filter(pk=project.pk).exists(),
+        partial(_later_approved, project.pk, period),
     )
     if outcome == "unchanged":
         return report, outcome
@@ -484,6 +537,23 @@ def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyRe
         _refuse(report, ProgressAction.APPROVE)
     if _own_submission(report, by):
         raise NotPermitted(_("不能审核本人报送的进展。"), code="own_report")
+    earlier = (
+        MonthlyReport.objects.filter(
+            project_id=report.project_id,
+            period__startswith=report.period[:5],
+            period__lt=report.period,
+        )
+        .exclude(status=ReportStatus.APPROVED)
+        .order_by("period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    if earlier:
+        raise DomainError(
+            _("请先审核该项目本年更早月份（%(period)s）的进展，再审核%(this)s。")
+            % {"period": earlier, "this": report.period},
+            code="earlier_month_pending",
+        )
     project = report.project
     if report.new_stage and Stage.order(project.stage) < Stage.order(report.new_stage):
         project_services.project_transition(
@@ -501,30 +571,24 @@ def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyRe
 
 
 def _follow_investment(report: MonthlyReport, by) -> None:
-    """The project's 本年完成投资 is the year-to-date of its latest approved month of the
-    current year; 累计完成投资 moves by the same difference."""
+    """The project's 本年完成投资 is the sum of its approved months of the current year (only
+    reviewed figures reach the library); 累计完成投资 moves by the same difference."""
     year = str(timezone.localdate().year)
     if report.period[:4] != year:
         return
-    latest = (
-        MonthlyReport.objects.filter(
-            project_id=report.project_id,
-            period__startswith=f"{year}-",
-            status=ReportStatus.APPROVED,
-        )
-        .order_by("-period")
-        .first()
-    )
-    if latest is None:
-        return
+    approved = MonthlyReport.objects.filter(
+        project_id=report.project_id,
+        period__startswith=f"{year}-",
+        status=ReportStatus.APPROVED,
+    ).aggregate(total=Sum("investment_this_month"))["total"] or Decimal(0)
     project = Project.objects.select_for_update().get(pk=report.project_id)
-    if project.completed_investment_year == latest.investment_ytd:
+    if project.completed_investment_year == approved:
         return
-    delta = latest.investment_ytd - project.completed_investment_year
+    delta = approved - project.completed_investment_year
     project_services.project_update(
         project=project,
         by=by,
-        completed_investment_year=latest.investment_ytd,
+        completed_investment_year=approved,
         completed_investment_total=max(Decimal(0), project.completed_investment_total + delta),
     )
 
@@ -564,6 +628,13 @@ def report_reopen(*, report: MonthlyReport, by, reason: str) -> MonthlyReport:
         raise DomainError(
             _("重新打开已审核的进展必须填写原因。"), code="reason_required", field="reason"
         )
+    later = _later_approved(report.project_id, report.period)
+    if later:
+        raise DomainError(
+            _("该项目%(later)s的进展已审核通过，请先重新打开%(later)s，再重新打开%(this)s。")
+            % {"later": later, "this": report.period},
+            code="later_month_approved",
+        )
     before = report.status
     report.status = ReportStatus.RETURNED
     report.returned_by = by
@@ -571,6 +642,7 @@ def report_reopen(*, report: MonthlyReport, by, reason: str) -> MonthlyReport:
     report.review_comment = reason
     report.save()
     _event(report, ProgressAction.REOPEN, by, before, reason)
+    _follow_investment(report, by)
     return report
 
 
@@ -644,6 +716,7 @@ def sheet_save(
     }
     active = set(active_projects().filter(pk__in=list(projects)).values_list("pk", flat=True))
     months = _year_months(list(projects), period)
+    later = _later_approved_many(list(projects), period)
 
     result = SheetResult()
     errors: dict[int, dict] = {}
@@ -668,6 +741,7 @@ def sheet_save(
                 report,
                 partial(_total_without, months.get(project_id, []), period),
                 partial(operator.contains, active, project_id),
+                partial(later.get, project_id),
             )
         except ValidationError as error:
             errors[project_id] = _row_errors(error)

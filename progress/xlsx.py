@@ -19,7 +19,7 @@ from decimal import Decimal
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as safe_fromstring
+from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.exceptions import DomainError
+from core.xlsx import as_text, rows_as_text
 from issues.models import Category as IssueCategory
 from projects.models import Project, Stage
 
@@ -53,6 +54,8 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENTRIES = 300
 #: an XML part that compresses better than this is treated as a bomb when it is large
 MAX_RATIO = 200
+#: blank rows tolerated in a sheet beyond the row limit before it is refused
+BLANK_ROWS_ALLOWED = 1000
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def build_template(user, period: str, region=None) -> bytes:
     for offset, row in enumerate(rows):
         number = FIRST_ROW + offset
         for index, column in enumerate(COLUMNS, start=1):
-            cell = sheet.cell(row=number, column=index, value=_cell_value(row[column.key]))
+            cell = as_text(sheet.cell(row=number, column=index, value=_cell_value(row[column.key])))
             if column.locked:
                 cell.fill = locked_fill
             else:
@@ -311,7 +314,9 @@ def check_upload(data: bytes) -> None:
             )
         if entry.filename.endswith((".xml", ".rels")):
             try:
-                safe_fromstring(content, forbid_dtd=True)
+                # streamed and cleared as it goes: checking a large sheet keeps no tree
+                for _event, element in safe_iterparse(io.BytesIO(content), forbid_dtd=True):
+                    element.clear()
             except DefusedXmlException as error:
                 raise UploadRefused(
                     _("文件含有不安全的 XML 内容（DTD 或实体声明），已拒绝。")
@@ -351,7 +356,11 @@ def read_workbook(data: bytes) -> Parsed:
                 _("找不到工作表“%(sheet)s”，请使用平台下载的模板。") % {"sheet": SHEET}
             )
         sheet = workbook[SHEET]
-        lines = sheet.iter_rows(values_only=True)
+        # The file's own <dimension> is not trusted: it could claim a million rows (slow) or
+        # fewer rows than there are (rows silently dropped). Read what is there, no wider
+        # than the template (plus one column, to notice an extra one in the header).
+        sheet.reset_dimensions()
+        lines = sheet.iter_rows(max_col=len(COLUMNS) + 1, values_only=True)
         top = [list(next(lines, ()) or ()) for _n in range(HEADER_ROW)]
         period = _text(top[1][1] if len(top[1]) > 1 else "")
         _check_header(top[2])
@@ -359,6 +368,12 @@ def read_workbook(data: bytes) -> Parsed:
         limit = settings.PROGRESS_IMPORT_MAX_ROWS
         rows = []
         for offset, values in enumerate(lines):
+            if offset > limit + BLANK_ROWS_ALLOWED:
+                raise UploadRefused(
+                    _("表格超过%(limit)s行（含空行），请删除多余的行或分批导入。")
+                    % {"limit": limit + BLANK_ROWS_ALLOWED}
+                )
+            values = values[: len(COLUMNS)]
             if all(_text(value) == "" for value in values):
                 continue
             if len(rows) >= limit:
@@ -605,6 +620,7 @@ def handbook(user, period: str, region=None) -> bytes:
     if current_region is not None:
         subtotal(_("%(region)s小计") % {"region": current_region.name}, region_sums, region_months)
     subtotal(_("合计"), totals, month_totals)
+    rows_as_text(sheet, first_row=4)
     sheet.freeze_panes = "E4"
     for index, width in enumerate([6, 12, 22, 36, 8, 12, 12], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

@@ -6,6 +6,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from core.xlsx import write_only_value
+
 COLUMNS = (
     ("项目代码", lambda p: p.code or ""),
     ("项目名称", lambda p: p.name),
@@ -41,7 +43,7 @@ def projects_workbook(projects) -> bytes:
         header.append(cell)
     sheet.append(header)
     for project in projects:
-        sheet.append([getter(project) for _title, getter in COLUMNS])
+        sheet.append([write_only_value(sheet, getter(project)) for _title, getter in COLUMNS])
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

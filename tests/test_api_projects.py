@@ -917,3 +917,19 @@ def test_detail_query_count_is_fixed(people, api, thirty_projects):
     assert response.status_code == 200
     # token+user, roles, region, the project, tags, element needs
     assert len(queries) == 6
+
+
+def test_the_project_export_keeps_formula_like_names_as_text(people):
+    import io
+
+    from openpyxl import load_workbook
+
+    from projects.exports import projects_workbook
+    from projects.models import Project
+
+    from . import factories
+
+    factories.project("320281", by=people["province_office"], name='=HYPERLINK("x")')
+    sheet = load_workbook(io.BytesIO(projects_workbook(Project.objects.all()))).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.data_type for cell in names] == ["s"]

