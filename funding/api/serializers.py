@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import Region
+from core.api.fields import region_code_field
 from funding.models import (
     FinancialInstitution,
     FinancingMatch,
@@ -70,12 +70,7 @@ class QuotaSerializer(serializers.ModelSerializer):
 
     channel = _channel_field()
     channel_name = serializers.CharField(source="channel.name", read_only=True)
-    region = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
-        help_text=_("6位行政区划代码"),
-        error_messages={"does_not_exist": _("行政区划代码“{value}”不存在。")},
-    )
+    region = region_code_field(_("6位行政区划代码"))
     region_name = serializers.CharField(source="region.name", read_only=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text=_("万元"))
 
@@ -372,15 +367,7 @@ class SummaryQuerySerializer(serializers.Serializer):
         help_text=_("年度（必填）"),
         error_messages={"required": _("请指定年度（year）。"), "invalid": _("年度应为整数。")},
     )
-    region = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("6位行政区划代码，含其下级地区"),
-        error_messages={"does_not_exist": _("行政区划代码“{value}”不存在。")},
-    )
+    region = region_code_field(_("6位行政区划代码，含其下级地区"), optional=True)
     channel = serializers.SlugRelatedField(
         slug_field="code",
         queryset=FundingChannel.objects.all(),

@@ -4,7 +4,7 @@ projects behind a figure; and the targets the offices set."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import Region
+from core.api.fields import region_code_field
 from indicators.models import Indicator, SubPeriod, Target
 from projects.models import Project
 
@@ -33,15 +33,7 @@ def _number(**extra):
 class IndicatorQuerySerializer(serializers.Serializer):
     """``?region=<code>&year=YYYY&period=…``."""
 
-    region = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("6位行政区划代码，含其下级地区；默认本人所在地区"),
-        error_messages={"does_not_exist": _("行政区划代码“{value}”不存在。")},
-    )
+    region = region_code_field(_("6位行政区划代码，含其下级地区；默认本人所在地区"), optional=True)
     year = serializers.IntegerField(
         required=False,
         min_value=2000,
@@ -171,12 +163,7 @@ class TargetSerializer(serializers.ModelSerializer):
     """What a region is to reach in a year (or the first part of it): a rate in percent, or
     a count for ``new_starts``."""
 
-    region = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
-        help_text=_("6位行政区划代码"),
-        error_messages={"does_not_exist": _("行政区划代码“{value}”不存在。")},
-    )
+    region = region_code_field(_("6位行政区划代码"))
     region_name = serializers.CharField(source="region.name", read_only=True)
     year = serializers.IntegerField(
         min_value=2000,

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from accounts.models import Region
+from core.api.fields import region_code_field
 from issues.models import Category as IssueCategory
 from progress import services
 from progress.models import (
@@ -298,15 +298,7 @@ class MonthQuerySerializer(serializers.Serializer):
     period = serializers.CharField(
         required=False, allow_blank=True, default="", help_text=_("月份 YYYY-MM，默认本月")
     )
-    region = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("6位行政区划代码，含其下级地区；默认本人管辖范围"),
-        error_messages={"does_not_exist": _("行政区划代码“{value}”不存在。")},
-    )
+    region = region_code_field(_("6位行政区划代码，含其下级地区；默认本人管辖范围"), optional=True)
 
 
 class FilingCountsSerializer(serializers.Serializer):
