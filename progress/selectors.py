@@ -12,6 +12,7 @@ from accounts.models import Region
 from projects.models import Project
 
 from .models import (
+    FILED,
     FilingReminder,
     MonthlyReport,
     ReportStatus,
@@ -29,6 +30,7 @@ class FilingRow:
     submitted: int
     approved: int
     returned: int
+    late: int = 0  # forms filed after the month's deadline (逾期报送)
 
     @property
     def filed(self) -> int:
@@ -41,19 +43,23 @@ class FilingRow:
 
 def filing_status(user, period: str, region: Region | None = None) -> list[FilingRow]:
     """Per county (the project's region) in scope: active projects and their forms for the
-    month by status. Two grouped queries whatever the number of counties."""
+    month by status, and how many were filed late. Two grouped queries whatever the number
+    of counties."""
     projects = active_projects().filter(pk__in=Project.objects.for_user(user).values("pk"))
     if region is not None:
         projects = projects.filter(region__code__startswith=region.scope_prefix)
     active = dict(
         projects.values("region_id").annotate(n=Count("pk")).values_list("region_id", "n")
     )
+    day_after = deadline_of(period) + datetime.timedelta(days=1)
+    cutoff = timezone.make_aware(datetime.datetime.combine(day_after, datetime.time.min))
     counts = {
         row["project__region_id"]: row
         for row in MonthlyReport.objects.filter(period=period, project__in=projects.values("pk"))
         .values("project__region_id")
         .annotate(
-            **{status: Count("pk", filter=Q(status=status)) for status in ReportStatus.values}
+            **{status: Count("pk", filter=Q(status=status)) for status in ReportStatus.values},
+            late=Count("pk", filter=Q(status__in=FILED, submitted_at__gte=cutoff)),
         )
     }
     regions = Region.objects.in_bulk(list(active))
@@ -65,6 +71,7 @@ def filing_status(user, period: str, region: Region | None = None) -> list[Filin
                 region=regions[code],
                 active=active[code],
                 **{status: found.get(status, 0) for status in ReportStatus.values},
+                late=found.get("late", 0),
             )
         )
     return rows

@@ -646,6 +646,30 @@ def report_reopen(*, report: MonthlyReport, by, reason: str) -> MonthlyReport:
     return report
 
 
+@transaction.atomic
+def month_approve(*, region, period: str, by) -> int:
+    """全部审核通过: every submitted form of a region's month (projects registered there), in
+    one transaction — any refusal approves none and names the project. Answers the count."""
+    reports = (
+        MonthlyReport.objects.for_user(by)
+        .filter(period=period, project__region=region, status=ReportStatus.SUBMITTED)
+        .with_related()
+        .order_by("project_id")
+    )
+    approved = 0
+    for report in reports:
+        try:
+            report_approve(report=report, by=by)
+        except DomainError as refused:
+            raise type(refused)(
+                f"{report.project.name} {refused.messages[0]}",
+                code=refused.code,
+                field=refused.field,
+            ) from refused
+        approved += 1
+    return approved
+
+
 def report_act(*, report: MonthlyReport, action: str, by, **data) -> MonthlyReport:
     """One workflow step by name (pages and API actions)."""
     steps = {

@@ -17,8 +17,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,12 +34,10 @@ from projects.models import Project
 from . import imports, selectors, services, xlsx
 from .forms import ReportRowForm, ReviewForm, StatusFilterForm, UploadForm
 from .models import (
-    FILED,
     ImportStatus,
     MonthlyReport,
     ProgressImport,
     ReportStatus,
-    active_projects,
     deadline_of,
     period_bounds,
     period_of,
@@ -97,25 +93,6 @@ class StatusRow:
     overdue: bool  # the deadline has passed with forms missing
 
 
-def _late_counts(user, period: str, region: Region | None) -> dict[str, int]:
-    """Forms filed after the month's deadline (逾期报送), per county, in one query."""
-    day_after = deadline_of(period) + datetime.timedelta(days=1)
-    cutoff = timezone.make_aware(datetime.datetime.combine(day_after, datetime.time.min))
-    reports = MonthlyReport.objects.for_user(user).filter(
-        period=period,
-        status__in=FILED,
-        submitted_at__gte=cutoff,
-        project__in=active_projects().values("pk"),
-    )
-    if region is not None:
-        reports = reports.filter(project__region__code__startswith=region.scope_prefix)
-    return dict(
-        reports.values("project__region_id")
-        .annotate(n=Count("pk"))
-        .values_list("project__region_id", "n")
-    )
-
-
 @login_required
 def index(request):
     """A county's people go to their month's sheet; the offices see where everyone stands."""
@@ -130,9 +107,8 @@ def index(request):
     today = timezone.localdate()
     deadline = deadline_of(period)
     past_deadline = today > deadline
-    late = _late_counts(user, period, region)
     rows = [
-        StatusRow(row, late.get(row.region.code, 0), past_deadline and row.missing > 0)
+        StatusRow(row, row.late, past_deadline and row.missing > 0)
         for row in selectors.filing_status(user, period, region)
     ]
     total_missing = sum(row.filing.missing for row in rows)
@@ -379,24 +355,10 @@ def approve_all(request, region, period):
     user = request.user
     region = _region_in_scope(user, region)
     period = _checked_period(period)
-    reports = (
-        MonthlyReport.objects.for_user(user)
-        .filter(period=period, project__region=region, status=ReportStatus.SUBMITTED)
-        .with_related()
-        .order_by("project_id")
-    )
-    approved = 0
     try:
-        with transaction.atomic():
-            for report in reports:
-                services.report_approve(report=report, by=user)
-                approved += 1
+        approved = services.month_approve(region=region, period=period, by=user)
     except DomainError as refused:
-        messages.error(
-            request,
-            _("未审核任何项目：%(project)s %(why)s")
-            % {"project": report.project.name, "why": refused.messages[0]},
-        )
+        messages.error(request, _("未审核任何项目：%(why)s") % {"why": refused.messages[0]})
     else:
         if approved:
             messages.success(request, _("已审核通过%(n)s个项目。") % {"n": approved})
