@@ -19,7 +19,7 @@ STAMP   := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint messages ci clean distclean
+.PHONY: help install browser pdf-libs run test lint messages ci clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve http://$(HOST):$(PORT)/ with worker and beat"
@@ -51,15 +51,25 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# WeasyPrint draws the PDFs with Pango and subsets fonts with HarfBuzz (Debian packages; the
+# Chinese fonts themselves ship with the project, see reports/pdf.py).
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+pdf-libs:
+	@if ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDF_LIBS) >/dev/null; \
+	fi
+
 # honcho gets `-e /dev/null`: a .env file belongs to docker-compose (production settings), not to
 # local runs. Honcho hands PORT to the first Procfile entry (web); HOST is passed through.
-run: install
+run: install pdf-libs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@HOST=$(HOST) PORT=$(PORT) sh scripts/banner.sh
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev -e /dev/null -p $(PORT)
 
-test: install browser
+test: install browser pdf-libs
 	$(BIN)/pytest $(ARGS)
 
 lint: install

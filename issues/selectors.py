@@ -309,3 +309,99 @@ def supervised_regions(user, today: datetime.date | None = None) -> list[Supervi
         and regions[row["code"]].level in (Region.Level.CITY, Region.Level.COUNTY)
     ]
     return sorted(found, key=lambda row: (-row.overdue_count, -row.share, row.subject.code))
+
+
+# --- resolution over a period (the briefing's 问题办理情况) ----------------------------------
+
+
+@dataclass
+class ResolutionRow:
+    """Tickets of one region or handling unit: reported and resolved (办结) in the period,
+    still open and overdue as of ``today``."""
+
+    subject: Region | Unit | None
+    new: int = 0
+    resolved: int = 0
+    open: int = 0
+    overdue: int = 0
+
+    @property
+    def label(self) -> str:
+        return str(self.subject) if self.subject is not None else "—"
+
+
+def _window_q(field: str, start: datetime.date, end: datetime.date) -> Q:
+    """``field`` (a datetime) falls on a local day from ``start`` to ``end``."""
+    zone = timezone.get_current_timezone()
+    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
+    until = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
+    return Q(**{f"{field}__gte": since, f"{field}__lt": until})
+
+
+def _resolution_aggregates(start: datetime.date, end: datetime.date, today: datetime.date) -> dict:
+    return {
+        "new": Count("pk", filter=_window_q("reported_at", start, end)),
+        "resolved": Count("pk", filter=_window_q("resolved_at", start, end)),
+        "open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        "overdue": Count("pk", filter=overdue_q(today)),
+    }
+
+
+def resolution_totals(
+    queryset: QuerySet, start: datetime.date, end: datetime.date, today: datetime.date
+) -> ResolutionRow:
+    """All of ``queryset`` (scoped tickets) in one row; one query."""
+    return ResolutionRow(
+        None, **queryset.order_by().aggregate(**_resolution_aggregates(start, end, today))
+    )
+
+
+def resolution_by_region(
+    queryset: QuerySet,
+    region: Region,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+) -> list[ResolutionRow]:
+    """Per region directly below ``region`` (the tickets of a county count for its city), in
+    code order, every child listed; tickets filed at ``region`` itself form a last row. Two
+    queries."""
+    children = list(Region.objects.filter(parent=region).order_by("code"))
+    inside = queryset.filter(region__code__startswith=region.scope_prefix).order_by()
+    if not children:
+        return [
+            ResolutionRow(region, **inside.aggregate(**_resolution_aggregates(start, end, today)))
+        ]
+    width = len(children[0].scope_prefix)
+    counts = {
+        row.pop("child"): row
+        for row in inside.annotate(child=Substr("region__code", 1, width))
+        .values("child")
+        .annotate(**_resolution_aggregates(start, end, today))
+    }
+    rows = [ResolutionRow(child, **counts.pop(child.scope_prefix, {})) for child in children]
+    own = counts.pop(region.code[:width], None)
+    if own:
+        rows.append(ResolutionRow(region, **own))
+    return rows
+
+
+def resolution_by_unit(
+    queryset: QuerySet, start: datetime.date, end: datetime.date, today: datetime.date
+) -> list[ResolutionRow]:
+    """Per handling unit with any ticket new, resolved, open or overdue in the period, most
+    overdue first. Two queries."""
+    counts = list(
+        queryset.filter(unit__isnull=False)
+        .order_by()
+        .values("unit")
+        .annotate(**_resolution_aggregates(start, end, today))
+        .filter(Q(new__gt=0) | Q(resolved__gt=0) | Q(open__gt=0))
+    )
+    units = Unit.objects.select_related("region").in_bulk([row["unit"] for row in counts])
+    rows = [ResolutionRow(units[row.pop("unit")], **row) for row in counts]
+    return sorted(
+        rows, key=lambda row: (-row.overdue, -row.open, row.subject.region_id, row.subject.name)
+    )

@@ -240,6 +240,57 @@ PROGRESS_IMPORT_MAX_UNZIPPED_BYTES = int(
 PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "10000"))
 PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 
+# --- Reports (SPEC §6, §10) -------------------------------------------------------------------
+# The weekly meeting's day (ISO weekday, 1 = Monday); the agenda for it is produced by the beat
+# on REPORT_AGENDA_WEEKDAY (crontab day of week, 0 = Sunday) at REPORT_AGENDA_AT of the week
+# before. The briefing follows the filing deadline (day PROGRESS_DEADLINE_DAY + 1 by default);
+# the special report and the handbook come a few days later. Times are Asia/Shanghai.
+WEEKLY_MEETING_WEEKDAY = int(env("WEEKLY_MEETING_WEEKDAY", "2"))
+REPORT_AGENDA_WEEKDAY = env("REPORT_AGENDA_WEEKDAY", "5")
+REPORT_BRIEFING_DAY = env("REPORT_BRIEFING_DAY", str(min(PROGRESS_DEADLINE_DAY + 1, 28)))
+REPORT_SPECIAL_DAY = env("REPORT_SPECIAL_DAY", "25")
+# The regions whose offices get the scheduled documents (the province office by default).
+REPORT_SCHEDULE_REGIONS = env_list("REPORT_SCHEDULE_REGIONS", "320000")
+# The shipped fonts, converted once to TrueType for WeasyPrint (see reports/pdf.py).
+REPORT_FONT_DIR = Path(env("REPORT_FONT_DIR") or VAR_DIR / "fonts")
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "weekly-meeting-agenda": {
+            "task": "reports.tasks.scheduled_reports",
+            "schedule": crontab(
+                *_clock("REPORT_AGENDA_AT", "16:00"), day_of_week=REPORT_AGENDA_WEEKDAY
+            ),
+            "args": ("weekly_agenda",),
+            "options": {"expires": 60 * 60 * 12},
+        },
+        "monthly-briefing": {
+            "task": "reports.tasks.scheduled_reports",
+            "schedule": crontab(
+                *_clock("REPORT_BRIEFING_AT", "08:30"), day_of_month=REPORT_BRIEFING_DAY
+            ),
+            "args": ("briefing",),
+            "options": {"expires": 60 * 60 * 12},
+        },
+        "monthly-special-report": {
+            "task": "reports.tasks.scheduled_reports",
+            "schedule": crontab(
+                *_clock("REPORT_SPECIAL_AT", "08:30"), day_of_month=REPORT_SPECIAL_DAY
+            ),
+            "args": ("monthly_special",),
+            "options": {"expires": 60 * 60 * 12},
+        },
+        "monthly-handbook": {
+            "task": "reports.tasks.scheduled_reports",
+            "schedule": crontab(
+                *_clock("REPORT_SPECIAL_AT", "08:30"), day_of_month=REPORT_SPECIAL_DAY
+            ),
+            "args": ("handbook",),
+            "options": {"expires": 60 * 60 * 12},
+        },
+    }
+)
+
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -293,6 +344,8 @@ SPECTACULAR_SETTINGS = {
         "FinancingMatchStateEnum": "funding.models.MatchState",
         "ProgressStatusEnum": "progress.models.ReportStatus",
         "ProgressImportStatusEnum": "progress.models.ImportStatus",
+        "ReportKindEnum": "reports.models.Kind",
+        "ReportStatusEnum": "reports.models.Status",
     },
 }
 
@@ -302,6 +355,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports missing glyphs as warnings, which reports/pdf.py listens for; its
+    # page-by-page progress is noise.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Demo data refuses to run when DEBUG is off unless forced (see seed_demo).

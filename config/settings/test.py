@@ -1,5 +1,7 @@
 """Test settings: the same stack as local, faster hashing, its own Celery folders."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import CELERY_DIR, REDIS_URL, env
 
@@ -24,3 +26,11 @@ if not REDIS_URL:
         "control_folder": str(TEST_CELERY_DIR / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{TEST_CELERY_DIR / 'results'}"
+
+# A SQLite test database lives in a file, not in memory, so that a Celery worker started as a
+# separate process by the tests (tests/test_report_jobs.py) reads the same data. One file per
+# test run (Django deletes it at the end), so runs side by side do not share it.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
+    }

@@ -1,0 +1,205 @@
+"""Generated documents (SPEC §10): the weekly meeting agenda, the briefing 《重大项目工作简报》,
+the monthly special report (推进专报) and the completion handbook (完成情况手册).
+
+A :class:`Report` is one numbered document of an issuing office: the job that builds it, the
+file it produced and, once published, the immutable record leaders read. States::
+
+    queued → running → done → (published)        published_at set: never changes again
+                     ↘ failed → queued (retry)
+    done   → queued  (regenerated while still a draft: same number, new file)
+
+A rerun for the same office, kind and period updates the unpublished draft; after publication a
+rerun is a correction with the next number (更正), which names the report it corrects.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region, Unit
+
+
+class Kind(models.TextChoices):
+    WEEKLY_AGENDA = "weekly_agenda", _("周碰头会议程")
+    BRIEFING = "briefing", _("重大项目工作简报")
+    MONTHLY_SPECIAL = "monthly_special", _("重大项目推进专报")
+    HANDBOOK = "handbook", _("重大项目完成情况手册")
+
+
+#: kinds whose period is an ISO week (``2026-W48``); the others take a month (``2026-11``)
+WEEKLY_KINDS = frozenset({Kind.WEEKLY_AGENDA})
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class Status(models.TextChoices):
+    """queued → running → done | failed; failed → queued (retry); done → queued (regenerate a
+    draft). Publication is ``published_at``, not a status: only a done report is published."""
+
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已生成")
+    FAILED = "failed", _("生成失败")
+
+
+class ReportQuerySet(models.QuerySet):
+    """Scope for documents (issue 8): a reader sees the published documents of their own
+    region, of the regions above it that cover them, and (SPEC §2) of the regions below it.
+    Drafts, running and failed jobs are seen only by office staff of the issuing region and
+    the regions above it. Project-unit contacts see none: these are government documents."""
+
+    def published(self) -> ReportQuerySet:
+        return self.filter(published_at__isnull=False)
+
+    def drafts(self) -> ReportQuerySet:
+        return self.filter(published_at__isnull=True)
+
+    def for_user(self, user) -> ReportQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self.all()
+        if user.region_id is None or user.restricted_to_unit:
+            return self.none()
+        region = user.region
+        below = Q(unit__region__code__startswith=region.scope_prefix)
+        covering = Q(unit__region__code__in=region.lineage())
+        visible = Q(published_at__isnull=False) & (below | covering)
+        if user.is_office_staff:
+            visible |= below
+        return self.filter(visible)
+
+    def ordered(self) -> ReportQuerySet:
+        """Newest first: by publication, then by creation for drafts."""
+        return self.order_by(models.F("published_at").desc(nulls_first=True), "-created_at", "-pk")
+
+
+def report_upload_to(report: Report, filename: str) -> str:
+    return f"reports/{report.year}/{report.kind}/{filename}"
+
+
+class Report(models.Model):
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    period = models.CharField(_("期间"), max_length=8, help_text=_("周：2026-W48；月：2026-11。"))
+    year = models.PositiveSmallIntegerField(_("年度"), help_text=_("期号按此年度连续编号。"))
+    number = models.PositiveIntegerField(_("期号"))
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("编发单位"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+        help_text=_("其所在地区即文档内容的范围。"),
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("更正的报告"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    step = models.CharField(_("当前步骤"), max_length=100, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("生成次数"), default=0)
+    file = models.FileField(_("文件"), upload_to=report_upload_to, blank=True, max_length=200)
+    page_count = models.PositiveIntegerField(_("页数"), null=True, blank=True)
+    as_of = models.DateField(_("数据截止日期"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("为空表示由定时任务生成。"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("印发时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("印发人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("报告")
+        verbose_name_plural = _("报告")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "kind", "year", "number"], name="report_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "kind", "period"],
+                condition=Q(published_at__isnull=True),
+                name="report_one_draft_per_period",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="report_number_positive"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="report_progress_percent"),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | Q(status="done"),
+                name="report_published_only_when_done",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # The one guard every writer passes through, the admin included: a published report is
+        # the record leaders read; a correction is a new number (SPEC §10).
+        if self.pk and Report.objects.filter(pk=self.pk, published_at__isnull=False).exists():
+            raise PublishedReportError(self)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        if self.pk and Report.objects.filter(pk=self.pk, published_at__isnull=False).exists():
+            raise PublishedReportError(self)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def region(self) -> Region:
+        return self.unit.region
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.kind != Kind.HANDBOOK
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (Status.QUEUED, Status.RUNNING)
+
+    @property
+    def number_label(self) -> str:
+        return _("%(year)s年第%(number)s期") % {"year": self.year, "number": self.number}
+
+
+class PublishedReportError(Exception):
+    def __init__(self, report: Report):
+        super().__init__(f"report {report.pk} is published and cannot change")

@@ -1,0 +1,170 @@
+"""HTML → PDF with WeasyPrint, with the platform's own Chinese fonts.
+
+The fonts ship with the project (``reports/assets/fonts``: Noto Serif SC for the Song-style body
+and the masthead, Noto Sans SC for 黑体 headings and charts; SIL Open Font License, simplified
+Chinese subsets of about 7,900 characters). They ship as WOFF2 to keep the repository small and
+are converted once to TrueType under ``REPORT_FONT_DIR``: WeasyPrint decompresses WOFF2 on every
+render, which costs seconds per document, while TrueType loads at once.
+
+A character none of the fonts has would print as a box (``.notdef``). WeasyPrint only logs
+that, so the renderer listens to its logger and refuses to hand out such a PDF: the job fails
+with the characters named, rather than leaders reading boxes. System CJK fonts (e.g. Debian's
+``fonts-noto-cjk``) come after ours in every font stack, so installing one is the remedy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from core.exceptions import DomainError
+
+ASSETS = Path(__file__).resolve().parent / "assets" / "fonts"
+
+#: (source file, family, weight, style name) — the faces the document styles use
+FACES = (
+    ("NotoSerifSC-Regular.woff2", "Noto Serif SC", 400, "Regular"),
+    ("NotoSerifSC-Bold.woff2", "Noto Serif SC", 700, "Bold"),
+    ("NotoSansSC-Regular.woff2", "Noto Sans SC", 400, "Regular"),
+    ("NotoSansSC-Bold.woff2", "Noto Sans SC", 700, "Bold"),
+)
+
+_convert_lock = threading.Lock()
+
+
+def font_dir() -> Path:
+    return Path(settings.REPORT_FONT_DIR)
+
+
+def ensure_fonts() -> list[tuple[Path, str, int]]:
+    """The TrueType files of :data:`FACES`, converting those not yet converted.
+
+    The conversion writes to a temporary file and renames it, so concurrent workers never read
+    half a font. The names inside the fonts are set to the family and style they are used as
+    (the subsets carry the names of the variable font they were cut from)."""
+    target = font_dir()
+    found = []
+    with _convert_lock:
+        for source, family, weight, style in FACES:
+            path = target / f"{family.replace(' ', '')}-{style}.ttf"
+            if not path.exists():
+                target.mkdir(parents=True, exist_ok=True)
+                _convert(ASSETS / source, path, family, style)
+            found.append((path, family, weight))
+    return found
+
+
+def _convert(source: Path, path: Path, family: str, style: str) -> None:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(source)
+    font.flavor = None
+    postscript = f"{family.replace(' ', '')}-{style}"
+    names = font["name"]
+    for record in list(names.names):
+        if record.nameID in (1, 2, 3, 4, 6, 16, 17):
+            names.removeNames(nameID=record.nameID)
+    for name_id, value in (
+        (1, family),
+        (2, style),
+        (3, postscript),
+        (4, f"{family} {style}"),
+        (6, postscript),
+    ):
+        names.setName(value, name_id, 3, 1, 0x409)
+        names.setName(value, name_id, 1, 0, 0)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ttf.part")
+    os.close(handle)
+    try:
+        font.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def font_face_css() -> str:
+    return "\n".join(
+        f"@font-face {{ font-family: '{family}'; font-weight: {weight}; "
+        f"src: url('{path.as_uri()}'); }}"
+        for path, family, weight in ensure_fonts()
+    )
+
+
+@dataclass
+class Rendered:
+    content: bytes
+    pages: int
+
+
+class MissingGlyphs(DomainError):
+    pass
+
+
+class _NotdefWatcher(logging.Handler):
+    """Collects the text WeasyPrint could not find a glyph for."""
+
+    pattern = re.compile(
+        r"\.notdef glyph rendered for Unicode string unsupported by fonts: \"?(.*?)\"?$"
+    )
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.missing: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if ".notdef" in message:
+            match = self.pattern.search(message)
+            self.missing.append(match[1] if match else message)
+
+
+_render_lock = threading.Lock()
+
+
+def render_pdf(template: str, context: dict, progress=None) -> Rendered:
+    """The template rendered to PDF bytes. ``progress(percent, step)`` is told how far it got.
+
+    Raises :class:`MissingGlyphs` when any text would print as boxes."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    html = render_to_string(template, {**context, "font_faces": font_face_css()})
+    if progress:
+        progress(60, _("正在排版"))
+    watcher = _NotdefWatcher()
+    logger = logging.getLogger("weasyprint")
+    if not logger.isEnabledFor(logging.WARNING):
+        logger.setLevel(logging.WARNING)  # the watcher must hear the warnings, whatever LOG_LEVEL
+    # The watcher sees this render only: one render at a time per process (a worker runs one
+    # job per process; the lock keeps threads in the web process from mixing their warnings).
+    with _render_lock:
+        logger.addHandler(watcher)
+        try:
+            fonts = FontConfiguration()
+            document = HTML(string=html, base_url=str(settings.BASE_DIR)).render(font_config=fonts)
+            if progress:
+                progress(85, _("正在写入PDF"))
+            content = document.write_pdf()
+        finally:
+            logger.removeHandler(watcher)
+    if watcher.missing:
+        characters = "".join(sorted(set("".join(watcher.missing))))
+        raise MissingGlyphs(
+            _(
+                "文档中有字体无法显示的字符：%(chars)s。"
+                "请在服务器上安装完整的中文字体（如 fonts-noto-cjk）后重试。"
+            )
+            % {"chars": characters},
+            code="missing_glyphs",
+        )
+    return Rendered(content=content, pages=len(document.pages))

@@ -1,0 +1,256 @@
+"""Writing reports: request, run, publish, retry (SPEC §10). Pages, the API, the management
+command and the beat schedule all go through these functions."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import traceback
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Region, Unit
+from core.exceptions import DomainError, NotPermitted
+from core.tasks import enqueue_on_commit
+
+from .models import Kind, Report, Status
+from .periods import Period, month_of, parse_period, week_of
+
+logger = logging.getLogger(__name__)
+
+
+# --- who may do what ---------------------------------------------------------------------------
+
+
+def issuing_office(user) -> Unit | None:
+    """The office a user issues documents for: their own unit when it is an office."""
+    if user is None or not user.is_authenticated or not user.is_office_staff:
+        return None
+    unit = user.unit
+    if unit is not None and unit.kind == Unit.Kind.OFFICE:
+        return unit
+    return None
+
+
+def may_manage(user, report: Report) -> bool:
+    """Publish, retry and regenerate: the staff of the issuing office's region (or a system
+    administrator)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.sees_everything:
+        return True
+    return user.is_office_staff and user.region_id == report.unit.region_id
+
+
+def may_request(user) -> bool:
+    return user is not None and (user.sees_everything or issuing_office(user) is not None)
+
+
+def office_for(region: Region) -> Unit | None:
+    """The major-project office of a region, for scheduled runs."""
+    return Unit.objects.filter(region=region, kind=Unit.Kind.OFFICE).order_by("pk").first()
+
+
+# --- requesting --------------------------------------------------------------------------------
+
+
+def _check_period(kind: str, period: Period, today: datetime.date) -> None:
+    """A document covers time that has begun: this month or before; for the agenda, up to
+    next week (it is prepared before the meeting)."""
+    if period.weekly:
+        latest = week_of(today + datetime.timedelta(days=7))
+        if period.code > latest:
+            raise DomainError(
+                _("只能生成本周或下周及以前的会议议程。"), code="period_future", field="period"
+            )
+    elif period.code > month_of(today):
+        raise DomainError(_("不能为尚未开始的月份生成文档。"), code="period_future", field="period")
+
+
+def _title(kind: str, unit: Unit, period: Period, number: int, year: int) -> str:
+    return _("%(kind)s（%(period)s）%(year)s年第%(number)s期") % {
+        "kind": Kind(kind).label,
+        "period": period.label,
+        "year": year,
+        "number": number,
+    }
+
+
+@transaction.atomic
+def report_request(
+    *,
+    kind: str,
+    period: str,
+    by=None,
+    unit: Unit | None = None,
+    today: datetime.date | None = None,
+) -> tuple[Report, bool]:
+    """Queue a document of ``kind`` for ``period``, issued by ``unit`` (by default the
+    requesting user's office). Returns the report and whether a job was queued.
+
+    Idempotent per office, kind and period: while the draft is queued or running the same
+    report comes back untouched; a finished or failed draft is regenerated under its number;
+    once published, a new request makes a correction with the next number."""
+    today = today or timezone.localdate()
+    if kind not in Kind.values:
+        raise DomainError(_("未知的文档类型。"), code="kind_invalid", field="kind")
+    if by is not None:
+        if unit is None:
+            unit = issuing_office(by)
+        if unit is None or not (by.sees_everything or may_request(by)):
+            raise NotPermitted(_("只有重大办工作人员可以编发文档。"), code="not_permitted")
+        if not by.sees_everything and unit.region_id != by.region_id:
+            raise NotPermitted(_("只能以本单位名义编发文档。"), code="not_permitted")
+    if unit is None or unit.kind != Unit.Kind.OFFICE:
+        raise DomainError(_("编发单位须为重大项目办。"), code="unit_invalid", field="unit")
+    parsed = parse_period(kind, period)
+    _check_period(kind, parsed, today)
+
+    # One office's numbering is a queue: lock the office row so two requests never take the
+    # same number (PostgreSQL; SQLite serialises writers anyway).
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    draft = (
+        Report.objects.select_for_update()
+        .filter(unit=unit, kind=kind, period=parsed.code, published_at__isnull=True)
+        .first()
+    )
+    if draft is not None:
+        if draft.is_active:
+            return draft, False
+        Report.objects.filter(pk=draft.pk, published_at__isnull=True).update(
+            status=Status.QUEUED, progress=0, step="", error="", requested_by=by
+        )
+        draft.refresh_from_db()
+        _enqueue(draft)
+        return draft, True
+
+    year = parsed.start.isocalendar()[0] if parsed.weekly else parsed.year
+    last = Report.objects.filter(unit=unit, kind=kind, year=year).aggregate(n=Max("number"))["n"]
+    number = (last or 0) + 1
+    corrects = (
+        Report.objects.filter(unit=unit, kind=kind, period=parsed.code, published_at__isnull=False)
+        .order_by("-published_at")
+        .first()
+    )
+    report = Report.objects.create(
+        kind=kind,
+        period=parsed.code,
+        year=year,
+        number=number,
+        unit=unit,
+        title=_title(kind, unit, parsed, number, year),
+        corrects=corrects,
+        requested_by=by,
+    )
+    _enqueue(report)
+    return report, True
+
+
+def _enqueue(report: Report) -> None:
+    from .tasks import generate_report
+
+    enqueue_on_commit(generate_report, report.pk)
+
+
+@transaction.atomic
+def report_retry(*, report: Report, by) -> Report:
+    """A failed job queued again, under the same number."""
+    if not may_manage(by, report):
+        raise NotPermitted(_("只有编发单位可以重新生成。"), code="not_permitted")
+    updated = Report.objects.filter(
+        pk=report.pk, status=Status.FAILED, published_at__isnull=True
+    ).update(status=Status.QUEUED, progress=0, step="", error="", requested_by=by)
+    if not updated:
+        raise DomainError(_("只有生成失败的文档可以重试。"), code="not_failed")
+    report.refresh_from_db()
+    _enqueue(report)
+    return report
+
+
+@transaction.atomic
+def report_publish(*, report: Report, by) -> Report:
+    """印发: a finished draft becomes the record leaders read, and never changes again."""
+    if not may_manage(by, report):
+        raise NotPermitted(_("只有编发单位可以印发。"), code="not_permitted")
+    if report.is_published:
+        raise DomainError(_("该文档已印发，不能再次印发。"), code="already_published")
+    updated = (
+        Report.objects.filter(pk=report.pk, status=Status.DONE, published_at__isnull=True)
+        .exclude(file="")
+        .update(published_at=timezone.now(), published_by=by)
+    )
+    if not updated:
+        raise DomainError(_("文档尚未生成完成，不能印发。"), code="not_done")
+    report.refresh_from_db()
+    return report
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _progress(report_id: int):
+    def tell(percent: int, step: str) -> None:
+        Report.objects.filter(pk=report_id, status=Status.RUNNING).update(
+            progress=min(max(percent, 0), 99), step=step[:100]
+        )
+
+    return tell
+
+
+def report_run(report_id: int, today: datetime.date | None = None) -> Report | None:
+    """Build the document of a queued (or interrupted) report and store its file.
+
+    Idempotent: a report already done, published or gone is left alone. A failure is
+    recorded with its message and the report can be retried; nothing half-written is kept."""
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update().select_related("unit__region").filter(pk=report_id)
+        ).first()
+        if report is None or report.is_published or report.status in (Status.DONE, Status.FAILED):
+            return report
+        today = today or timezone.localdate()
+        Report.objects.filter(pk=report.pk).update(
+            status=Status.RUNNING,
+            started_at=timezone.now(),
+            progress=1,
+            step=_("正在汇总数据"),
+            attempts=report.attempts + 1,
+        )
+    from .documents import build
+
+    try:
+        built = build(report, today=today, progress=_progress(report.pk))
+    except Exception as error:  # recorded for the office to see, and retried by hand
+        message = (
+            error.messages[0]
+            if isinstance(error, DomainError)
+            else _("生成失败：%(error)s") % {"error": f"{type(error).__name__}: {error}"}
+        )
+        logger.error("report %s failed\n%s", report.pk, traceback.format_exc())
+        Report.objects.filter(pk=report.pk, published_at__isnull=True).update(
+            status=Status.FAILED, error=message, step="", finished_at=timezone.now()
+        )
+        report.refresh_from_db()
+        return report
+
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.is_published or report.status != Status.RUNNING:
+            return report
+        old = report.file.name if report.file else ""
+        report.file.save(built.filename, ContentFile(built.content), save=False)
+        report.status = Status.DONE
+        report.progress = 100
+        report.step = ""
+        report.error = ""
+        report.page_count = built.pages
+        report.as_of = today
+        report.finished_at = timezone.now()
+        report.save()
+        if old and old != report.file.name:
+            transaction.on_commit(lambda: report.file.storage.delete(old))
+    return report
