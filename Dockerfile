@@ -13,6 +13,11 @@ RUN groupadd --system --gid 10001 app \
 
 WORKDIR /app
 
+# WeasyPrint (the PDF documents) draws with Pango and subsets fonts with HarfBuzz.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, from pyproject.toml alone, so a source change does not reinstall them.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
@@ -27,6 +32,7 @@ RUN pip install --no-deps -e .
 # below exists only for this build step; the running containers must be given SECRET_KEY.
 RUN SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklmnopqrstuvwxyz \
     python manage.py collectstatic --noinput \
+    && python manage.py prepare_fonts \
     && mkdir -p var/media var/celery \
     && chown -R app:app var
 

@@ -66,6 +66,7 @@ pdf-libs:
 run: install pdf-libs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py prepare_fonts >/dev/null
 	@HOST=$(HOST) PORT=$(PORT) sh scripts/banner.sh
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev -e /dev/null -p $(PORT)
 
