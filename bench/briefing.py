@@ -47,9 +47,7 @@ def build(lagging: int) -> None:
     counties = list(Region.objects.filter(level=Region.Level.COUNTY))
     units = Unit.objects.bulk_create(
         [
-            Unit(
-                name=f"基准滞后企业{i:04d}有限公司", kind="enterprise", region=rng.choice(counties)
-            )
+            Unit(name=f"滞后企业{i:04d}有限公司", kind="enterprise", region=rng.choice(counties))
             for i in range(60)
         ]
     )
