@@ -19,6 +19,7 @@ from indicators.api.views import IndicatorViewSet, TargetViewSet
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
 from progress.api.views import MonthlyReportViewSet, ProgressImportViewSet
 from projects.api.views import ProjectViewSet
+from reports.api.views import ReportViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
 
 router = DefaultRouter()
@@ -46,6 +47,7 @@ router.register("progress/imports", ProgressImportViewSet, basename="progress-im
 router.register("progress", MonthlyReportViewSet, basename="progress")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("targets", TargetViewSet, basename="target")
+router.register("reports", ReportViewSet, basename="report")
 
 app_name = "api"
 urlpatterns = [
