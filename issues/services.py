@@ -869,6 +869,28 @@ def meeting_create(
         raise DomainError(
             _("会议范围不在您的管辖范围内。"), code="region_out_of_scope", field="region"
         )
+    return _new_meeting(
+        region=region, date=date, title=title, attending_units=attending_units, by=by
+    )
+
+
+@transaction.atomic
+def meeting_for_week(*, region: Region, date: datetime.date) -> Meeting:
+    """The meeting of ``region`` on ``date`` for the scheduled agenda (no user): the one staff
+    already made for that day (the latest, if they made several), else a new one with the
+    default title and its agenda built from the data, as :func:`meeting_create` builds it.
+    Generating the agenda again never makes a second meeting."""
+    # Two jobs for the same office and week take turns (PostgreSQL; SQLite serialises writers).
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    existing = Meeting.objects.filter(region=region, date=date).order_by("-pk").first()
+    if existing is not None:
+        return existing
+    return _new_meeting(region=region, date=date)
+
+
+def _new_meeting(
+    *, region: Region, date: datetime.date, title: str = "", attending_units=(), by=None
+) -> Meeting:
     title = (title or "").strip() or _("%(region)s重大项目周碰头会（%(date)s）") % {
         "region": region.name,
         "date": date.isoformat(),
