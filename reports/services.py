@@ -88,21 +88,26 @@ def report_request(
     by=None,
     unit: Unit | None = None,
     today: datetime.date | None = None,
+    enqueue: bool = True,
 ) -> tuple[Report, bool]:
     """Queue a document of ``kind`` for ``period``, issued by ``unit`` (by default the
     requesting user's office). Returns the report and whether a job was queued.
 
     Idempotent per office, kind and period: while the draft is queued or running the same
     report comes back untouched; a finished or failed draft is regenerated under its number;
-    once published, a new request makes a correction with the next number."""
+    once published, a new request makes a correction with the next number. With
+    ``enqueue=False`` the caller runs the job itself (the management command)."""
     today = today or timezone.localdate()
     if kind not in Kind.values:
         raise DomainError(_("未知的文档类型。"), code="kind_invalid", field="kind")
     if by is not None:
-        if unit is None:
-            unit = issuing_office(by)
-        if unit is None or not (by.sees_everything or may_request(by)):
+        if not may_request(by):
             raise NotPermitted(_("只有重大办工作人员可以编发文档。"), code="not_permitted")
+        unit = unit or issuing_office(by)
+        if unit is None:
+            raise DomainError(
+                _("请指定编发单位（重大项目办）。"), code="unit_required", field="unit"
+            )
         if not by.sees_everything and unit.region_id != by.region_id:
             raise NotPermitted(_("只能以本单位名义编发文档。"), code="not_permitted")
     if unit is None or unit.kind != Unit.Kind.OFFICE:
@@ -125,7 +130,8 @@ def report_request(
             status=Status.QUEUED, progress=0, step="", error="", requested_by=by
         )
         draft.refresh_from_db()
-        _enqueue(draft)
+        if enqueue:
+            _enqueue(draft)
         return draft, True
 
     year = parsed.start.isocalendar()[0] if parsed.weekly else parsed.year
@@ -146,7 +152,8 @@ def report_request(
         corrects=corrects,
         requested_by=by,
     )
-    _enqueue(report)
+    if enqueue:
+        _enqueue(report)
     return report, True
 
 

@@ -53,7 +53,9 @@ class Command(BaseCommand):
         if unit is None:
             raise CommandError(f"{place.name}没有重大项目办，无法编发文档。")
         try:
-            report, queued = services.report_request(kind=kind, period=period, unit=unit, today=day)
+            report, queued = services.report_request(
+                kind=kind, period=period, unit=unit, today=day, enqueue=queue
+            )
         except DomainError as error:
             raise CommandError(error.messages[0]) from error
 
@@ -64,8 +66,7 @@ class Command(BaseCommand):
             )
             return
 
-        # In-process, even when the draft's job sits in the queue: the message a worker may
-        # pick up later finds the report done and leaves it alone.
+        # In-process: nothing was queued, so no worker builds the same report meanwhile.
         report = services.report_run(report.pk, today=day)
         if report is None:
             raise CommandError("报告在生成过程中被删除。")
