@@ -23,6 +23,7 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("progress/", include("progress.urls")),
     path("indicators/", include("indicators.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
