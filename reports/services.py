@@ -178,6 +178,22 @@ def report_retry(*, report: Report, by) -> Report:
     return report
 
 
+def report_regenerate(*, report: Report, by) -> Report:
+    """A draft built again from today's data, under the same number. A published report is
+    never rebuilt: its correction is a new request for the same period."""
+    if not may_manage(by, report):
+        raise NotPermitted(_("只有编发单位可以重新生成。"), code="not_permitted")
+    if report.is_published:
+        raise DomainError(
+            _("已印发的文档不能重新生成；如需更正，请在报告简报页重新生成同一期间的文档。"),
+            code="already_published",
+        )
+    regenerated, _queued = report_request(
+        kind=report.kind, period=report.period, by=by, unit=report.unit
+    )
+    return regenerated
+
+
 @transaction.atomic
 def report_publish(*, report: Report, by) -> Report:
     """印发: a finished draft becomes the record leaders read, and never changes again."""

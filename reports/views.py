@@ -315,23 +315,9 @@ def report_regenerate(request, pk):
     """A finished draft built again from today's data, under the same number."""
     report = _report_in_scope(request, pk)
 
-    def regenerate() -> Report:
-        if not services.may_manage(request.user, report):
-            raise NotPermitted(_("只有编发单位可以重新生成。"), code="not_permitted")
-        if report.is_published:
-            # the same request would make a correction: that is a decision for the list's form
-            raise DomainError(
-                _("已印发的文档不能重新生成；如需更正，请在报告简报页重新生成同一期间的文档。"),
-                code="already_published",
-            )
-        regenerated, _queued = services.report_request(
-            kind=report.kind, period=report.period, by=request.user, unit=report.unit
-        )
-        return regenerated
-
     return _act(
         request,
         report,
-        regenerate,
+        lambda: services.report_regenerate(report=report, by=request.user),
         _("已重新提交生成：%(title)s。") % {"title": report.title},
     )

@@ -221,3 +221,18 @@ def test_who_sees_which_reports(people):
     assert seen("county_filer2") == {province.pk, suqian.pk}
     assert seen("enterprise") == set()
     assert seen("nobody") == set()
+
+
+@pytest.mark.django_db
+def test_regenerate_rebuilds_a_draft_but_never_a_published_report(people):
+    office = people["province_office"]
+    draft = made(Kind.HANDBOOK, "2026-11", office)
+    with pytest.raises(NotPermitted):
+        services.report_regenerate(report=draft, by=people["city_office"])
+    again = services.report_regenerate(report=draft, by=office)
+    assert (again.pk, again.number, again.status) == (draft.pk, 1, Status.QUEUED)
+    published = services.report_publish(report=services.report_run(again.pk), by=office)
+    with pytest.raises(DomainError) as error:
+        services.report_regenerate(report=published, by=office)
+    assert error.value.code == "already_published"
+    assert Report.objects.count() == 1
