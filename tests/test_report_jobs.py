@@ -76,7 +76,9 @@ def worker_process():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_process_turns_a_queued_briefing_into_a_pdf(people, library, worker_process):
+def test_a_worker_process_turns_a_queued_briefing_into_a_pdf(
+    reference_data, people, library, worker_process
+):
     office = people["province_office"]
     today = timezone.localdate()
     report, queued = services.report_request(kind=Kind.BRIEFING, period=f"{today:%Y-%m}", by=office)
