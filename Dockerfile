@@ -30,8 +30,8 @@ RUN pip install --no-deps -e .
 
 # Static files are collected into the image (var/staticfiles) and served by whitenoise. The key
 # below exists only for this build step; the running containers must be given SECRET_KEY.
-RUN SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-    python manage.py collectstatic --noinput \
+RUN export SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+    && python manage.py collectstatic --noinput \
     && python manage.py prepare_fonts \
     && mkdir -p var/media var/celery \
     && chown -R app:app var

@@ -31,7 +31,5 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT holds uploads and generated documents only, never served as they are: each is
+# handed out by a view that checks the reader's scope (reports, progress imports).

@@ -264,12 +264,39 @@ def _figures(counts: dict, money: tuple[Decimal, Decimal]) -> list[Figure]:
     return figures
 
 
+#: sub-periods that cover the same window: a March figure is judged against the Q1 target,
+#: June against H1, September against Q3, December against the year
+SAME_WINDOW = {
+    SubPeriod.M03: SubPeriod.Q1,
+    SubPeriod.M06: SubPeriod.H1,
+    SubPeriod.M09: SubPeriod.Q3,
+    SubPeriod.M12: SubPeriod.YEAR,
+}
+SAME_WINDOW.update({other: month for month, other in list(SAME_WINDOW.items())})
+
+
+def window_targets(regions, window: Window) -> dict[tuple[str, str], Decimal]:
+    """(region code, indicator) → the target set for exactly this window, under its own name
+    or the other name of the same window (M06 and H1); the window's own name wins. One query."""
+    names = [window.sub_period]
+    if SubPeriod(window.sub_period) in SAME_WINDOW:
+        names.append(SAME_WINDOW[SubPeriod(window.sub_period)].value)
+    found: dict[tuple[str, str], Decimal] = {}
+    rows = Target.objects.filter(region__in=regions, year=window.year, sub_period__in=names)
+    for code, indicator, sub_period, value in rows.values_list(
+        "region_id", "indicator", "sub_period", "value"
+    ):
+        key = (code, indicator)
+        if key not in found or sub_period == window.sub_period:
+            found[key] = value
+    return found
+
+
 def _attach_targets(figures: list[Figure], region: Region, window: Window) -> None:
-    targets = dict(
-        Target.objects.filter(
-            region=region, year=window.year, sub_period=window.sub_period
-        ).values_list("indicator", "value")
-    )
+    targets = {
+        indicator: value
+        for (_code, indicator), value in window_targets([region], window).items()
+    }
     for figure in figures:
         figure.target = targets.get(figure.indicator)
         figure.region = region
@@ -307,12 +334,7 @@ def indicators_by_region(
         .annotate(**_count_aggregates(window))
     }
     money = _investment(window, projects, width)
-    targets: dict[tuple[str, str], Decimal] = {
-        (region_id, indicator): value
-        for region_id, indicator, value in Target.objects.filter(
-            region__in=children, year=year, sub_period=sub_period
-        ).values_list("region_id", "indicator", "value")
-    }
+    targets = window_targets(children, window)
     rows = []
     for child in children:
         key = child.scope_prefix

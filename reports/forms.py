@@ -41,6 +41,12 @@ class RequestForm(forms.Form):
         ),
     )
 
+    correction = forms.BooleanField(
+        label=_("更正已印发的文档"),
+        required=False,
+        help_text=_("该期间的文档已印发时，勾选后生成新的一期作为更正。"),
+    )
+
     def clean_period(self) -> str:
         return self.cleaned_data["period"].strip().upper()
 

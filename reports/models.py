@@ -14,12 +14,15 @@ rerun is a correction with the next number (更正), which names the report it c
 
 from __future__ import annotations
 
+import datetime
 import re
+import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
@@ -81,7 +84,9 @@ class ReportQuerySet(models.QuerySet):
 
 
 def report_upload_to(report: Report, filename: str) -> str:
-    return f"reports/{report.year}/{report.kind}/{filename}"
+    """``reports/2026/briefing/<office>/<random>/briefing-2026-11-no3.pdf``: one folder per
+    office and a random part, so no two files ever share a name, whatever the storage."""
+    return f"reports/{report.year}/{report.kind}/{report.unit_id}/{uuid.uuid4().hex}/{filename}"
 
 
 class Report(models.Model):
@@ -112,6 +117,7 @@ class Report(models.Model):
     step = models.CharField(_("当前步骤"), max_length=100, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("生成次数"), default=0)
+    queued_at = models.DateTimeField(_("排队时间"), null=True, blank=True)
     file = models.FileField(_("文件"), upload_to=report_upload_to, blank=True, max_length=200)
     page_count = models.PositiveIntegerField(_("页数"), null=True, blank=True)
     as_of = models.DateField(_("数据截止日期"), null=True, blank=True)
@@ -194,6 +200,24 @@ class Report(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (Status.QUEUED, Status.RUNNING)
+
+    @staticmethod
+    def stale_q() -> Q:
+        """Queued or running for longer than any job takes (REPORT_STALE_MINUTES): the message
+        was lost or the worker died; such a job may be queued again."""
+        since = timezone.now() - datetime.timedelta(minutes=settings.REPORT_STALE_MINUTES)
+        return Q(status=Status.QUEUED, queued_at__lt=since) | Q(
+            status=Status.RUNNING, started_at__lt=since
+        )
+
+    @property
+    def is_stale(self) -> bool:
+        since = timezone.now() - datetime.timedelta(minutes=settings.REPORT_STALE_MINUTES)
+        if self.status == Status.QUEUED:
+            return self.queued_at is not None and self.queued_at < since
+        if self.status == Status.RUNNING:
+            return self.started_at is not None and self.started_at < since
+        return False
 
     @property
     def number_label(self) -> str:

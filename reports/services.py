@@ -9,7 +9,7 @@ import traceback
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,14 +89,17 @@ def report_request(
     unit: Unit | None = None,
     today: datetime.date | None = None,
     enqueue: bool = True,
+    correction: bool = False,
 ) -> tuple[Report, bool]:
     """Queue a document of ``kind`` for ``period``, issued by ``unit`` (by default the
     requesting user's office). Returns the report and whether a job was queued.
 
     Idempotent per office, kind and period: while the draft is queued or running the same
     report comes back untouched; a finished or failed draft is regenerated under its number;
-    once published, a new request makes a correction with the next number. With
-    ``enqueue=False`` the caller runs the job itself (the management command)."""
+    once published, a request with ``correction=True`` makes a correction (更正) with the next
+    number, and without it is refused. A job queued or running for longer than
+    ``REPORT_STALE_MINUTES`` (a lost message, a killed worker) counts as failed and is queued
+    again. With ``enqueue=False`` the caller runs the job itself (the management command)."""
     today = today or timezone.localdate()
     if kind not in Kind.values:
         raise DomainError(_("未知的文档类型。"), code="kind_invalid", field="kind")
@@ -124,10 +127,15 @@ def report_request(
         .first()
     )
     if draft is not None:
-        if draft.is_active:
+        if draft.is_active and not draft.is_stale:
             return draft, False
         Report.objects.filter(pk=draft.pk, published_at__isnull=True).update(
-            status=Status.QUEUED, progress=0, step="", error="", requested_by=by
+            status=Status.QUEUED,
+            progress=0,
+            step="",
+            error="",
+            requested_by=by,
+            queued_at=timezone.now(),
         )
         draft.refresh_from_db()
         if enqueue:
@@ -142,6 +150,13 @@ def report_request(
         .order_by("-published_at")
         .first()
     )
+    if corrects is not None and not correction:
+        raise DomainError(
+            _("%(number)s已印发。如需更正，请选择“更正已印发的文档”后重新生成，将编为新的一期。")
+            % {"number": corrects.number_label},
+            code="already_published",
+            field="period",
+        )
     report = Report.objects.create(
         kind=kind,
         period=parsed.code,
@@ -151,6 +166,7 @@ def report_request(
         title=_title(kind, unit, parsed, number, year),
         corrects=corrects,
         requested_by=by,
+        queued_at=timezone.now(),
     )
     if enqueue:
         _enqueue(report)
@@ -168,11 +184,20 @@ def report_retry(*, report: Report, by) -> Report:
     """A failed job queued again, under the same number."""
     if not may_manage(by, report):
         raise NotPermitted(_("只有编发单位可以重新生成。"), code="not_permitted")
-    updated = Report.objects.filter(
-        pk=report.pk, status=Status.FAILED, published_at__isnull=True
-    ).update(status=Status.QUEUED, progress=0, step="", error="", requested_by=by)
+    updated = (
+        Report.objects.filter(pk=report.pk, published_at__isnull=True)
+        .filter(Q(status=Status.FAILED) | Report.stale_q())
+        .update(
+            status=Status.QUEUED,
+            progress=0,
+            step="",
+            error="",
+            requested_by=by,
+            queued_at=timezone.now(),
+        )
+    )
     if not updated:
-        raise DomainError(_("只有生成失败的文档可以重试。"), code="not_failed")
+        raise DomainError(_("只有生成失败或长时间没有完成的文档可以重试。"), code="not_failed")
     report.refresh_from_db()
     _enqueue(report)
     return report
@@ -254,26 +279,39 @@ def report_run(report_id: int, today: datetime.date | None = None) -> Report | N
             else _("生成失败：%(error)s") % {"error": f"{type(error).__name__}: {error}"}
         )
         logger.error("report %s failed\n%s", report.pk, traceback.format_exc())
-        Report.objects.filter(pk=report.pk, published_at__isnull=True).update(
-            status=Status.FAILED, error=message, step="", finished_at=timezone.now()
-        )
+        _fail(report.pk, message)
         report.refresh_from_db()
         return report
 
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.is_published or report.status != Status.RUNNING:
-            return report
-        old = report.file.name if report.file else ""
-        report.file.save(built.filename, ContentFile(built.content), save=False)
-        report.status = Status.DONE
-        report.progress = 100
-        report.step = ""
-        report.error = ""
-        report.page_count = built.pages
-        report.as_of = today
-        report.finished_at = timezone.now()
-        report.save()
-        if old and old != report.file.name:
-            transaction.on_commit(lambda: report.file.storage.delete(old))
+    try:
+        return _store(report.pk, built, today)
+    except Exception as error:  # e.g. the disk is full: the report must not stay "running"
+        logger.error("report %s could not be stored\n%s", report.pk, traceback.format_exc())
+        _fail(report.pk, _("生成失败：%(error)s") % {"error": f"{type(error).__name__}: {error}"})
+        return Report.objects.filter(pk=report.pk).first()
+
+
+def _fail(report_id: int, message: str) -> None:
+    Report.objects.filter(pk=report_id, published_at__isnull=True).update(
+        status=Status.FAILED, error=message, step="", finished_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def _store(report_id: int, built, today: datetime.date) -> Report:
+    report = Report.objects.select_for_update().get(pk=report_id)
+    if report.is_published or report.status != Status.RUNNING:
+        return report
+    old = report.file.name if report.file else ""
+    report.file.save(built.filename, ContentFile(built.content), save=False)
+    report.status = Status.DONE
+    report.progress = 100
+    report.step = ""
+    report.error = ""
+    report.page_count = built.pages
+    report.as_of = today
+    report.finished_at = timezone.now()
+    report.save()
+    if old and old != report.file.name:
+        transaction.on_commit(lambda: report.file.storage.delete(old))
     return report

@@ -10,6 +10,9 @@ from . import schedule, services
 @shared_task(
     name="reports.tasks.generate_report",
     autoretry_for=(OperationalError,),
+    # acknowledged when done: a worker killed mid-render leaves the message for another
+    acks_late=True,
+    reject_on_worker_lost=True,
     retry_backoff=True,
     max_retries=3,
 )

@@ -144,7 +144,10 @@ def report_request(request):
     if form.is_valid():
         try:
             report, queued = services.report_request(
-                kind=form.cleaned_data["kind"], period=form.cleaned_data["period"], by=request.user
+                kind=form.cleaned_data["kind"],
+                period=form.cleaned_data["period"],
+                by=request.user,
+                correction=form.cleaned_data["correction"],
             )
         except DomainError as refused:  # NotPermitted too: shown on the form
             add_service_error(form, refused)

@@ -246,6 +246,15 @@ def test_a_finished_draft_is_published_once(people, api):
     again = client.post(act(report, "publish"))
     assert_error(again, 400, "already_published")
 
+    # asking for the published period again is refused unless it is a correction
+    repeat = client.post(REPORTS, {"kind": Kind.HANDBOOK, "period": MONTH}, format="json")
+    assert_error(repeat, 400, "already_published")
+    corrected = client.post(
+        REPORTS, {"kind": Kind.HANDBOOK, "period": MONTH, "correction": True}, format="json"
+    )
+    assert corrected.status_code == 202, corrected.content
+    assert corrected.json()["number"] == 2 and corrected.json()["corrects"] == report.pk
+
 
 def test_a_failed_job_shows_its_error_and_is_retried(people, api, monkeypatch):
     office = people["county_office"]

@@ -321,7 +321,7 @@ def test_a_failure_is_shown_and_retried(client, people, monkeypatch):
     assert report.status == Status.QUEUED and report.error == "" and report.number == 1
 
     again = client.post(reverse("reports:retry", args=[report.pk]))
-    assert again.status_code == 400 and "只有生成失败的文档可以重试。" in again.content.decode()
+    assert again.status_code == 400 and "只有生成失败或长时间没有完成的文档可以重试。" in again.content.decode()
 
 
 def test_a_finished_draft_is_regenerated_under_its_number(client, people, shelf):
@@ -340,7 +340,12 @@ def test_a_finished_draft_is_regenerated_under_its_number(client, people, shelf)
 
 def test_a_correction_names_the_issue_it_corrects(client, people, shelf):
     client = logged_in(client, people["county_office"])
-    client.post(reverse("reports:request"), {"kind": "briefing", "period": "2026-10"})
+    refused = client.post(reverse("reports:request"), {"kind": "briefing", "period": "2026-10"})
+    assert refused.status_code == 400 and "已印发" in refused.content.decode()
+    assert not Report.objects.filter(corrects=shelf["jiangyin"]).exists()
+    client.post(
+        reverse("reports:request"), {"kind": "briefing", "period": "2026-10", "correction": "on"}
+    )
     correction = Report.objects.get(corrects=shelf["jiangyin"])
     assert correction.number == 3
     assert "更正第1期" in client.get(detail(correction)).content.decode()

@@ -136,8 +136,12 @@ class TestPublish:
         published.refresh_from_db()
         assert published.title != "改过的标题"
 
+        with pytest.raises(DomainError) as error:
+            services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
+        assert error.value.code == "already_published"
+        assert Report.objects.count() == 1
         correction, queued = services.report_request(
-            kind=Kind.HANDBOOK, period="2026-11", by=office
+            kind=Kind.HANDBOOK, period="2026-11", by=office, correction=True
         )
         assert queued and correction.pk != published.pk
         assert (correction.number, correction.corrects) == (2, published)
@@ -236,3 +240,38 @@ def test_regenerate_rebuilds_a_draft_but_never_a_published_report(people):
         services.report_regenerate(report=published, by=office)
     assert error.value.code == "already_published"
     assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_lost_job_can_be_queued_again(people, settings):
+    office = people["province_office"]
+    report, _q = services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
+    again, queued = services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
+    assert not queued
+    with pytest.raises(DomainError):
+        services.report_retry(report=report, by=office)
+    # the worker died an hour ago: the job is taken as lost
+    long_ago = timezone.now() - datetime.timedelta(minutes=settings.REPORT_STALE_MINUTES + 1)
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, started_at=long_ago)
+    report.refresh_from_db()
+    assert report.is_stale
+    retried = services.report_retry(report=report, by=office)
+    assert retried.status == Status.QUEUED and not retried.is_stale
+    Report.objects.filter(pk=report.pk).update(queued_at=long_ago)
+    again, queued = services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
+    assert queued and again.pk == report.pk
+    assert services.report_run(report.pk).status == Status.DONE
+
+
+@pytest.mark.django_db
+def test_a_failure_while_storing_the_file_is_recorded(people, monkeypatch):
+    office = people["province_office"]
+    report, _q = services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("django.core.files.storage.FileSystemStorage._save", disk_full)
+    failed = services.report_run(report.pk)
+    assert failed.status == Status.FAILED and "No space left" in failed.error
+    assert not failed.file

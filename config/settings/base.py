@@ -251,6 +251,9 @@ REPORT_BRIEFING_DAY = env("REPORT_BRIEFING_DAY", str(min(PROGRESS_DEADLINE_DAY +
 REPORT_SPECIAL_DAY = env("REPORT_SPECIAL_DAY", "25")
 # The regions whose offices get the scheduled documents (the province office by default).
 REPORT_SCHEDULE_REGIONS = env_list("REPORT_SCHEDULE_REGIONS", "320000")
+# A job queued or running for longer than this is taken as lost (a killed worker) and may be
+# queued again.
+REPORT_STALE_MINUTES = int(env("REPORT_STALE_MINUTES", "30"))
 # The shipped fonts, converted once to TrueType for WeasyPrint (see reports/pdf.py).
 REPORT_FONT_DIR = Path(env("REPORT_FONT_DIR") or VAR_DIR / "fonts")
 

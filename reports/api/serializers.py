@@ -142,6 +142,12 @@ class ReportRequestSerializer(serializers.Serializer):
         max_length=16,
         help_text=_("周期：会议议程为 ISO 周，如 2026-W48；其余为月份，如 2026-11"),
     )
+    correction = serializers.BooleanField(
+        default=False,
+        help_text=_(
+            "该期间的文档已印发时须为 true：生成新的一期作为更正；否则返回 already_published"
+        ),
+    )
     unit = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(),
         required=False,

@@ -14,14 +14,21 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from approvals.models import Approval
 from approvals.selectors import performance
 from funding.selectors import channel_summary, financing_summary
-from indicators.models import Indicator, Target
-from indicators.selectors import Figure, indicators, indicators_by_region, projects_behind
+from indicators.models import Indicator
+from indicators.selectors import (
+    Figure,
+    Window,
+    indicators,
+    indicators_by_region,
+    projects_behind,
+    window_targets,
+)
 from issues.models import Interview, Issue, Notice
 from issues.selectors import resolution_by_region, resolution_by_unit, resolution_totals
 from projects.models import Project
@@ -59,34 +66,22 @@ def sub_period(period: Period) -> str:
     return f"M{period.month:02d}"
 
 
-def _with_year_targets(figures: list[Figure], region, year: int, targets: dict) -> list[Figure]:
-    """A month's figures are judged against the month's target when one is set, else against
-    the year's (the targets offices set are mostly for the year, H1 and Q3)."""
-    for figure in figures:
-        if figure.target is None:
-            figure.target = targets.get((region.code, figure.indicator))
-    return figures
-
-
 def context(reader: OfficeReader, period: Period, today: datetime.date, progress) -> dict:
     region = reader.region
     year, window = period.year, sub_period(period)
     projects = Project.objects.for_user(reader)
+    # A figure is judged (滞后/达标) only against a target for its own window (November's
+    # figure against a November target; June's against H1). The year's target is shown
+    # beside it for orientation, not used to judge.
     year_targets = {
-        (code, indicator): value
-        for code, indicator, value in Target.objects.filter(
-            year=year, sub_period="", region__code__startswith=region.scope_prefix
-        ).values_list("region_id", "indicator", "value")
+        indicator: value
+        for (_code, indicator), value in window_targets([region], Window(year)).items()
     }
 
-    headline = _with_year_targets(
-        indicators(region, year, window, projects), region, year, year_targets
-    )
+    headline = indicators(region, year, window, projects)
     by_code = {f.indicator: f for f in headline}
     regions = [
-        RegionFigures(
-            child, {f.indicator: f for f in _with_year_targets(figures, child, year, year_targets)}
-        )
+        RegionFigures(child, {f.indicator: f for f in figures})
         for child, figures in indicators_by_region(region, year, window, projects)
     ]
     progress(15, _("正在汇总投资完成情况"))
@@ -132,7 +127,7 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
     due = period.end if period.end < today else today
     not_started = (
         projects_behind(Indicator.NEW_START_RATE, region, year, window, "denominator", projects)
-        .filter(started_on__isnull=True, planned_start__lte=due)
+        .filter(Q(started_on__isnull=True) | Q(started_on__gt=due), planned_start__lte=due)
         .select_related("region", "schedule")
         .order_by("planned_start", "region_id", "pk")
     )
@@ -194,7 +189,7 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
     return {
         "period": period,
         "window_label": _("1—%(month)s月") % {"month": period.month},
-        "headline": headline,
+        "headline": [(f, year_targets.get(f.indicator)) for f in headline],
         "by_code": by_code,
         "investment": investment,
         "new_start": by_code[Indicator.NEW_START_RATE],

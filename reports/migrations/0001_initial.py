@@ -8,47 +8,171 @@ import reports.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_reference_data'),
+        ("accounts", "0002_reference_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('weekly_agenda', '周碰头会议程'), ('briefing', '重大项目工作简报'), ('monthly_special', '重大项目推进专报'), ('handbook', '重大项目完成情况手册')], max_length=20, verbose_name='类型')),
-                ('period', models.CharField(help_text='周：2026-W48；月：2026-11。', max_length=8, verbose_name='期间')),
-                ('year', models.PositiveSmallIntegerField(help_text='期号按此年度连续编号。', verbose_name='年度')),
-                ('number', models.PositiveIntegerField(verbose_name='期号')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('status', models.CharField(choices=[('queued', '排队中'), ('running', '生成中'), ('done', '已生成'), ('failed', '生成失败')], default='queued', max_length=10, verbose_name='状态')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='进度（%）')),
-                ('step', models.CharField(blank=True, max_length=100, verbose_name='当前步骤')),
-                ('error', models.TextField(blank=True, verbose_name='错误信息')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='生成次数')),
-                ('file', models.FileField(blank=True, max_length=200, upload_to=reports.models.report_upload_to, verbose_name='文件')),
-                ('page_count', models.PositiveIntegerField(blank=True, null=True, verbose_name='页数')),
-                ('as_of', models.DateField(blank=True, null=True, verbose_name='数据截止日期')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='印发时间')),
-                ('corrects', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='reports.report', verbose_name='更正的报告')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='印发人')),
-                ('requested_by', models.ForeignKey(blank=True, help_text='为空表示由定时任务生成。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申请人')),
-                ('unit', models.ForeignKey(help_text='其所在地区即文档内容的范围。', on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='accounts.unit', verbose_name='编发单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("weekly_agenda", "周碰头会议程"),
+                            ("briefing", "重大项目工作简报"),
+                            ("monthly_special", "重大项目推进专报"),
+                            ("handbook", "重大项目完成情况手册"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        help_text="周：2026-W48；月：2026-11。", max_length=8, verbose_name="期间"
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        help_text="期号按此年度连续编号。", verbose_name="年度"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="期号")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "排队中"),
+                            ("running", "生成中"),
+                            ("done", "已生成"),
+                            ("failed", "生成失败"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="进度（%）")),
+                ("step", models.CharField(blank=True, max_length=100, verbose_name="当前步骤")),
+                ("error", models.TextField(blank=True, verbose_name="错误信息")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="生成次数")),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True,
+                        max_length=200,
+                        upload_to=reports.models.report_upload_to,
+                        verbose_name="文件",
+                    ),
+                ),
+                (
+                    "page_count",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="页数"),
+                ),
+                ("as_of", models.DateField(blank=True, null=True, verbose_name="数据截止日期")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="开始时间"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="印发时间"),
+                ),
+                (
+                    "corrects",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="reports.report",
+                        verbose_name="更正的报告",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="印发人",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="为空表示由定时任务生成。",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请人",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        help_text="其所在地区即文档内容的范围。",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="accounts.unit",
+                        verbose_name="编发单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '报告',
-                'verbose_name_plural': '报告',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['kind', '-published_at'], name='reports_rep_kind_d556ad_idx')],
-                'constraints': [models.UniqueConstraint(fields=('unit', 'kind', 'year', 'number'), name='report_number_unique'), models.UniqueConstraint(condition=models.Q(('published_at__isnull', True)), fields=('unit', 'kind', 'period'), name='report_one_draft_per_period'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='report_number_positive'), models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='report_progress_percent'), models.CheckConstraint(condition=models.Q(('published_at__isnull', True), ('status', 'done'), _connector='OR'), name='report_published_only_when_done')],
+                "verbose_name": "报告",
+                "verbose_name_plural": "报告",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["kind", "-published_at"], name="reports_rep_kind_d556ad_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("unit", "kind", "year", "number"), name="report_number_unique"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("published_at__isnull", True)),
+                        fields=("unit", "kind", "period"),
+                        name="report_one_draft_per_period",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("number__gte", 1)), name="report_number_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)), name="report_progress_percent"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("published_at__isnull", True), ("status", "done"), _connector="OR"
+                        ),
+                        name="report_published_only_when_done",
+                    ),
+                ],
             },
         ),
     ]

@@ -36,8 +36,15 @@ class Command(BaseCommand):
             "--queue", dest="queue", action="store_true", help="只排队，由后台任务生成"
         )
         parser.add_argument("--today", help="按指定日期生成（YYYY-MM-DD），默认今天")
+        parser.add_argument(
+            "--correction",
+            action="store_true",
+            help="该期间的文档已印发时，生成新的一期作为更正",
+        )
 
-    def handle(self, *args, kind, period, region, queue=False, today=None, **options):
+    def handle(
+        self, *args, kind, period, region, queue=False, today=None, correction=False, **options
+    ):
         if kind not in Kind.values:
             raise CommandError(f"未知的文档类型“{kind}”，应为：{'、'.join(Kind.values)}。")
         day = None
@@ -54,7 +61,12 @@ class Command(BaseCommand):
             raise CommandError(f"{place.name}没有重大项目办，无法编发文档。")
         try:
             report, queued = services.report_request(
-                kind=kind, period=period, unit=unit, today=day, enqueue=queue
+                kind=kind,
+                period=period,
+                unit=unit,
+                today=day,
+                enqueue=queue,
+                correction=correction,
             )
         except DomainError as error:
             raise CommandError(error.messages[0]) from error
