@@ -321,7 +321,8 @@ def test_a_failure_is_shown_and_retried(client, people, monkeypatch):
     assert report.status == Status.QUEUED and report.error == "" and report.number == 1
 
     again = client.post(reverse("reports:retry", args=[report.pk]))
-    assert again.status_code == 400 and "只有生成失败或长时间没有完成的文档可以重试。" in again.content.decode()
+    assert again.status_code == 400
+    assert "只有生成失败或长时间没有完成的文档可以重试。" in again.content.decode()
 
 
 def test_a_finished_draft_is_regenerated_under_its_number(client, people, shelf):
