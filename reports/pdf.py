@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -111,21 +110,18 @@ class MissingGlyphs(DomainError):
 
 
 class _NotdefWatcher(logging.Handler):
-    """Collects the text WeasyPrint could not find a glyph for."""
-
-    pattern = re.compile(
-        r"\.notdef glyph rendered for Unicode string unsupported by fonts: \"?(.*?)\"?$"
-    )
+    """Collects the characters WeasyPrint drew as .notdef (its warning carries the character
+    and its code point as arguments)."""
 
     def __init__(self):
         super().__init__(level=logging.WARNING)
-        self.missing: list[str] = []
+        self.missing: set[int] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if ".notdef" in message:
-            match = self.pattern.search(message)
-            self.missing.append(match[1] if match else message)
+        if ".notdef" not in str(record.msg):
+            return
+        codepoints = [arg for arg in (record.args or ()) if isinstance(arg, int)]
+        self.missing.update(codepoints or [0xFFFD])
 
 
 _render_lock = threading.Lock()
@@ -158,7 +154,8 @@ def render_pdf(template: str, context: dict, progress=None) -> Rendered:
         finally:
             logger.removeHandler(watcher)
     if watcher.missing:
-        characters = "".join(sorted(set("".join(watcher.missing))))
+        # private-use and control characters are invisible: name every one by its code point
+        characters = "、".join(f"“{chr(c)}”(U+{c:04X})" for c in sorted(watcher.missing))
         raise MissingGlyphs(
             _(
                 "文档中有字体无法显示的字符：%(chars)s。"

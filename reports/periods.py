@@ -50,16 +50,16 @@ def parse_period(kind: str, code: str) -> Period:
             year, week = int(match[1]), int(match[2])
             try:
                 start = datetime.date.fromisocalendar(year, week, 1)
-            except ValueError:
+                end = start + datetime.timedelta(days=6)
+            except (ValueError, OverflowError):
                 start = None
             if start is not None:
-                end = start + datetime.timedelta(days=6)
                 return Period(code, True, year, start, end)
         raise DomainError(
             _("周期应为“年-W周”，如 2026-W48。"), code="period_invalid", field="period"
         )
     match = MONTH_RE.match(code)
-    if match and 1 <= int(match[2]) <= 12:
+    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1:
         year, month = int(match[1]), int(match[2])
         start = datetime.date(year, month, 1)
         end = datetime.date(year, month, calendar.monthrange(year, month)[1])

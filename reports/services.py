@@ -43,7 +43,8 @@ def may_manage(user, report: Report) -> bool:
         return False
     if user.sees_everything:
         return True
-    return user.is_office_staff and user.region_id == report.unit.region_id
+    office = issuing_office(user)
+    return office is not None and office.region_id == report.unit.region_id
 
 
 def may_request(user) -> bool:

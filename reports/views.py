@@ -197,7 +197,7 @@ def _detail_page(
             "report": _label_periods([report])[0],
             "refused": refused,
             "corrected_by": corrected_by,
-            "has_file": bool(report.file),
+            "has_file": done,
             "file_url": file_url(report),
             "download_url": file_url(report, download=True),
             "status_url": reverse("reports:status", args=[report.pk]),
@@ -229,7 +229,7 @@ def report_status(request, pk):
             "step": report.step,
             "error": report.error,
             "published": report.is_published,
-            "file_url": file_url(report) if report.file and not report.is_active else None,
+            "file_url": file_url(report) if report.status == Status.DONE and report.file else None,
         },
         json_dumps_params={"ensure_ascii": False},
     )
@@ -241,7 +241,8 @@ def report_file(request, pk):
     """The document inline (read in the browser), or ``?download=1`` as an attachment, named
     after its title."""
     report = _report_in_scope(request, pk)
-    if not report.file:
+    # a draft being rebuilt, or whose rebuild failed, still holds its previous file: not served
+    if report.status != Status.DONE or not report.file:
         raise Http404
     try:
         handle = report.file.open("rb")

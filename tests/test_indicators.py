@@ -238,6 +238,17 @@ def test_targets_are_attached_and_lagging_flagged(world, people):
     assert (yixing.value, yixing.target, yixing.lagging) == (Decimal(100), Decimal(80), False)
     assert counties["320205"]["wx_start"].target is None
 
+    # the end of June is the first half: judged against the H1 target, not the year's
+    june = {f.indicator: f for f in indicators(region("320200"), 2026, "M06")}
+    assert june["new_start_rate"].target == Decimal(75)
+    assert june["new_start_rate"].value == half["new_start_rate"].value
+    november = {f.indicator: f for f in indicators(region("320200"), 2026, "M11")}
+    assert november["new_start_rate"].target is None and not november["new_start_rate"].lagging
+    by_county_june = dict(indicators_by_region(region("320200"), 2026, "M12"))
+    assert next(
+        f for f in by_county_june[region("320281")] if f.indicator == "wx_start"
+    ).target == Decimal(60)
+
 
 @pytest.mark.parametrize("sub_period", ["", "H1"])
 def test_the_projects_behind_each_figure_are_exactly_those_counted(world, sub_period):

@@ -2,6 +2,7 @@
 sampled figure equals the platform's own selectors, Chinese prints with embedded CJK fonts and
 never as boxes, and a document that would print boxes fails visibly and can be retried."""
 
+import datetime
 import io
 import logging
 import re
@@ -10,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from accounts.models import Region
@@ -56,14 +58,28 @@ def embedded_fonts(report) -> dict[str, bool]:
     return fonts
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def notdef_warnings(caplog):
     caplog.set_level(logging.WARNING, logger="weasyprint")
     yield lambda: [r for r in caplog.records if ".notdef" in r.getMessage()]
 
 
+DEMO_DAY = datetime.date(2026, 11, 23)
+
+
 @pytest.mark.django_db
-def test_briefing_from_the_demo_data_equals_the_selectors(notdef_warnings):
+def test_briefing_from_the_demo_data_equals_the_selectors(notdef_warnings, monkeypatch):
+    real_localdate = timezone.localdate
+    monkeypatch.setattr(
+        timezone,
+        "localdate",
+        lambda value=None, tz=None: DEMO_DAY if value is None else real_localdate(value, tz),
+    )
     call_command("seed_demo", force=True, stdout=StringIO())
     today = timezone.localdate()
     province = Region.objects.get(code="320000")
@@ -81,7 +97,7 @@ def test_briefing_from_the_demo_data_equals_the_selectors(notdef_warnings):
     body = flat(text)
     for heading in (
         "重大项目工作简报",
-        "2026年第1期" if today.year == 2026 else f"{today.year}年第1期",
+        "2026年第1期",
         "省重大项目办",
         "一、总体情况",
         "二、投资完成情况",
@@ -148,6 +164,46 @@ def test_briefing_from_the_demo_data_equals_the_selectors(notdef_warnings):
             in body
         )
 
+    assert_cjk_fonts_embedded(report)
+
+    # the other kinds, from the same demo data
+    agenda, _queued = services.report_request(
+        kind=Kind.WEEKLY_AGENDA, period="2026-W49", unit=office
+    )
+    agenda = services.report_run(agenda.pk)
+    assert agenda.status == Status.DONE, agenda.error
+    text = flat(pdf_text(agenda))
+    for heading in ("周碰头会议程", "一、逐个过堂", "二、逐批过堂", "问题事项"):
+        assert heading in text, heading
+    assert text.index("一、逐个过堂") < text.index("二、逐批过堂")
+    assert_cjk_fonts_embedded(agenda)
+
+    special, _queued = services.report_request(
+        kind=Kind.MONTHLY_SPECIAL, period="2026-11", unit=office
+    )
+    special = services.report_run(special.pk)
+    assert special.status == Status.DONE, special.error
+    text = flat(pdf_text(special))
+    for heading in (
+        "重大项目推进专报",
+        "一、本月调度情况",
+        "二、投资完成情况",
+        "四、未按时报送项目",
+    ):
+        assert heading in text, heading
+    assert_cjk_fonts_embedded(special)
+
+    handbook, _queued = services.report_request(kind=Kind.HANDBOOK, period="2026-10", unit=office)
+    handbook = services.report_run(handbook.pk)
+    assert handbook.status == Status.DONE and handbook.file.name.endswith(".xlsx")
+    with handbook.file.open("rb") as handle:
+        sheet = load_workbook(io.BytesIO(handle.read()), read_only=True).active
+        names = {cell for row in sheet.iter_rows(values_only=True) for cell in row if cell}
+    assert set(Project.objects.filter(stage="started").values_list("name", flat=True)[:20]) & names
+    assert not notdef_warnings()
+
+
+def assert_cjk_fonts_embedded(report):
     fonts = embedded_fonts(report)
     assert any("Noto-Serif-SC" in name or "NotoSerifSC" in name for name in fonts), fonts
     assert any("Sans-SC" in name or "SansSC" in name for name in fonts), fonts
@@ -169,7 +225,7 @@ def test_a_character_no_font_has_fails_the_job_and_a_retry_after_the_fix_succeed
     )
     report = services.report_run(report.pk)
     assert report.status == Status.FAILED
-    assert "字体无法显示的字符" in report.error and "\ue000" in report.error
+    assert "字体无法显示的字符" in report.error and "U+E000" in report.error
     assert not report.file
 
     Project.objects.filter(pk=project.pk).update(name="江阴新材料项目")

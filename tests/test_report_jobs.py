@@ -34,13 +34,15 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker_process():
+def worker_process(settings, tmp_path):
     """``celery -A config worker`` as its own process, on the test database and broker."""
     app.control.purge()  # messages other tests queued without a worker
+    settings.MEDIA_ROOT = tmp_path
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(tmp_path),
     }
     process = subprocess.Popen(  # noqa: S603
         [
@@ -151,8 +153,9 @@ def test_beat_times_follow_the_environment():
 
 @pytest.mark.django_db
 def test_scheduled_runs_make_one_draft_and_leave_published_periods_alone(
-    people, settings, monkeypatch
+    people, settings, monkeypatch, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
     settings.REPORT_SCHEDULE_REGIONS = ["320000", "320200"]
     friday = datetime.date(2026, 11, 20)
     monkeypatch.setattr(timezone, "localdate", lambda: friday)

@@ -450,3 +450,16 @@ def test_a_phone_follows_the_job_and_publishes(
     assert scroll_width(page) <= PHONE["width"]
     assert page.locator(f"#report-{report.pk}").is_visible()
     page.context.close()
+
+
+def test_files_are_never_served_from_media(client, people):
+    report, _queued = services.report_request(
+        kind="handbook", period="2026-11", by=people["city_office"]
+    )
+    report = services.report_run(report.pk)
+    path = f"/media/{report.file.name}"
+    assert client.get(path).status_code == 404
+    assert logged_in(client, people["county_filer2"]).get(path).status_code == 404
+    # only through the scoped view
+    assert logged_in(client, people["city_office"]).get(file_of(report)).status_code == 200
+    assert "/media/" not in report.file.name and str(report.unit_id) in report.file.name

@@ -275,3 +275,27 @@ def test_a_failure_while_storing_the_file_is_recorded(people, monkeypatch):
     failed = services.report_run(report.pk)
     assert failed.status == Status.FAILED and "No space left" in failed.error
     assert not failed.file
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("period", ["0000-05", "0000-W01", "9999-W52"])
+def test_impossible_years_are_refused_not_crashed(people, period):
+    kind = Kind.WEEKLY_AGENDA if "W" in period else Kind.HANDBOOK
+    with pytest.raises(DomainError) as error:
+        services.report_request(kind=kind, period=period, by=people["province_office"])
+    assert error.value.code in ("period_invalid", "period_future")
+
+
+@pytest.mark.django_db
+def test_staff_of_a_department_may_neither_issue_nor_publish(people):
+    report = made(Kind.HANDBOOK, "2026-11", people["province_office"])
+    department_staff = factories.user(
+        "dept_staff",
+        "320000",
+        ["office_staff"],
+        factories.unit("省发展改革委", "320000", "department"),
+    )
+    assert not services.may_request(department_staff)
+    assert not services.may_manage(department_staff, report)
+    with pytest.raises(NotPermitted):
+        services.report_publish(report=report, by=department_staff)

@@ -128,8 +128,12 @@ class ReportViewSet(
         report = self.get_object()
         if report.status != Status.DONE or not report.file:
             raise Http404
+        try:
+            handle = report.file.open("rb")
+        except FileNotFoundError as missing:  # the record outlived its file
+            raise Http404 from missing
         return FileResponse(
-            report.file.open("rb"),
+            handle,
             as_attachment=True,
             filename=f"{report.title}.{'pdf' if report.is_pdf else 'xlsx'}",
             content_type=PDF if report.is_pdf else XLSX,
