@@ -55,9 +55,11 @@ def ensure_fonts() -> list[tuple[Path, str, int]]:
     with _convert_lock:
         for source, family, weight, style in FACES:
             path = target / f"{family.replace(' ', '')}-{style}.ttf"
-            if not path.exists():
+            source_file = ASSETS / source
+            # converted again when the shipped font is newer (replaced in an update)
+            if not path.exists() or path.stat().st_mtime < source_file.stat().st_mtime:
                 target.mkdir(parents=True, exist_ok=True)
-                _convert(ASSETS / source, path, family, style)
+                _convert(source_file, path, family, style)
             found.append((path, family, weight))
     return found
 
