@@ -198,6 +198,16 @@ class Report(models.Model):
         return self.kind != Kind.HANDBOOK
 
     @property
+    def content_type(self) -> str:
+        from progress.xlsx import XLSX
+
+        return "application/pdf" if self.is_pdf else XLSX
+
+    @property
+    def extension(self) -> str:
+        return ".pdf" if self.is_pdf else ".xlsx"
+
+    @property
     def is_active(self) -> bool:
         return self.status in (Status.QUEUED, Status.RUNNING)
 

@@ -10,8 +10,6 @@ draft of another office, another city's briefing — is not found (404). Every c
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import PurePath
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -29,7 +27,6 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, NotPermitted
 from issues.forms import add_service_error
-from progress.xlsx import XLSX
 
 from . import services
 from .forms import ListFilterForm, PublishForm, RequestForm
@@ -40,7 +37,6 @@ from .periods import current_period, parse_period
 PER_PAGE = 30
 #: the most drafts and jobs listed for the office (newest first; the rest are older drafts)
 DRAFT_LIMIT = 50
-CONTENT_TYPES = {".pdf": "application/pdf", ".xlsx": XLSX}
 
 
 def _scoped(request):
@@ -248,17 +244,11 @@ def report_file(request, pk):
         handle = report.file.open("rb")
     except FileNotFoundError as missing:  # the record outlived its file: not a server error
         raise Http404 from missing
-    extension = PurePath(report.file.name).suffix.lower()
-    content_type = (
-        CONTENT_TYPES.get(extension)
-        or mimetypes.guess_type(report.file.name)[0]
-        or "application/octet-stream"
-    )
     response = FileResponse(
         handle,
         as_attachment=request.GET.get("download") == "1",
-        filename=f"{report.title}{extension}",
-        content_type=content_type,
+        filename=f"{report.title}{report.extension}",
+        content_type=report.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     # a draft's file is replaced when it is regenerated; a published one never changes

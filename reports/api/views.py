@@ -135,8 +135,8 @@ class ReportViewSet(
         return FileResponse(
             handle,
             as_attachment=True,
-            filename=f"{report.title}.{'pdf' if report.is_pdf else 'xlsx'}",
-            content_type=PDF if report.is_pdf else XLSX,
+            filename=f"{report.title}{report.extension}",
+            content_type=report.content_type,
         )
 
     @extend_schema(request=None, responses={200: ReportSerializer})

@@ -25,7 +25,6 @@ class Built:
     filename: str
     content: bytes
     pages: int | None = None
-    content_type: str = "application/pdf"
 
 
 def build(report: Report, today: datetime.date, progress=None) -> Built:

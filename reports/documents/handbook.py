@@ -10,11 +10,9 @@ from progress.xlsx import handbook
 
 from . import Built, filename
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def build(*, report, reader, period, today, progress):
     progress(20, _("正在汇总完成情况"))
     content = handbook(reader, period.code, region=reader.region)
     progress(90, _("正在写入工作簿"))
-    return Built(filename=filename(report, "xlsx"), content=content, pages=None, content_type=XLSX)
+    return Built(filename=filename(report, "xlsx"), content=content)
