@@ -1,5 +1,5 @@
 # 重大项目全链条推进平台 — one image for web (gunicorn), Celery worker and Celery beat.
-FROM python:3.11-slim
+FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
