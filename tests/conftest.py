@@ -4,7 +4,14 @@ Regions: 无锡 320200 with 江阴 320281 and 宜兴 320282; 宿迁 321300 with 
 南京 玄武区 320102.
 """
 
+import datetime
+import zoneinfo
+from contextlib import contextmanager
+from io import StringIO
+
 import pytest
+import time_machine
+from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -72,9 +79,42 @@ def api():
     return client
 
 
+#: the day the demo data set is built on in tests (its figures are checked against that day)
+DEMO_DAY = datetime.date(2026, 11, 23)
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+@contextmanager
+def clock_at(day: datetime.date, hour: int = 10):
+    """The clock of this process set to ``hour`` o'clock Shanghai time on ``day``; it runs on."""
+    moment = datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI)
+    with time_machine.travel(moment, tick=True):
+        yield
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data set (`seed_demo`), built on ``DEMO_DAY`` once for the tests of a module
+    that ask for it; each test still runs in its own transaction, rolled back after it. The
+    database is emptied and its reference data reloaded when the module is done."""
+    with django_db_blocker.unblock():
+        with clock_at(DEMO_DAY):
+            call_command("seed_demo", force=True, stdout=StringIO())
+        try:
+            yield DEMO_DAY
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            load_reference_data()
+
+
 @pytest.fixture
 def reference_data(transactional_db):
     """An earlier transactional test flushed what the migrations load: load it again."""
+    load_reference_data()
+
+
+def load_reference_data():
+    """What the migrations load: regions, units, roles, templates, approval kinds, channels."""
     from django.apps import apps
 
     from accounts import reference_data
