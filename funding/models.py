@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
 from issues.models import ImmutableModel, ImmutableQuerySet
-from projects.models import Project
+from projects.models import Project, ProjectPartQuerySet
 
 #: special-bond money that may serve as project capital (资本金), seed 002: 25 %
 SPECIAL_BOND_CAPITAL_SHARE = Decimal("0.25")
@@ -79,9 +79,8 @@ class Quota(models.Model):
         return f"{self.year} {self.channel} {self.region}"
 
 
-class ProjectFundingQuerySet(ScopedQuerySet):
-    scope_region_path = "project__region"
-    scope_unit_path = "project__unit"
+class ProjectFundingQuerySet(ProjectPartQuerySet):
+    """A project's money is seen exactly when the project is."""
 
 
 class FundingRecord(models.Model):
@@ -273,9 +272,10 @@ class MatchState(models.TextChoices):
         return cls.values.index(state)
 
 
-class FinancingMatchQuerySet(ScopedQuerySet):
-    scope_region_path = "need__project__region"
-    scope_unit_path = "need__project__unit"
+class FinancingMatchQuerySet(ProjectPartQuerySet):
+    """A match is seen exactly when the project of its financing need is."""
+
+    scope_project_path = "need__project"
 
 
 class FinancingMatch(models.Model):

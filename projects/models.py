@@ -333,16 +333,31 @@ class Project(models.Model):
 
 
 class ProjectPartQuerySet(ScopedQuerySet):
-    """Rows that belong to a project are seen exactly when their project is."""
+    """Rows that belong to a project are seen exactly when their project is: by region and
+    project unit through the project, and for a department liaison only when their unit works
+    on it (``ProjectQuerySet.concerning``).
 
+    ``scope_project_path`` is the lookup path from the row to its project ("need__project" for
+    the matches of a financing need); the region and unit paths follow from it unless a
+    subclass names them itself."""
+
+    scope_project_path = "project"
     scope_region_path = "project__region"
     scope_unit_path = "project__unit"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "scope_region_path" not in cls.__dict__:
+            cls.scope_region_path = f"{cls.scope_project_path}__region"
+        if "scope_unit_path" not in cls.__dict__:
+            cls.scope_unit_path = f"{cls.scope_project_path}__unit"
 
     def for_user(self, user):
         queryset = super().for_user(user)
         if user is not None and user.is_authenticated and not user.sees_everything:
             if user.sees_only_assignments:
-                return queryset.filter(project__in=Project.objects.for_user(user).values("pk"))
+                projects = Project.objects.for_user(user).values("pk")
+                return queryset.filter(**{f"{self.scope_project_path}__in": projects})
         return queryset
 
 

@@ -23,6 +23,7 @@ from funding.models import (
     ReitsEvent,
     ReitsProject,
 )
+from projects.models import Project
 
 from . import factories
 from .test_api_projects import assert_error, has_chinese
@@ -548,6 +549,43 @@ def test_another_region_gets_404_and_sees_nothing(people, api, jiangyin, suqian_
         response = getattr(client, method)(url(base, jiangyin[base], action), body)
         assert_error(response, 404, "not_found")
     assert FundingRecord.objects.get().used == 0 and Quota.objects.get().amount == 500
+
+
+def test_a_liaison_reads_the_money_of_the_projects_its_unit_works_on_only(
+    people, library, api, jiangyin
+):
+    """省自然资源厅 handles 宜兴项目 (its responsible unit) and nothing in 江阴: the 江阴
+    project is not found, and neither is any of its money, in a list, a detail or the summary."""
+    liaison, by = people["liaison"], people["province_office"]
+    worked_on = library["yixing"]
+    Project.objects.filter(pk=worked_on.pk).update(responsible_unit=liaison.unit)
+    need = services.need_create(by=by, project=worked_on, kind="capital", amount=Decimal("30"))
+    (match,) = services.need_push(need=need, by=by, institutions=banks(2)[1:])
+    own = {
+        RECORDS: record(people, worked_on, allocated=20, issued=10),
+        REITS: services.reits_add(by=by, project=worked_on, date=D(2026, 3, 1)),
+        NEEDS: need,
+        MATCHES: match,
+    }
+    client = api.as_user(liaison)
+    assert client.get(f"/api/v1/projects/{worked_on.pk}/").status_code == 200
+    assert_error(client.get(f"/api/v1/projects/{library['jiangyin_other'].pk}/"), 404, "not_found")
+
+    for base, obj in own.items():
+        assert ids(client.get(base)) == {obj.pk}, base
+        assert client.get(url(base, obj)).status_code == 200, base
+    for base in own:
+        assert_error(client.get(url(base, jiangyin[base])), 404, "not_found")
+    for base, method, action, body in WRITES:
+        if base in own:
+            response = getattr(client, method)(url(base, jiangyin[base], action), body)
+            assert_error(response, 404, "not_found")
+
+    figures = summary(client, year=2026)
+    (special_bond,) = figures["channels"]
+    assert special_bond["projects"] == 1 and Decimal(special_bond["allocated"]) == 20
+    assert sum(row["count"] for row in figures["reits"]) == 1
+    assert figures["financing"]["needs"] == 1 and Decimal(figures["financing"]["total"]) == 30
 
 
 def test_readers_get_403_on_writes(people, library, api, jiangyin):

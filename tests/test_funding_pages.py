@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from accounts.models import Region
 from funding import services
 from funding.models import FinancialInstitution, FundingChannel, MatchState, ReitsStage
+from projects.models import Project
 
 from . import factories
 
@@ -266,6 +267,38 @@ def test_export_holds_the_records_in_scope_only(client, world):
     bonds = exported(client.get(url, {"channel": "special_bond", "region": "321300"}))
     assert [row[4] for row in bonds[1:]] == ["沭阳项目"] and bonds[1][14] == "沭阳专项债"
     assert exported(client.get(url, {"year": 2025}))[1:] == []
+
+
+def test_a_liaison_exports_and_counts_only_the_projects_its_unit_works_on(client, world):
+    """省自然资源厅 is the responsible unit of 宜兴项目 only: the export lists no code or name of
+    another project, and the dashboard counts none of their money."""
+    liaison = world["liaison"]
+    codes = {
+        "yixing": "2025-320282-26-03-000001",
+        "jiangyin_other": "2025-320281-26-03-000002",
+        "shuyang": "2025-321322-26-03-000003",
+        "nanjing": "2025-320102-26-03-000004",
+    }
+    for key, code in codes.items():
+        Project.objects.filter(pk=world[key].pk).update(code=code)
+    Project.objects.filter(pk=world["yixing"].pk).update(responsible_unit=liaison.unit)
+    login(client, liaison)
+    assert client.get(reverse("projects:detail", args=[world["shuyang"].pk])).status_code == 404
+
+    rows = exported(client.get(reverse("funding:records-export"), {"year": YEAR}))
+    assert [(row[3], row[4]) for row in rows[1:]] == [(codes["yixing"], "宜兴项目")]
+    cells = {cell for row in rows for cell in row}
+    assert not cells & {codes["jiangyin_other"], codes["shuyang"], codes["nanjing"]}
+
+    html = client.get(reverse("funding:dashboard"), {"year": YEAR}).content.decode()
+    # the province's quota of 1,000; of the records only 宜兴's 200/200/50, one project
+    bonds = channel_row(html, "special_bond")
+    assert "专项债 1,000.00 200.00 200.00 50.00 20.0% 25.0% 2026-06-30 1" in bonds
+    assert 'class="channel-treasury_bond' not in html  # 南京's record is not theirs
+    reits = text(re.search(r'id="reits">(.*?)</section>', html, re.S).group(1))
+    assert "共0个" in reits
+    financing = text(re.search(r'id="financing">(.*?)</section>', html, re.S).group(1))
+    assert "0项" in financing and "5,000" not in financing and "7,777" not in financing
 
 
 def test_pages_need_a_login(client, world):
