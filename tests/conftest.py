@@ -127,3 +127,48 @@ def load_reference_data():
     shipped.load(apps)
     approval_kinds.load(apps)
     funding_channels.load(apps)
+
+
+@contextmanager
+def celery_worker(start_timeout: float = 30, stop_timeout: float = 30):
+    """A Celery worker on the configured broker (the filesystem transport, or Redis with
+    REDIS_URL), running in a thread of this process; stopped when the block ends, however it
+    ends. A worker that does not start or stop in time fails the test instead of hanging it."""
+    import threading
+    import uuid
+
+    from celery._state import _set_task_join_will_block
+    from celery.contrib.testing.worker import TestWorkController, setup_app_for_worker
+    from celery.worker import state
+
+    from config.celery_app import app
+
+    setup_app_for_worker(app, "WARNING", None)
+    worker = TestWorkController(
+        app=app,
+        concurrency=1,
+        pool="solo",
+        hostname=f"test-{uuid.uuid4().hex[:8]}@localhost",
+        loglevel="WARNING",
+        logfile=None,
+        ready_callback=None,
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+    )
+    thread = threading.Thread(target=worker.start, name="celery-test-worker", daemon=True)
+    thread.start()
+    try:
+        if not worker._on_started.wait(start_timeout):
+            raise RuntimeError(f"the Celery worker did not start within {start_timeout} s")
+        _set_task_join_will_block(False)
+        yield worker
+    finally:
+        state.should_terminate = 0
+        thread.join(stop_timeout)
+        if thread.is_alive():
+            worker.terminate()
+            thread.join(5)
+        state.should_terminate = None
+        if thread.is_alive():
+            raise RuntimeError(f"the Celery worker did not stop within {stop_timeout} s")

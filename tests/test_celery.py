@@ -5,13 +5,14 @@ import datetime
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.tasks import clear_expired_sessions
 from config.celery_app import app
+
+from .conftest import celery_worker
 
 
 def test_celery_speaks_json_only():
@@ -42,7 +43,7 @@ def test_task_runs_in_a_worker_through_the_broker():
     Session.objects.create(
         session_key="new", session_data="x", expire_date=now + datetime.timedelta(days=1)
     )
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         result = clear_expired_sessions.apply_async(ignore_result=False)
         result.get(timeout=30)
     assert list(Session.objects.values_list("session_key", flat=True)) == ["new"]
@@ -67,7 +68,7 @@ def test_nightly_recompute_runs_in_a_worker(reference_data, people, library):
         by=people["province_office"],
     )
     ProjectSchedule.objects.all().delete()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         result = recompute_schedules.apply_async(ignore_result=False)
         assert result.get(timeout=30) == 1
     summary = ProjectSchedule.objects.get(project=project)
@@ -104,7 +105,7 @@ def test_issue_sweep_runs_in_a_worker(reference_data, people, library):
         solution="协调",
         deadline=datetime.date(2026, 11, 20),
     )
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         done = sweep_issues.apply_async(kwargs={"today": "2026-11-23"}, ignore_result=False)
         assert done.get(timeout=30) == {"overdue": 1, "notices": 1}
     assert Notice.objects.get().unit == department
@@ -145,7 +146,7 @@ def test_a_large_progress_import_runs_in_a_worker(reference_data, people, settin
     # committed at once (no surrounding transaction): the job is on the broker before a worker
     job = imports.start_import(by=filer, uploaded=SimpleUploadedFile("a.xlsx", data.getvalue()))
     assert job.status == ImportStatus.QUEUED
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         deadline = time.monotonic() + 30
         while not ProgressImport.objects.get(pk=job.pk).finished and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -164,6 +164,8 @@ else:
     for sub in ("queue", "processed", "results", "control"):
         (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's transport with atomic writes (config/celery_transport.py)
+    CELERY_BROKER_TRANSPORT = "config.celery_transport:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
@@ -294,6 +296,19 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- Sign-in throttle (accounts/throttling.py) ----------------------------------------------
+# A client's address is the peer of the connection (REMOTE_ADDR), or, behind this many reverse
+# proxies that each append to X-Forwarded-For, the entry the outermost of them added. 0 (the
+# default) ignores the header, which any client can write; docker-compose.yml sets 1.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0") or 0)
+# Failed sign-ins (token endpoint, login page, admin login) are counted in windows of this many
+# seconds, per username (that username is then refused from every address) and per client
+# address (every username is then refused from it). Correct sign-ins and refused attempts do
+# not count; 0 turns a bucket off.
+LOGIN_FAILURE_WINDOW = max(1, int(env("LOGIN_FAILURE_WINDOW", "900") or 900))
+LOGIN_FAILURES_PER_USERNAME = int(env("LOGIN_FAILURES_PER_USERNAME", "5") or 0)
+LOGIN_FAILURES_PER_ADDRESS = int(env("LOGIN_FAILURES_PER_ADDRESS", "50") or 0)
+
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -313,8 +328,8 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Password-for-token exchanges are rate limited against guessing.
-    "DEFAULT_THROTTLE_RATES": {"token": "30/min"},
+    # Client addresses: REMOTE_ADDR, or X-Forwarded-For through this many trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,6 +1,18 @@
-"""Test settings: the same stack as local, faster hashing, its own Celery folders."""
+"""Test settings: the same stack as local, faster hashing, its own Celery folders.
 
+The suite runs on both cores (pytest-xdist). Each test process — ``gw0``, ``gw1`` … in
+``PYTEST_XDIST_WORKER``, which the Celery worker processes a test starts inherit — gets its own
+SQLite file, Celery folders, and Redis database (15, 14, … counting down from the one in
+``REDIS_URL``), so two processes never take each other's messages or clear each other's cache.
+
+``TEST_CLOCK`` ("2028-02-29 10:00", Shanghai time) starts the clock of every test process, and of
+the worker processes they start, at that moment; it runs on from there. CI runs the suite on the
+last day of a year and on a leap day this way.
+"""
+
+import datetime
 import os
+import zoneinfo
 
 from .base import *  # noqa: F403
 from .base import CELERY_DIR, REDIS_URL, env
@@ -13,9 +25,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-if not REDIS_URL:
-    # Keep test messages apart from a development worker's queue.
-    TEST_CELERY_DIR = CELERY_DIR.parent / "celery-test"
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_process_index = int(TEST_PROCESS[2:]) if TEST_PROCESS.startswith("gw") else 0
+
+if REDIS_URL:
+    _base, _, _db = REDIS_URL.rpartition("/")
+    if not _db.isdigit():
+        _base, _db = REDIS_URL.rstrip("/"), "15"
+    TEST_REDIS_URL = f"{_base}/{int(_db) - _process_index}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+        }
+    }
+    CELERY_BROKER_URL = TEST_REDIS_URL
+    CELERY_RESULT_BACKEND = TEST_REDIS_URL
+else:
+    # Keep test messages apart from a development worker's queue, and from the other process.
+    TEST_CELERY_DIR = CELERY_DIR.parent / "celery-test" / TEST_PROCESS
     for sub in ("queue", "processed", "results", "control"):
         (TEST_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -24,6 +52,8 @@ if not REDIS_URL:
         "processed_folder": str(TEST_CELERY_DIR / "processed"),
         "store_processed": False,
         "control_folder": str(TEST_CELERY_DIR / "control"),
+        # a test waits for its worker: look for messages ten times a second, not once
+        "polling_interval": 0.1,
     }
     CELERY_RESULT_BACKEND = f"file://{TEST_CELERY_DIR / 'results'}"
 
@@ -34,3 +64,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
     }
+
+if TEST_CLOCK := env("TEST_CLOCK"):
+    import time_machine
+
+    _moment = datetime.datetime.fromisoformat(TEST_CLOCK)
+    if _moment.tzinfo is None:
+        _moment = _moment.replace(tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    # Started once per process, before anything reads the clock; it runs on from there.
+    time_machine.travel(_moment, tick=True).start()
