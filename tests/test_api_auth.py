@@ -1,13 +1,23 @@
 """Getting into the API: tokens (endpoint and management command), sessions, the schema."""
 
+import datetime
+import os
+import warnings
+import zoneinfo
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from rest_framework.throttling import BaseThrottle
 
+from accounts import throttling
 from accounts.models import User
 
 from . import factories
@@ -153,6 +163,268 @@ def test_get_on_the_token_endpoint_is_not_allowed(people):
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+# --- sign-in throttle ------------------------------------------------------------------------
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+#: 200 s into a 15-minute window (windows are aligned to the clock: this one ends at 10:15:00)
+IN_A_WINDOW = datetime.datetime(2031, 5, 6, 10, 3, 20, tzinfo=SHANGHAI)
+WRONG = "wrong-password"
+OFFICE = "10.0.0.5"  # one NAT address for a whole office
+
+
+@pytest.fixture
+def throttle(settings):
+    """The documented limits, on a clock standing still 200 s into a window."""
+    settings.LOGIN_FAILURE_WINDOW = 900
+    settings.LOGIN_FAILURES_PER_USERNAME = 5
+    settings.LOGIN_FAILURES_PER_ADDRESS = 50
+    with time_machine.travel(IN_A_WINDOW, tick=False) as clock:
+        yield clock
+
+
+def trusting_proxies(settings, count):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+
+def sign_in(username, password=WRONG, address=OFFICE, **meta):
+    return APIClient().post(
+        TOKEN_URL,
+        {"username": username, "password": password},
+        format="json",
+        REMOTE_ADDR=address,
+        **meta,
+    )
+
+
+def test_rotating_x_forwarded_for_does_not_dodge_the_throttle(people, throttle):
+    codes = [
+        sign_in("county_filer", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(40)
+    ]
+
+    assert codes == [401] * 5 + [429] * 35
+
+
+def test_rotating_x_forwarded_for_does_not_dodge_the_address_bucket(people, throttle, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 8
+
+    codes = [
+        sign_in(f"guess{n}", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(12)
+    ]
+
+    assert codes == [401] * 8 + [429] * 4
+    assert sign_in("leader", factories.PASSWORD).status_code == 429  # the whole address waits
+    assert sign_in("leader", factories.PASSWORD, address="10.0.0.6").status_code == 200
+
+
+def test_one_user_failing_from_an_office_address_does_not_lock_out_a_colleague(people, throttle):
+    for n in range(40):
+        response = sign_in("county_filer", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 10.1.1.1")
+        assert response.status_code == (401 if n < 5 else 429), n
+
+    colleague = sign_in("county_office", factories.PASSWORD)
+
+    assert colleague.status_code == 200, colleague.content
+    assert colleague.json()["token"] == Token.objects.get(user=people["county_office"]).key
+    # The locked username stays refused, even with its right password.
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 429
+
+
+def test_refused_attempts_are_not_counted_as_failures(people, throttle, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 10
+
+    codes = [sign_in("county_filer").status_code for _ in range(40)]
+
+    assert codes.count(401) == 5 and codes.count(429) == 35
+    # 5 failures held against the address, not 40: room for 5 more, then refused.
+    assert [sign_in(f"typo{n}").status_code for n in range(6)] == [401] * 5 + [429]
+
+
+def test_a_username_is_refused_from_every_address_after_its_limit(people, throttle):
+    failures = [sign_in("county_filer", address=f"10.0.{n}.5").status_code for n in range(5)]
+
+    refused = sign_in("county_filer", factories.PASSWORD, address="172.16.0.9")
+
+    assert failures == [401] * 5
+    assert refused.status_code == 429
+    assert "token" not in refused.json()
+    assert not Token.objects.filter(user=people["county_filer"]).exists()
+
+
+def test_the_username_bucket_ignores_case_and_width(people, throttle):
+    for variant in (
+        "county_filer",
+        "COUNTY_FILER",
+        " County_Filer",
+        "ｃｏｕｎｔｙ_filer",
+        "county_filer",
+    ):
+        assert sign_in(variant).status_code == 401
+
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 429
+
+
+def test_successful_sign_ins_do_not_use_up_the_failure_budget(people, throttle, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+
+    assert [sign_in("county_filer").status_code for _ in range(2)] == [401, 401]
+    for _ in range(10):
+        assert sign_in("county_filer", factories.PASSWORD).status_code == 200
+    for who in ("leader", "county_office", "api_client", "enterprise"):
+        assert sign_in(who, factories.PASSWORD).status_code == 200
+
+    assert sign_in("leader").status_code == 401  # the address's third failure
+    assert sign_in("leader", factories.PASSWORD).status_code == 429
+
+
+def test_the_refusal_is_a_429_in_chinese_saying_when_to_retry(people, throttle):
+    for _ in range(5):
+        sign_in("county_filer")
+
+    response = sign_in("county_filer")
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "700"  # 10:03:20 → the window ends at 10:15:00
+    body = response.json()
+    assert body["code"] == "throttled"
+    assert has_chinese(body["message"])
+    assert "12 分钟" in body["message"] and "10:15" in body["message"]
+
+
+def test_the_window_expires(people, throttle):
+    for _ in range(5):
+        sign_in("county_filer")
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 429
+
+    throttle.move_to(IN_A_WINDOW.replace(minute=14, second=59))
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 429
+    assert sign_in("county_filer").headers["Retry-After"] == "1"
+
+    throttle.move_to(IN_A_WINDOW.replace(minute=15, second=0))
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 200
+    assert [sign_in("county_filer").status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_behind_one_trusted_proxy_the_last_forwarded_entry_is_the_client(
+    people, throttle, settings
+):
+    trusting_proxies(settings, 1)
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    proxy = "10.9.9.9"
+
+    # Spoofed first entries change nothing: the proxy's own entry names the client.
+    codes = [
+        sign_in(
+            f"guess{n}", address=proxy, HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.7"
+        ).status_code
+        for n in range(5)
+    ]
+    other_client = sign_in(
+        "leader", factories.PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.8"
+    )
+
+    assert codes == [401] * 3 + [429] * 2
+    assert other_client.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "trusted, forwarded, expected",
+    [
+        (0, None, "10.0.0.5"),
+        (0, "203.0.113.7", "10.0.0.5"),
+        (0, "1.2.3.4, 203.0.113.7", "10.0.0.5"),
+        (1, None, "10.0.0.5"),
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "1.2.3.4, 5.6.7.8,203.0.113.7", "203.0.113.7"),
+        (2, "1.2.3.4, 203.0.113.7, 10.8.8.8", "203.0.113.7"),
+        (2, "203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_client_address_matches_drf_with_trusted_proxies(settings, trusted, forwarded, expected):
+    trusting_proxies(settings, trusted)
+    meta = {"REMOTE_ADDR": "10.0.0.5"}
+    if forwarded is not None:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded
+    request = RequestFactory().post(TOKEN_URL, **meta)
+
+    assert throttling.client_address(request) == expected
+    assert BaseThrottle().get_ident(request) == expected
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment_and_is_0_by_default(settings):
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == settings.TRUSTED_PROXY_COUNT
+    assert str(settings.TRUSTED_PROXY_COUNT) == os.environ.get("TRUSTED_PROXY_COUNT", "0")
+
+
+def test_cache_keys_hold_no_username(people, throttle):
+    odd = "张 三:\n\t/{%}" * 60  # spaces, colons, control characters, 540 characters
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        for username in (odd, "county_filer"):
+            assert sign_in(username).status_code == 401
+        assert sign_in(odd).status_code == 401
+
+    key = throttling._key("username", "county_filer", 1)
+    assert "county_filer" not in key and len(key) < 120
+    assert key.isascii() and " " not in key
+
+
+def test_login_page_is_throttled_per_username_with_a_chinese_error(people, throttle, client):
+    url = reverse("login")
+    for _ in range(5):
+        failed = client.post(
+            url, {"username": "county_filer", "password": WRONG}, REMOTE_ADDR=OFFICE
+        )
+        assert failed.status_code == 200
+        assert "用户名或密码错误" in failed.content.decode()
+
+    refused = client.post(
+        url, {"username": "county_filer", "password": factories.PASSWORD}, REMOTE_ADDR="10.7.7.7"
+    )
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "700"
+    html = refused.content.decode()
+    assert "登录失败次数过多" in html and "10:15" in html
+    assert "_auth_user_id" not in client.session
+
+    colleague = client.post(
+        url, {"username": "county_office", "password": factories.PASSWORD}, REMOTE_ADDR=OFFICE
+    )
+    assert colleague.status_code == 302
+
+
+def test_token_and_login_page_share_the_failure_count(people, throttle, client):
+    for _ in range(3):
+        sign_in("county_filer")
+    for _ in range(2):
+        client.post(reverse("login"), {"username": "county_filer", "password": WRONG})
+
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 429
+    refused = client.post(
+        reverse("login"), {"username": "county_filer", "password": factories.PASSWORD}
+    )
+    assert refused.status_code == 429
+
+
+def test_admin_login_is_throttled_too(people, throttle, client):
+    url = reverse("admin:login")
+    # A right password of an account without admin access is refused but is no failure.
+    for _ in range(8):
+        denied = client.post(url, {"username": "leader", "password": factories.PASSWORD})
+        assert denied.status_code == 200 and "_auth_user_id" not in client.session
+    assert sign_in("leader", factories.PASSWORD).status_code == 200
+
+    for _ in range(5):
+        client.post(url, {"username": "admin", "password": WRONG})
+    refused = client.post(url, {"username": "admin", "password": factories.PASSWORD})
+
+    assert refused.status_code == 200
+    assert "登录失败次数过多" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 # --- management command ---------------------------------------------------------------------

@@ -3,11 +3,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts import throttling
 from accounts.filtersets import RegionFilterSet, UnitFilterSet
 from accounts.models import Region, Unit
 
@@ -43,25 +43,39 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         return Unit.objects.for_user(self.request.user)
 
 
+class SignInThrottled(Throttled):
+    """429 with the throttle's own Chinese message and ``Retry-After``."""
+
+    def __init__(self, refused: throttling.Refused):
+        APIException.__init__(self, refused.message, "throttled")
+        self.wait = refused.wait
+
+
 class ObtainTokenView(APIView):
-    """Exchange a username and password for the account's API token."""
+    """Exchange a username and password for the account's API token.
+
+    Failed exchanges are limited per username and per client address (accounts/throttling.py):
+    beyond the limit the answer is 429 with ``Retry-After``, whatever the password."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "token"
+    throttle_classes: list = []
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        try:
+            attempt = throttling.begin(request, username)
+        except throttling.Refused as refused:
+            raise SignInThrottled(refused) from None
         user = authenticate(
-            request=request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
+            request=request, username=username, password=serializer.validated_data["password"]
         )
         if user is None or not user.is_active:
             raise AuthenticationFailed("用户名或密码错误。")
+        attempt.succeeded()
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
 
