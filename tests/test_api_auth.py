@@ -410,6 +410,19 @@ def test_token_and_login_page_share_the_failure_count(people, throttle, client):
     assert refused.status_code == 429
 
 
+def test_the_login_page_refusal_in_english(people, throttle, client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "county_filer", "password": WRONG})
+
+    refused = client.post(reverse("login"), {"username": "county_filer", "password": WRONG})
+
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins. Please try again in 12 min (after 10:15)." in (
+        refused.content.decode()
+    )
+
+
 def test_admin_login_is_throttled_too(people, throttle, client):
     url = reverse("admin:login")
     # A right password of an account without admin access is refused but is no failure.
