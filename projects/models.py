@@ -149,18 +149,20 @@ class ProjectQuerySet(ScopedQuerySet):
 
     def concerning(self, unit_id: int | None) -> "ProjectQuerySet":
         """Projects a department works on: it is their responsible unit, or it handles one of
-        their issues, approvals or milestones, or sits on their pre-review."""
+        their issues, approvals or milestones, or sits on their pre-review — or it was notified
+        (通报) over one of their issues, which stays on its record when the issue moves on."""
         if unit_id is None:
             return self.none()
         from django.apps import apps
 
-        def part(app: str, model: str, **lookup):
-            rows = apps.get_model(app, model).objects.filter(project=OuterRef("pk"), **lookup)
+        def part(app: str, model: str, path: str = "project", **lookup):
+            rows = apps.get_model(app, model).objects.filter(**{path: OuterRef("pk")}, **lookup)
             return Exists(rows)
 
         return self.filter(
             Q(responsible_unit_id=unit_id)
             | part("issues", "Issue", unit_id=unit_id)
+            | part("issues", "Notice", path="issue__project", unit_id=unit_id)
             | part("approvals", "Approval", unit_id=unit_id)
             | part("schedule", "Milestone", responsible_unit_id=unit_id)
             | part("projects", "PreReview", departments=unit_id)

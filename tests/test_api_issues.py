@@ -737,6 +737,26 @@ def test_notices_and_interviews_out_of_scope(people, api, swept, county_liaison,
     assert ids(mine.get(INTERVIEWS)) == {interview_id}
 
 
+def test_a_notified_unit_still_opens_the_project_when_the_issue_moves_on(
+    people, api, swept, county_liaison
+):
+    """A 通报 stays on the unit's record after its issue is escalated away from it; the project
+    it names stays open to the unit's liaison (read-only), as any project the unit worked on."""
+    moved, kept = swept
+    escalated = api.as_user(people["county_office"]).post(
+        act(moved, "escalate"), {"reason": "需市级协调"}
+    )
+    assert escalated.status_code == 200, escalated.content
+    client = api.as_user(county_liaison)
+
+    assert_error(client.get(detail(moved)), 404, "not_found")  # no longer theirs to handle
+    rows = client.get(NOTICES).json()["results"]
+    assert {row["project_name"] for row in rows} == {"江阴其他企业项目", "江阴澄新一期"}
+    for issue in (moved, kept):
+        project = client.get(f"/api/v1/projects/{issue.project_id}/")
+        assert project.status_code == 200 and project.json()["name"] == issue.project.name
+
+
 def test_notices_are_read_only(people, api, swept):
     client = api.as_user(people["province_office"])
     notice_id = client.get(NOTICES).json()["results"][0]["id"]
