@@ -107,10 +107,58 @@ def demo(django_db_setup, django_db_blocker):
             load_reference_data()
 
 
-@pytest.fixture
-def reference_data(transactional_db):
-    """An earlier transactional test flushed what the migrations load: load it again."""
-    load_reference_data()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by emptying every table, the reference data the migrations
+    loaded included (regions, units, roles, templates, approval kinds, channels). Load it again
+    once the test's fixtures are gone, so that no test depends on running before such a test:
+    the suite passes in any order."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(item.fixturenames)
+    )
+    if transactional and nextitem is not None:  # after the last test the database is gone
+        from pytest_django.plugin import blocking_manager_key
+
+        from accounts.models import Region
+
+        with item.config.stash[blocking_manager_key].unblock():
+            if not Region.objects.exists():
+                load_reference_data()
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (sign-in failure counts live there; on Redis they
+    would outlast a run)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in English leaves English active in the thread that served it: each test
+    starts and ends in the platform's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _clock_marker(request):
+    """``@pytest.mark.clock(datetime.date(…))`` runs a test on that day (10:00 Shanghai)."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield
+        return
+    with clock_at(*marker.args, **marker.kwargs):
+        yield
 
 
 def load_reference_data():

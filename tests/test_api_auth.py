@@ -8,7 +8,6 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.cache.backends.base import CacheKeyWarning
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
@@ -24,15 +23,6 @@ from . import factories
 
 TOKEN_URL = "/api/v1/auth/token/"
 PROJECTS = "/api/v1/projects/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    """The token endpoint is rate limited through the cache (Redis in CI): start each test
-    with an empty count so repeated runs within a minute do not trip it."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def has_chinese(text: str) -> bool:

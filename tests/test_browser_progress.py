@@ -53,7 +53,7 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def world(reference_data, people, monkeypatch):
+def world(transactional_db, people, monkeypatch):
     # the live server runs in a thread of this process: the pinned day holds there too
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
     by = people["province_office"]

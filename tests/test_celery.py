@@ -56,7 +56,7 @@ def test_schedules_are_recomputed_every_night():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nightly_recompute_runs_in_a_worker(reference_data, people, library):
+def test_nightly_recompute_runs_in_a_worker(transactional_db, people, library):
     from schedule import services
     from schedule.models import ProjectSchedule, ScheduleTemplate
     from schedule.tasks import recompute_schedules
@@ -81,8 +81,9 @@ def test_issues_are_swept_every_morning():
     assert entry["schedule"].hour == {1} and entry["schedule"].minute == {10}
 
 
+@pytest.mark.clock(datetime.date(2026, 11, 23))
 @pytest.mark.django_db(transaction=True)
-def test_issue_sweep_runs_in_a_worker(reference_data, people, library):
+def test_issue_sweep_runs_in_a_worker(transactional_db, people, library):
     from accounts.models import Unit
     from issues.models import Issue, Notice
     from issues.tasks import sweep_issues
@@ -112,7 +113,7 @@ def test_issue_sweep_runs_in_a_worker(reference_data, people, library):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_large_progress_import_runs_in_a_worker(reference_data, people, settings, tmp_path):
+def test_a_large_progress_import_runs_in_a_worker(transactional_db, people, settings, tmp_path):
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile

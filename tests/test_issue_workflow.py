@@ -358,7 +358,7 @@ def test_intake_region_must_be_in_the_callers_scope(cast):
     connection.vendor != "postgresql", reason="concurrent writers need a server database"
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_identical_intake_calls_racing_make_one_issue(reference_data, people):
+def test_two_identical_intake_calls_racing_make_one_issue(transactional_db, people):
     barrier = threading.Barrier(2)
     results, errors = [], []
 

@@ -800,7 +800,7 @@ def race(people, project, then_submit: bool) -> dict:
     connection.vendor != "postgresql", reason="concurrent writers need a server database"
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_saves_make_one_form(reference_data, people):
+def test_two_concurrent_saves_make_one_form(transactional_db, people):
     project = at_stage(people)
     found = race(people, project, then_submit=False)
     assert found["errors"] == [] and found["refused"] == []
@@ -814,7 +814,7 @@ def test_two_concurrent_saves_make_one_form(reference_data, people):
     connection.vendor != "postgresql", reason="concurrent writers need a server database"
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_submissions_make_one_form_and_no_deadlock(reference_data, people):
+def test_two_concurrent_submissions_make_one_form_and_no_deadlock(transactional_db, people):
     # Submitting locks the form; saving locks the project then the form. Both must take the
     # locks in the same order, or the database kills one of them as a deadlock (a 500 for the
     # filer). A race does not always interleave badly, so it is run a few times.
@@ -834,7 +834,7 @@ def test_two_concurrent_submissions_make_one_form_and_no_deadlock(reference_data
     connection.vendor != "postgresql", reason="concurrent writers need a server database"
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_sheets_of_the_same_month_make_one_form_each(reference_data, people):
+def test_two_concurrent_sheets_of_the_same_month_make_one_form_each(transactional_db, people):
     projects = [at_stage(people) for _n in range(20)]
     barrier = threading.Barrier(2)
     results, errors = [], []

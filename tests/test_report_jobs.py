@@ -79,7 +79,7 @@ def worker_process(settings, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_turns_a_queued_briefing_into_a_pdf(
-    reference_data, people, library, worker_process
+    transactional_db, people, library, worker_process
 ):
     office = people["province_office"]
     today = timezone.localdate()

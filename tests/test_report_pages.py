@@ -419,7 +419,7 @@ def test_posts_without_the_csrf_token_are_refused(people, shelf):
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}")
 def test_a_phone_follows_the_job_and_publishes(
-    reference_data,
+    transactional_db,
     people,
     live_server,
     browser,  # noqa: F811
