@@ -188,6 +188,7 @@ def celery_worker(start_timeout: float = 30, stop_timeout: float = 30):
     from celery._state import _set_task_join_will_block
     from celery.contrib.testing.worker import TestWorkController, setup_app_for_worker
     from celery.worker import state
+    from django.db import connections
 
     from config.celery_app import app
 
@@ -204,7 +205,13 @@ def celery_worker(start_timeout: float = 30, stop_timeout: float = 30):
         without_mingle=True,
         without_gossip=True,
     )
-    thread = threading.Thread(target=worker.start, name="celery-test-worker", daemon=True)
+    def run():
+        try:
+            worker.start()
+        finally:
+            connections.close_all()  # the worker thread's own connections, not left to linger
+
+    thread = threading.Thread(target=run, name="celery-test-worker", daemon=True)
     thread.start()
     try:
         if not worker._on_started.wait(start_timeout):
