@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
+    REPORT_FONT_DIR=/app/var/fonts \
     WEB_CONCURRENCY=3
 
 RUN groupadd --system --gid 10001 app \
@@ -28,8 +29,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-deps -e .
 
-# Static files are collected into the image (var/staticfiles) and served by whitenoise. The key
-# below exists only for this build step; the running containers must be given SECRET_KEY.
+# Static files are collected into the image (var/staticfiles) and served by whitenoise, and the
+# PDF fonts converted into var/fonts (REPORT_FONT_DIR above). The key below exists only for this
+# build step; the running containers must be given SECRET_KEY.
 RUN export SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklmnopqrstuvwxyz \
     && python manage.py collectstatic --noinput \
     && python manage.py prepare_fonts \

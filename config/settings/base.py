@@ -256,8 +256,12 @@ REPORT_SCHEDULE_REGIONS = env_list("REPORT_SCHEDULE_REGIONS", "320000")
 # A job queued or running for longer than this is taken as lost (a killed worker) and may be
 # queued again.
 REPORT_STALE_MINUTES = int(env("REPORT_STALE_MINUTES", "30"))
-# The shipped fonts, converted once to TrueType for WeasyPrint (see reports/pdf.py).
-REPORT_FONT_DIR = Path(env("REPORT_FONT_DIR") or VAR_DIR / "fonts")
+# The shipped fonts, converted once to TrueType for WeasyPrint (see reports/pdf.py); in the
+# user's cache directory, shared by every checkout and test run on the machine.
+REPORT_FONT_DIR = Path(
+    env("REPORT_FONT_DIR")
+    or Path(env("XDG_CACHE_HOME") or Path.home() / ".cache") / "majorprojects" / "fonts"
+)
 
 CELERY_BEAT_SCHEDULE.update(
     {
