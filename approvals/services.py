@@ -293,6 +293,32 @@ def approval_create(
             code="approval_exists",
             field="kind",
         )
+    approval = new_approval(
+        project=project,
+        kind=kind,
+        unit=unit,
+        authority_level=authority_level,
+        promised_days=promised_days,
+        **fields,
+    )
+    approval.save()
+    return approval
+
+
+def new_approval(
+    *,
+    project: Project,
+    kind: ApprovalKind,
+    unit: Unit | None = None,
+    authority_level: str = "",
+    promised_days: int | None = None,
+    **fields,
+) -> Approval:
+    """The approval :func:`approval_create` registers, with the kind's defaults and checked, not
+    saved yet: for callers that write many at once (the demo data)."""
+    unknown = fields.keys() - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown approval fields: {sorted(unknown)}")
     authority_level = authority_level or default_authority(project)
     unit = unit or default_unit(project, kind, authority_level)
     if unit is None:
@@ -306,7 +332,6 @@ def approval_create(
         **fields,
     )
     _check_fields(approval)
-    approval.save()
     return approval
 
 
@@ -400,23 +425,14 @@ def approval_transition(
         raise DomainError(_("未知的审批状态。"), code="invalid_status", field="status")
     if not may_edit(locked, by):
         raise NotPermitted(_("您没有变更该审批事项状态的权限。"), code="not_permitted")
-    if status not in TRANSITIONS[locked.status]:
-        raise DomainError(
-            _("审批事项当前为“%(current)s”，不能变更为“%(status)s”。")
-            % {"current": S(locked.status).label, "status": S(status).label},
-            code="illegal_transition",
-            field="status",
-        )
-    today = timezone.localdate()
-    _check_date(locked, status, date, today)
-    if status == S.APPROVED:
-        document_no = (document_no or locked.document_no).strip()
-        if not document_no:
-            raise DomainError(_("请填写批复文号。"), code="required", field="document_no")
-        locked.document_no = document_no
-    before = locked.status
-    _apply(locked, status, date)
-    _fix_dates(locked, current_calendar())
+    before = approval_step(
+        locked,
+        status,
+        date,
+        document_no,
+        today=timezone.localdate(),
+        calendar=current_calendar(),
+    )
     locked.save()
     ApprovalEvent.objects.create(
         approval=locked,
@@ -428,6 +444,39 @@ def approval_transition(
     )
     _finish_milestone(locked, by)
     return locked
+
+
+def approval_step(
+    approval: Approval,
+    status: str,
+    date: datetime.date | None,
+    document_no: str = "",
+    *,
+    today: datetime.date,
+    calendar: WorkdayCalendar,
+) -> str:
+    """Move an approval to ``status`` in memory, after the checks of
+    :func:`approval_transition` (which calls it, then saves); returns the status it came from.
+    For callers that write many at once (the demo data)."""
+    if status not in S.values:
+        raise DomainError(_("未知的审批状态。"), code="invalid_status", field="status")
+    if status not in TRANSITIONS[approval.status]:
+        raise DomainError(
+            _("审批事项当前为“%(current)s”，不能变更为“%(status)s”。")
+            % {"current": S(approval.status).label, "status": S(status).label},
+            code="illegal_transition",
+            field="status",
+        )
+    _check_date(approval, status, date, today)
+    if status == S.APPROVED:
+        document_no = (document_no or approval.document_no).strip()
+        if not document_no:
+            raise DomainError(_("请填写批复文号。"), code="required", field="document_no")
+        approval.document_no = document_no
+    before = approval.status
+    _apply(approval, status, date)
+    _fix_dates(approval, calendar)
+    return before
 
 
 def _apply(approval: Approval, status: str, date: datetime.date | None) -> None:

@@ -5,14 +5,18 @@ two machines) produce the same library; existing rows are left alone, so running
 changes nothing and keeps whatever a user edited.
 """
 
+import copy
 import datetime
 import math
 import random
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from accounts import reference_data
 from accounts.models import Region, Role, Unit, User
@@ -34,7 +38,7 @@ from projects.models import (
     required_leader_level,
 )
 from schedule import services as schedule_services
-from schedule.models import ANCHOR_KIND, ScheduleTemplate
+from schedule.models import ANCHOR_KIND, Milestone, MilestoneLink, ScheduleTemplate
 
 from .demo_approvals import DemoApprovals
 from .demo_funding import DemoFunding
@@ -68,33 +72,119 @@ DEMO_PROBLEMS = (
 PROJECT_COUNT = 330
 SEED = 2026
 
+
+class DemoUser(NamedTuple):
+    username: str
+    full_name: str
+    region: str
+    unit: str | None  # the unit's name (in ``region``); None: no unit
+    roles: tuple[str, ...]
+    superuser: bool
+    #: what to log in as this user for (printed by ``seed_demo --url`` for `make run`)
+    purpose: str
+
+
+#: every demo login: seed_demo creates exactly these, `make run` lists them
 DEMO_USERS = (
-    # username, full name, region, unit name (None: no unit), roles, superuser
-    ("province_office", "王立新", "320000", "省重大项目办", ["office_staff"], False),
-    ("city_office", "陈敏", "320200", "无锡市重大项目办", ["office_staff"], False),
-    ("county_office", "周建华", "320281", "江阴市重大项目办", ["office_staff"], False),
-    ("county_filer", "顾小燕", "320281", "江阴市重大项目办", ["county_filer"], False),
-    ("county_filer2", "孙海涛", "321322", "沭阳县重大项目办", ["county_filer"], False),
-    ("liaison", "李卫东", "320000", "省自然资源厅", ["department_liaison"], False),
-    (
+    DemoUser(
+        "province_office",
+        "王立新",
+        "320000",
+        "省重大项目办",
+        ("office_staff",),
+        False,
+        "省级：项目库、会商预审、问题交办、碰头会、审核月报、简报",
+    ),
+    DemoUser(
+        "city_office",
+        "陈敏",
+        "320200",
+        "无锡市重大项目办",
+        ("office_staff",),
+        False,
+        "无锡市：受理交办市级问题，审核县区月报，看各县区报送情况",
+    ),
+    DemoUser(
+        "county_office",
+        "周建华",
+        "320281",
+        "江阴市重大项目办",
+        ("office_staff",),
+        False,
+        "江阴市：受理交办县级问题，维护本地项目库",
+    ),
+    DemoUser(
+        "county_filer",
+        "顾小燕",
+        "320281",
+        "江阴市重大项目办",
+        ("county_filer",),
+        False,
+        "江阴市：填报11月月报（草稿、已报送、被退回），反映问题",
+    ),
+    DemoUser(
+        "county_filer2",
+        "孙海涛",
+        "321322",
+        "沭阳县重大项目办",
+        ("county_filer",),
+        False,
+        "沭阳县的填报人：与江阴对照，只看到本县的项目和月报",
+    ),
+    DemoUser(
+        "liaison",
+        "李卫东",
+        "320000",
+        "省自然资源厅",
+        ("department_liaison",),
+        False,
+        "办理交给省自然资源厅的省级问题，更新本厅的用地审批事项",
+    ),
+    DemoUser(
         "enterprise",
         "钱永康",
         "320281",
         "江阴澄新新材料科技有限公司",
-        ["project_unit_contact"],
+        ("project_unit_contact",),
         False,
+        "项目单位：查看本单位项目，反映问题，确认问题办结是否满意",
     ),
-    (
+    DemoUser(
         "jiangyin_liaison",
         "吴志刚",
         "320281",
         "江阴市自然资源和规划局",
-        ["department_liaison"],
+        ("department_liaison",),
         False,
+        "办理交给本局的江阴县级问题（唯一办理县级问题的联络员）",
     ),
-    ("leader", "赵书记", "320000", None, ["leader"], False),
-    ("api_client", "省级数据共享接口", "320000", "省数据局", ["api_client"], False),
-    ("admin", "系统管理员", "320000", "省重大项目办", ["system_admin"], True),
+    DemoUser(
+        "leader",
+        "赵书记",
+        "320000",
+        None,
+        ("leader",),
+        False,
+        "省领导：驾驶舱、简报和报告（只读）",
+    ),
+    DemoUser(
+        "api_client",
+        "省级数据共享接口",
+        "320000",
+        "省数据局",
+        ("api_client",),
+        False,
+        "用 Token 调 REST API：12345 热线推送问题、县区报送月报",
+    ),
+    DemoUser(
+        "admin",
+        "系统管理员",
+        "320000",
+        "省重大项目办",
+        ("system_admin",),
+        True,
+        "超级用户：管理后台 /admin/（工作日历、节点模板、审批类型）",
+    ),
 )
 #: the 江阴 enterprise whose contact is the `enterprise` demo user, with its projects
 DEMO_ENTERPRISE = ("江阴澄新新材料科技有限公司", "320281")
@@ -216,6 +306,54 @@ def wan(value: float) -> Decimal:
     return Decimal(int(round(value / 10)) * 10)
 
 
+class DemoPassword:
+    """The published demo password, hashed once for all the demo logins: hashing costs about
+    0.2 s a time by design, and these accounts share a password everyone knows anyway."""
+
+    def __init__(self):
+        self._encoded = ""
+        self._checked: dict[str, bool] = {}
+
+    def encoded(self) -> str:
+        if not self._encoded:
+            self._encoded = make_password(settings.DEMO_PASSWORD)
+            self._checked[self._encoded] = True
+        return self._encoded
+
+    def matches(self, encoded: str) -> bool:
+        """Whether a stored hash is of the demo password (each distinct hash checked once)."""
+        if encoded not in self._checked:
+            try:
+                identify_hasher(encoded)  # an empty or unusable one: no hashing to tell
+            except ValueError:
+                self._checked[encoded] = False
+            else:
+                self._checked[encoded] = check_password(settings.DEMO_PASSWORD, encoded)
+        return self._checked[encoded]
+
+
+def login_banner(url: str) -> str:
+    """Where to open the platform and whom to log in as: every demo login, with its role, its
+    unit and what it is for (`make run` prints this through ``seed_demo --url``)."""
+    regions = {row["code"]: row["name"] for row in reference_data.read_regions()}
+    base = url.rstrip("/")
+    width = max(len(demo.username) for demo in DEMO_USERS) + 2
+    lines = [
+        "",
+        "=" * 78,
+        f"  重大项目全链条推进平台  {base}/",
+        f"  API  {base}/api/v1/    文档 {base}/api/docs/",
+        "-" * 78,
+        f"  演示账号（密码均为 {settings.DEMO_PASSWORD}）",
+    ]
+    for demo in DEMO_USERS:
+        roles = "、".join(str(Role.Code(code).label) for code in demo.roles)
+        lines.append(f"  {demo.username:<{width}}{roles} · {demo.unit or regions[demo.region]}")
+        lines.append(f"  {'':<{width}}{demo.purpose}")
+    lines.append("=" * 78)
+    return "\n".join(lines)
+
+
 class DemoBuilder:
     def __init__(self, stdout=None):
         self.rng = random.Random(SEED)
@@ -262,26 +400,28 @@ class DemoBuilder:
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")
 
     def users(self) -> dict[str, User]:
+        """The demo logins as :data:`DEMO_USERS` describes them, repaired on every run."""
         users = {}
-        for username, full_name, region, unit_name, roles, superuser in DEMO_USERS:
-            unit = (
-                Unit.objects.get(name=unit_name, region=self.regions[region]) if unit_name else None
-            )
+        password = DemoPassword()
+        for demo in DEMO_USERS:
+            region = self.regions[demo.region]
+            unit = Unit.objects.get(name=demo.unit, region=region) if demo.unit else None
             user, _ = User.objects.update_or_create(
-                username=username,
+                username=demo.username,
                 defaults={
-                    "full_name": full_name,
-                    "region": self.regions[region],
+                    "full_name": demo.full_name,
+                    "region": region,
                     "unit": unit,
-                    "is_superuser": superuser,
-                    "is_staff": superuser or "office_staff" in roles,
+                    "is_superuser": demo.superuser,
+                    "is_staff": demo.superuser or "office_staff" in demo.roles,
                     "is_active": True,
                 },
             )
-            user.set_password(settings.DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-            user.roles.set([self.roles[code] for code in roles])
-            users[username] = user
+            if not password.matches(user.password):
+                user.password = password.encoded()
+                user.save(update_fields=["password"])
+            user.roles.set([self.roles[code] for code in demo.roles])
+            users[demo.username] = user
         return users
 
     # -- projects ---------------------------------------------------------------------------
@@ -523,37 +663,83 @@ class DemoBuilder:
     def milestones(self, by: User) -> None:
         """Key milestones for every admitted project not yet started, from the shipped
         templates, with the early steps done and one in progress, as the office would find them.
-        Projects whose planned start is near and whose approvals lag come out at risk."""
+        Projects whose planned start is near and whose approvals lag come out at risk.
+
+        Written in bulk with the history the services would leave (``apply_template``, then
+        ``milestone_update`` for each step taken): a record of each milestone as its template
+        made it and one of each step's change, checked as ``milestone_update`` checks it; the
+        rows themselves are written once, as they end up; the schedules computed once."""
         templates = {t.category: t for t in ScheduleTemplate.objects.filter(is_active=True)}
         fallback = templates.get(Category.INFRASTRUCTURE)
         pending = (
             Project.objects.filter(admission=Admission.ADMITTED, milestones__isnull=True)
             .exclude(stage__in=[s for s in Stage.values if Stage.order(s) >= 3])
+            .select_related("region", "unit")
             .order_by("id")
         )
-        today = min(REFERENCE_DATE, timezone.localdate())
+        steps = {
+            template.pk: list(template.steps.prefetch_related("predecessor_links"))
+            for template in templates.values()
+        }
+        units: dict[tuple, dict] = {}
+        planned: list[tuple[Project, list[Milestone]]] = []
+        created: list[Milestone] = []
+        links: list[MilestoneLink] = []
         for project in pending:
             template = templates.get(project.category, fallback)
             if template is None:
                 continue
+            where = (project.region_id, project.unit_id)
+            if where not in units:
+                units[where] = schedule_services.units_by_handler(project)
+            milestones, project_links = schedule_services.template_milestones(
+                project, template, steps=steps[template.pk], units=units[where]
+            )
+            if not any(m.kind == ANCHOR_KIND for m in milestones):
+                milestones.append(schedule_services.anchor_milestone(project))
+            planned.append((project, milestones))
+            created += milestones
+            links += project_links
+        if not planned:
+            return
+        as_made = [copy.copy(milestone) for milestone in created]  # for the history
+
+        today = min(REFERENCE_DATE, timezone.localdate())
+        changed: list[Milestone] = []
+        for project, milestones in planned:
             rng = random.Random(f"{SEED}-{project.pk}-{project.name}")
-            schedule_services.apply_template(project=project, template=template, by=by)
-            steps = list(project.milestones.exclude(kind=ANCHOR_KIND).order_by("position"))
+            steps_done = sorted(
+                (m for m in milestones if m.kind != ANCHOR_KIND), key=lambda m: m.position
+            )
             # The nearer the planned start, the further its approvals have come; some lag.
             days_left = (project.planned_start - today).days if project.planned_start else 300
             share = min(0.97, max(0.05, 1 - days_left / 400)) * (0.8 + 0.35 * rng.random())
-            done_count = min(int(len(steps) * share), len(steps) - 1)
-            spent = sum(int(m.duration_days * 1.3) + 2 for m in steps[:done_count])
+            done_count = min(int(len(steps_done) * share), len(steps_done) - 1)
+            spent = sum(int(m.duration_days * 1.3) + 2 for m in steps_done[:done_count])
             cursor = today - datetime.timedelta(days=spent + rng.randrange(5, 30))
-            for index, milestone in enumerate(steps):
+            for index, milestone in enumerate(steps_done):
                 finish = cursor + datetime.timedelta(days=int(milestone.duration_days * 1.3) + 1)
+                changed.append(milestone)
                 if index == done_count or finish > today:
                     fields = {"actual_start": min(cursor, today)}
                     if rng.random() < 0.5:
                         fields.update(DEMO_PROBLEMS[rng.randrange(len(DEMO_PROBLEMS))])
-                    schedule_services.milestone_update(milestone=milestone, by=by, **fields)
+                    schedule_services.milestone_change(milestone, fields)
                     break
-                schedule_services.milestone_update(
-                    milestone=milestone, by=by, actual_start=cursor, actual_finish=finish
+                schedule_services.milestone_change(
+                    milestone, {"actual_start": cursor, "actual_finish": finish}
                 )
                 cursor = finish + datetime.timedelta(days=rng.randrange(0, 5))
+
+        Milestone.objects.bulk_create(created, batch_size=500)
+        MilestoneLink.objects.bulk_create(links, batch_size=500)
+        for made, milestone in zip(as_made, created, strict=True):
+            made.pk, made.created_at = milestone.pk, milestone.created_at
+        for milestone in changed:
+            del milestone._change_reason  # the template's, recorded with the creation
+        history = get_history_manager_for_model(Milestone)
+        history.bulk_history_create(as_made, default_user=by, default_change_reason=None)
+        history.bulk_history_create(
+            changed, update=True, default_user=by, default_change_reason=None
+        )
+        schedule_services.recompute_all(projects=[project.pk for project, _m in planned])

@@ -8,10 +8,12 @@ preparation. The working days each department took follow seed 000 measures 7–
 at least 30% faster than promised, soil & water decided the day it was filed, energy reviews by
 the date fixed for the project, a few departments late.
 
-Approvals are written as history through :mod:`approvals.services` (each step with its own past
-day and the person who took it); approving one finishes its milestone, which here is already
-done on that very day, so the schedules stay as the milestone demo left them. Everything comes
-from seeded random generators; nothing is written when approvals exist.
+Approvals are written as history, each step with its own past day and the person who took it,
+in bulk: every approval and step passes the checks of :mod:`approvals.services`
+(``new_approval``, ``approval_step``) and the rows are those ``approval_create`` and
+``approval_transition`` would leave. Approving one finishes its milestone, which here is
+already done on that very day, so the schedules stay as the milestone demo left them.
+Everything comes from seeded random generators; nothing is written when approvals exist.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from django.utils import timezone
 
 from accounts.models import Region, Unit, User
 from approvals import services
-from approvals.models import Approval, ApprovalKind, ApprovalStatus, AuthorityLevel
+from approvals.models import (
+    Approval,
+    ApprovalEvent,
+    ApprovalKind,
+    ApprovalStatus,
+    AuthorityLevel,
+)
 from projects.models import Admission, Project, Stage
 from schedule.models import Milestone, MilestoneStatus
 from schedule.workdays import WorkdayCalendar, current_calendar
@@ -75,6 +83,8 @@ class Plan:
     #: further editable fields for ``approval_create`` (planned submission, fixed target day)
     fields: dict = field(default_factory=dict)
     document_no: str = ""
+    #: the milestone of the approval's kind, which approving it finishes
+    milestone: Milestone | None = None
 
 
 class DemoApprovals:
@@ -93,8 +103,7 @@ class DemoApprovals:
             return
         plans = [plan for project in self.projects() for plan in self.plan(project)]
         self.number(plans)
-        for plan in plans:
-            self.write(plan)
+        self.write(plans)
 
     def projects(self):
         """Admitted projects not started yet, with their key milestones (as the milestone demo
@@ -134,7 +143,14 @@ class DemoApprovals:
 
     def new_plan(self, project: Project, kind: ApprovalKind, milestone, status: str) -> Plan:
         unit, level = self.handler(project, kind, milestone)
-        return Plan(project=project, kind=kind, unit=unit, authority_level=level, status=status)
+        return Plan(
+            project=project,
+            kind=kind,
+            unit=unit,
+            authority_level=level,
+            status=status,
+            milestone=milestone,
+        )
 
     def handler(self, project: Project, kind: ApprovalKind, milestone) -> tuple[Unit, str]:
         """The county department for the permits; else the department responsible for the
@@ -277,19 +293,51 @@ class DemoApprovals:
 
     # -- writing it as history ----------------------------------------------------------------
 
-    def write(self, plan: Plan) -> None:
+    def write(self, plans: list[Plan]) -> None:
         office = self.users["province_office"]
-        liaison = self.liaisons.get(plan.unit.pk)
-        by = liaison or office  # a department with a demo liaison keeps its own approvals
-        approval = services.approval_create(
-            by=office,
-            project=plan.project,
-            kind=plan.kind,
-            unit=plan.unit,
-            authority_level=plan.authority_level,
-            specialist=liaison,
-            **plan.fields,
-        )
+        today = timezone.localdate()
+        approvals, events, finishing = [], [], []
+        for plan in plans:
+            liaison = self.liaisons.get(plan.unit.pk)
+            by = liaison or office  # a department with a demo liaison keeps its own approvals
+            approval = services.new_approval(
+                project=plan.project,
+                kind=plan.kind,
+                unit=plan.unit,
+                authority_level=plan.authority_level,
+                specialist=liaison,
+                **plan.fields,
+            )
+            for status, date, comment in self.steps(plan):
+                before = services.approval_step(
+                    approval,
+                    status,
+                    date,
+                    plan.document_no if status == S.APPROVED else "",
+                    today=today,
+                    calendar=self.calendar,
+                )
+                events.append(
+                    ApprovalEvent(
+                        approval=approval,
+                        from_status=before,
+                        to_status=status,
+                        date=date,
+                        actor=by,
+                        comment=comment.strip(),
+                    )
+                )
+            approvals.append(approval)
+            finished = plan.milestone is not None and plan.milestone.actual_finish
+            if approval.status == S.APPROVED and finished != approval.decided_on:
+                finishing.append((approval, by))
+        Approval.objects.bulk_create(approvals, batch_size=500)
+        ApprovalEvent.objects.bulk_create(events, batch_size=1000)
+        for approval, by in finishing:  # none: approvals are decided the day it finished
+            services._finish_milestone(approval, by)
+
+    def steps(self, plan: Plan) -> list[tuple[str, datetime.date | None, str]]:
+        """The status changes that lead to the plan's final state: (status, day, comment)."""
         steps: list[tuple[str, datetime.date | None, str]] = []
         if plan.status == S.PREPARING:
             steps.append((S.PREPARING, None, ""))
@@ -308,15 +356,7 @@ class DemoApprovals:
             steps.append((S.REFUSED, plan.decided_on, REFUSALS[plan.kind.code]))
         elif plan.status == S.APPROVED:
             steps.append((S.APPROVED, plan.decided_on, ""))
-        for status, date, comment in steps:
-            approval = services.approval_transition(
-                approval=approval,
-                by=by,
-                status=status,
-                date=date,
-                document_no=plan.document_no if status == S.APPROVED else "",
-                comment=comment,
-            )
+        return steps
 
 
 def _level_of(region: Region) -> str:

@@ -154,12 +154,23 @@ def recompute_project(
     return schedule
 
 
-def recompute_all(*, today=None, calendar: WorkdayCalendar | None = None) -> int:
-    """Recompute every project's schedule in a handful of queries; returns how many."""
+def recompute_all(
+    *, today=None, calendar: WorkdayCalendar | None = None, projects: Iterable[int] | None = None
+) -> int:
+    """Recompute every project's schedule (or those of the ``projects`` with these ids) in a
+    handful of queries; returns how many."""
     today = today or timezone.localdate()
     calendar = calendar or current_calendar()
+    rows = Milestone.objects.all()
+    link_rows = MilestoneLink.objects.all()
+    summaries_kept = ProjectSchedule.objects.all()
+    if projects is not None:
+        projects = list(projects)
+        rows = rows.filter(project_id__in=projects)
+        link_rows = link_rows.filter(successor__project_id__in=projects)
+        summaries_kept = summaries_kept.filter(project_id__in=projects)
     milestones = defaultdict(list)
-    for row in Milestone.objects.order_by("project_id", "position", "id").values_list(
+    for row in rows.order_by("project_id", "position", "id").values_list(
         "pk",
         "project_id",
         "name",
@@ -171,7 +182,7 @@ def recompute_all(*, today=None, calendar: WorkdayCalendar | None = None) -> int
     ):
         milestones[row[1]].append(row)
     links = defaultdict(list)
-    for successor, predecessor, lag in MilestoneLink.objects.values_list(
+    for successor, predecessor, lag in link_rows.values_list(
         "successor_id", "predecessor_id", "lag_days"
     ):
         links[successor].append((predecessor, lag))
@@ -201,7 +212,7 @@ def recompute_all(*, today=None, calendar: WorkdayCalendar | None = None) -> int
         except ScheduleError as error:
             summaries.append(_summary(project_id, None, error.message, today))
     with transaction.atomic():
-        ProjectSchedule.objects.exclude(project_id__in=milestones.keys()).delete()
+        summaries_kept.exclude(project_id__in=milestones.keys()).delete()
         _store(summaries)
     return len(summaries)
 
@@ -334,19 +345,21 @@ def _check_no_cycle(project_id: int) -> None:
         raise DomainError(error.message, code=error.code, field="predecessors") from error
 
 
+def anchor_milestone(project: Project) -> Milestone:
+    """The 开工 anchor a project gets with its first milestone (unsaved)."""
+    return Milestone(
+        project=project,
+        kind=ANCHOR_KIND,
+        name=str(MilestoneKind.CONSTRUCTION_START.label),
+        duration_days=0,
+        handler=Handler.PROJECT_UNIT,
+        position=999,
+    )
+
+
 def _ensure_anchor(project: Project, by) -> None:
     if not project.milestones.filter(kind=ANCHOR_KIND).exists():
-        _save(
-            Milestone(
-                project=project,
-                kind=ANCHOR_KIND,
-                name=str(MilestoneKind.CONSTRUCTION_START.label),
-                duration_days=0,
-                handler=Handler.PROJECT_UNIT,
-                position=999,
-            ),
-            by,
-        )
+        _save(anchor_milestone(project), by)
 
 
 def _save(milestone: Milestone, by, reason: str = "") -> None:
@@ -388,6 +401,25 @@ def milestone_create(
     return milestone
 
 
+def milestone_change(milestone: Milestone, fields: dict) -> None:
+    """Set ``fields`` on a milestone in memory as :func:`milestone_update` does and check the
+    result (when only dates are given, the status follows them); raises DomainError. For
+    callers that write many milestones at once (the demo data)."""
+    unknown = fields.keys() - MILESTONE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown milestone fields: {sorted(unknown)}")
+    was_anchor = milestone.kind == ANCHOR_KIND
+    for name, value in fields.items():
+        setattr(milestone, name, value)
+    if was_anchor and milestone.kind != ANCHOR_KIND:
+        _refuse(_("开工节点的类型不能修改。"), "anchor_kind", "kind")
+    if not was_anchor and milestone.kind == ANCHOR_KIND:
+        _refuse(_("该项目已有开工节点。"), "anchor_exists", "kind")
+    if {"actual_start", "actual_finish"} & fields.keys():
+        _derive_status(milestone, fields)
+    _check_milestone(milestone)
+
+
 @transaction.atomic
 def milestone_update(
     *, milestone: Milestone, by, predecessors: Sequence[Predecessor] | None = None, **fields
@@ -397,16 +429,7 @@ def milestone_update(
         raise TypeError(f"unknown milestone fields: {sorted(unknown)}")
     project = _lock_project(milestone.project)
     locked = Milestone.objects.get(pk=milestone.pk)
-    was_anchor = locked.kind == ANCHOR_KIND
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    if was_anchor and locked.kind != ANCHOR_KIND:
-        _refuse(_("开工节点的类型不能修改。"), "anchor_kind", "kind")
-    if not was_anchor and locked.kind == ANCHOR_KIND:
-        _refuse(_("该项目已有开工节点。"), "anchor_exists", "kind")
-    if {"actual_start", "actual_finish"} & fields.keys():
-        _derive_status(locked, fields)
-    _check_milestone(locked)
+    milestone_change(locked, fields)
     if "responsible_unit" in fields:
         _check_unit(project, locked.responsible_unit)
     _save(locked, by)
@@ -459,8 +482,32 @@ def apply_template(*, project: Project, template: ScheduleTemplate, by) -> list[
             "milestones_exist",
             "template",
         )
-    steps = list(template.steps.prefetch_related("predecessor_links"))
-    units = units_by_handler(project)
+    milestones, links = template_milestones(project, template)
+    for milestone in milestones:
+        _save(milestone, by)
+    MilestoneLink.objects.bulk_create(links)
+    _ensure_anchor(project, by)
+    recompute_project(project)
+    return list(project.milestones.all())
+
+
+def template_milestones(
+    project: Project,
+    template: ScheduleTemplate,
+    *,
+    steps: Sequence[TemplateStep] | None = None,
+    units: dict[str, Unit | None] | None = None,
+) -> tuple[list[Milestone], list[MilestoneLink]]:
+    """The milestones a template gives a project, unsaved, in the order :func:`apply_template`
+    saves them, and the links between them (the anchor is added by the caller when the
+    template has none). Callers that write many projects at once (the demo data) pass the
+    template's steps with their ``predecessor_links`` and the project's
+    :func:`units_by_handler`."""
+    if steps is None:
+        steps = list(template.steps.prefetch_related("predecessor_links"))
+    if units is None:
+        units = units_by_handler(project)
+    reason = _("套用模板“%(name)s”") % {"name": template.name}
     created = {}
     for step in steps:
         milestone = Milestone(
@@ -476,9 +523,9 @@ def apply_template(*, project: Project, template: ScheduleTemplate, by) -> list[
             # The project has already started: its anchor is a fact, not a plan.
             milestone.status = MilestoneStatus.DONE
             milestone.actual_start = milestone.actual_finish = project.started_on
-        _save(milestone, by, reason=_("套用模板“%(name)s”") % {"name": template.name})
+        milestone._change_reason = reason
         created[step.pk] = milestone
-    MilestoneLink.objects.bulk_create(
+    links = [
         MilestoneLink(
             successor=created[step.pk],
             predecessor=created[link.predecessor_id],
@@ -486,10 +533,8 @@ def apply_template(*, project: Project, template: ScheduleTemplate, by) -> list[
         )
         for step in steps
         for link in step.predecessor_links.all()
-    )
-    _ensure_anchor(project, by)
-    recompute_project(project)
-    return list(project.milestones.all())
+    ]
+    return list(created.values()), links
 
 
 def sync_anchor(*, project: Project, by) -> None:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import DemoBuilder
+from core.demo import DemoBuilder, login_banner
 
 
 class Command(BaseCommand):
@@ -11,10 +11,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="在 DEBUG 关闭的环境中仍然载入（仅用于演示环境）"
         )
+        parser.add_argument(
+            "--url",
+            help="载入后打印平台地址（如 http://127.0.0.1:8000/）和全部演示账号及其用途",
+        )
 
-    def handle(self, *args, force, **options):
+    def handle(self, *args, force, url=None, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG 已关闭：演示数据含公开密码的账号，生产环境请勿载入。确需载入请加 --force。"
             )
         DemoBuilder(stdout=self.stdout).run()
+        if url:
+            self.stdout.write(login_banner(url))
