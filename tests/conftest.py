@@ -107,6 +107,17 @@ def demo(django_db_setup, django_db_blocker):
             load_reference_data()
 
 
+def pytest_sessionfinish(session):
+    """This process's Celery folders go with its tests (broker-less runs)."""
+    import shutil
+
+    from django.conf import settings
+
+    folder = getattr(settings, "TEST_CELERY_DIR", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """A transactional test ends by emptying every table, the reference data the migrations
@@ -205,6 +216,7 @@ def celery_worker(start_timeout: float = 30, stop_timeout: float = 30):
         without_mingle=True,
         without_gossip=True,
     )
+
     def run():
         try:
             worker.start()

@@ -38,6 +38,7 @@ def worker_process(settings, tmp_path):
     """``celery -A config worker`` as its own process, on the test database and broker."""
     app.control.purge()  # messages other tests queued without a worker
     settings.MEDIA_ROOT = tmp_path
+    log = tmp_path / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -64,9 +65,10 @@ def worker_process(settings, tmp_path):
         ],
         cwd=settings.BASE_DIR,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("wb"),  # a file, not a pipe: a full pipe would stop the worker
         stderr=subprocess.STDOUT,
     )
+    process.output = lambda: log.read_text(errors="replace")
     try:
         yield process
     finally:
@@ -90,9 +92,11 @@ def test_a_worker_process_turns_a_queued_briefing_into_a_pdf(
         report.refresh_from_db()
         if report.status in (Status.DONE, Status.FAILED):
             break
-        assert worker_process.poll() is None, worker_process.stdout.read().decode()
+        assert worker_process.poll() is None, worker_process.output()
         time.sleep(0.5)
-    assert report.status == Status.DONE, report.error or "the worker did not finish in time"
+    assert report.status == Status.DONE, (
+        report.error or f"the worker did not finish in time:\n{worker_process.output()}"
+    )
     assert report.progress == 100 and report.attempts == 1
     with report.file.open("rb") as handle:
         assert handle.read(5) == b"%PDF-"

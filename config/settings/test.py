@@ -26,6 +26,10 @@ STORAGES = {
 }
 
 TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One id per test run, picked by the first process that loads these settings; the processes it
+# starts (xdist workers, Celery workers) inherit it, so two runs in one checkout never share a
+# Celery folder.
+TEST_RUN = os.environ.setdefault("TEST_RUN", str(os.getpid()))
 _process_index = int(TEST_PROCESS[2:]) if TEST_PROCESS.startswith("gw") else 0
 
 if REDIS_URL:
@@ -42,8 +46,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = TEST_REDIS_URL
     CELERY_RESULT_BACKEND = TEST_REDIS_URL
 else:
-    # Keep test messages apart from a development worker's queue, and from the other process.
-    TEST_CELERY_DIR = CELERY_DIR.parent / "celery-test" / TEST_PROCESS
+    # Keep test messages apart from a development worker's queue, other processes and other runs
+    # (removed when the process's tests end).
+    TEST_CELERY_DIR = CELERY_DIR.parent / "celery-test" / f"{TEST_RUN}-{TEST_PROCESS}"
     for sub in ("queue", "processed", "results", "control"):
         (TEST_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
