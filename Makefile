@@ -41,9 +41,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 
-# make run leaves compiling to bytecode to the first import: only the modules in use, not all.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) --no-compile -e ".[run]"
+	$(PIP) -e ".[run]"
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
