@@ -1,10 +1,11 @@
 """What `make run` prints (``seed_demo --url``): where to open the platform and every demo
 login, from the one list the demo data is built from (``core.demo.DEMO_USERS``), each with its
-role, its unit and what it is for."""
+role, its unit and what it is for; the README's table is the same list."""
 
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from accounts.models import User
@@ -37,3 +38,20 @@ def test_seed_demo_prints_the_banner_of_exactly_the_logins_it_loads(demo):
     }
     for login in DEMO_USERS:
         assert User.objects.get(username=login.username).check_password("Demo#2026")
+
+
+def test_the_readme_lists_the_same_logins():
+    """The README's table of demo logins is a copy of DEMO_USERS, kept in step by this test."""
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## 演示账号\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+    banner = login_banner(URL).splitlines()
+    expected = []
+    for login in DEMO_USERS:
+        at = next(i for i, line in enumerate(banner) if line.split()[:1] == [login.username])
+        expected.append([f"`{login.username}`", banner[at].split(None, 1)[1], login.purpose])
+    assert rows == expected
