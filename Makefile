@@ -72,7 +72,7 @@ pdf-libs:
 	fi
 
 # Each step does only what is left to do: migrate applies new migrations, seed_demo loads the
-# demo data once (then only repairs the demo logins) and prints them with the address, the
+# demo data once (later runs only check and repair it) and prints the logins with the address, the
 # worker converts the PDF fonts once per machine (Procfile.dev). The web process runs the system
 # checks, so migrate and seed_demo skip them. honcho gets `-e /dev/null`: a .env file belongs to
 # docker-compose (production settings), not to local runs. Honcho hands PORT to the first
