@@ -10,13 +10,13 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import Unit
 from approvals import services
 from approvals.models import Approval, ApprovalEvent, ApprovalKind, ApprovalStatus
 
 from . import factories
+from .conftest import clock_at
 from .test_api_projects import assert_error, has_chinese
 
 APPROVALS = "/api/v1/approvals/"
@@ -48,9 +48,9 @@ def ids(response) -> set[int]:
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import Region
 from funding import services
@@ -26,6 +25,7 @@ from funding.models import (
 from projects.models import Project
 
 from . import factories
+from .conftest import clock_at
 from .test_api_projects import assert_error, has_chinese
 
 BASE = "/api/v1/funding/"
@@ -41,9 +41,9 @@ TODAY = D(2026, 11, 23)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture

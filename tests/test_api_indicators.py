@@ -14,13 +14,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from indicators.models import Target
 from progress import services as progress
 from projects.models import Admission, Stage
 
 from . import factories
+from .conftest import clock_at
 from .test_api_projects import assert_error, has_chinese
 
 INDICATORS = "/api/v1/indicators/"
@@ -35,9 +35,9 @@ def day(month: int, date: int) -> datetime.date:
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture

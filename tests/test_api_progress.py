@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from issues.models import Issue
@@ -19,6 +18,7 @@ from progress.models import MonthlyReport, ProgressImport, ReportStatus
 from projects.models import Admission, Stage
 
 from . import factories
+from .conftest import clock_at
 from .test_api_projects import assert_error, has_chinese
 
 PROGRESS = "/api/v1/progress/"
@@ -34,9 +34,9 @@ JY1, JY2, SY1 = "2026-320281-26-03-000001", "2026-320281-26-03-000002", "2026-32
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture(autouse=True)

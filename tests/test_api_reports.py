@@ -11,12 +11,12 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from reports import services
 from reports.models import Kind, Report, Status
 
 from . import factories
+from .conftest import clock_at
 from .test_api_projects import assert_error, has_chinese
 
 REPORTS = "/api/v1/reports/"
@@ -26,9 +26,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture(autouse=True)

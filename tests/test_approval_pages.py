@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Unit
@@ -21,14 +20,16 @@ from approvals import services
 from approvals.models import Approval, ApprovalEvent, ApprovalKind, ApprovalStatus
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 3, 20)
 MAR = {day: datetime.date(2026, 3, day) for day in range(1, 32)}
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+def pinned_today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 def department(name):

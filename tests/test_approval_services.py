@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Unit
 from approvals import selectors, services
@@ -16,15 +15,16 @@ from schedule import services as schedule_services
 from schedule.models import CalendarDay, Milestone, ScheduleTemplate
 
 from . import factories
+from .conftest import clock_at
 
 D = datetime.date
 TODAY = D(2026, 11, 23)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def test_elapsed_working_days_skip_the_holiday_and_count_the_adjusted_saturday(
 ):
     item = accepted(office, library["jiangyin_other"], "land", D(2026, 9, 29))
     # 30 Sep, 8, 9, 10 (调休 Saturday), 12 Oct: five working days; 1–7 Oct are off.
-    monkeypatch.setattr(timezone, "localdate", lambda *a: D(2026, 10, 12))
-    figures = services.figures(item, D(2026, 10, 12))
+    with clock_at(D(2026, 10, 12)):
+        figures = services.figures(item, D(2026, 10, 12))
     assert figures.elapsed_days == 5
     assert figures.remaining_promise == 20 - 5
     # The promise of 20 working days from 29 Sep ends after the holiday, not 20 days later.

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from progress.models import MonthlyReport, ReportStatus
 from projects.models import Admission, Stage
 
 from . import factories
+from .conftest import clock_at
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -53,9 +53,13 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def world(transactional_db, people, monkeypatch):
+def world(transactional_db, people):
     # the live server runs in a thread of this process: the pinned day holds there too
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    with clock_at(TODAY):
+        yield build_world(people)
+
+
+def build_world(people):
     by = people["province_office"]
     projects = [
         factories.project(

@@ -11,6 +11,8 @@ from django.core.management import call_command
 from accounts.models import User
 from core.demo import DEMO_USERS, login_banner
 
+from .conftest import DEMO_DAY
+
 URL = "http://127.0.0.1:8765/"
 
 
@@ -28,6 +30,7 @@ def test_the_banner_names_every_demo_login_with_what_it_is_for():
         assert login.purpose.strip() and login.purpose in lines[at + 1]
 
 
+@pytest.mark.clock(DEMO_DAY)
 @pytest.mark.django_db
 def test_seed_demo_prints_the_banner_of_exactly_the_logins_it_loads(demo):
     out = StringIO()

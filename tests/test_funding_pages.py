@@ -15,7 +15,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Region
@@ -24,14 +23,16 @@ from funding.models import FinancialInstitution, FundingChannel, MatchState, Rei
 from projects.models import Project
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 3, 20)
 YEAR = 2026
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+def pinned_today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 def channel(code):

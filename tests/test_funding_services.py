@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import Region
 from core.exceptions import DomainError, NotPermitted
@@ -19,13 +18,16 @@ from funding.models import (
     ReitsProject,
 )
 
+from .conftest import clock_at
+
 D = datetime.date
 TODAY = D(2026, 11, 23)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture

@@ -15,20 +15,21 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from indicators.models import Target
 from projects.models import Stage
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 11, 23)
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+def pinned_today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture

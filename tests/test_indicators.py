@@ -7,7 +7,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Region
 from indicators.models import Indicator, Target
@@ -16,6 +15,7 @@ from progress.models import MonthlyReport, ReportStatus
 from projects.models import Admission, Category, Project, Stage
 
 from . import factories
+from .conftest import clock_at
 
 D = datetime.date
 IND, INF = Category.INDUSTRIAL, Category.INFRASTRUCTURE
@@ -85,8 +85,9 @@ H1 = {
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: D(2026, 11, 23))
+def today():
+    with clock_at(D(2026, 11, 23)):
+        yield D(2026, 11, 23)
 
 
 @pytest.fixture

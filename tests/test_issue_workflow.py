@@ -224,10 +224,10 @@ def test_assign_refuses_a_unit_outside_the_level_or_a_company(cast):
     ISSUE_DEADLINE_WORKDAYS={"county": 5, "city": 10, "province": 20, "government": 30},
     ISSUE_DEADLINE_WORKDAYS_BY_CATEGORY={"county": {"forestry": 8}},
 )
-def test_default_deadline_counts_working_days_per_level_and_category(cast, monkeypatch):
+@pytest.mark.clock(datetime.date(2026, 9, 29))
+def test_default_deadline_counts_working_days_per_level_and_category(cast):
     # Tuesday 2026-09-29: 5 working days skip the National Day holiday (1–7 Oct) and the
     # 调休 Saturday 10 Oct counts: 9-30, 10-8, 10-9, 10-10, 10-12.
-    monkeypatch.setattr(timezone, "localdate", lambda *a: datetime.date(2026, 9, 29))
     issue = services.issue_assign(
         issue=make_issue(cast, Status.ACCEPTED), by=cast["county_office"], **five(cast)
     )
@@ -402,8 +402,8 @@ def test_only_systems_and_offices_push_tickets(cast):
     assert not Issue.objects.exists()
 
 
-def test_deadline_at_most_a_year_ahead(cast, monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: datetime.date(2026, 11, 23))
+@pytest.mark.clock(datetime.date(2026, 11, 23))
+def test_deadline_at_most_a_year_ahead(cast):
     issue = make_issue(cast, Status.ACCEPTED)
     with pytest.raises(DomainError) as refusal:
         services.issue_assign(
@@ -413,9 +413,9 @@ def test_deadline_at_most_a_year_ahead(cast, monkeypatch):
     assert Issue.objects.get(pk=issue.pk).status == Status.ACCEPTED
 
 
-def test_a_default_deadline_in_a_year_without_holidays_says_so(cast, monkeypatch):
+@pytest.mark.clock(datetime.date(2026, 12, 21))
+def test_a_default_deadline_in_a_year_without_holidays_says_so(cast):
     # 2027's holidays are not published in the calendar package: the count is provisional.
-    monkeypatch.setattr(timezone, "localdate", lambda *a: datetime.date(2026, 12, 21))
     issue = services.issue_assign(
         issue=make_issue(cast, Status.ACCEPTED), by=cast["county_office"], **five(cast)
     )

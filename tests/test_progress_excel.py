@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
-from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from config.celery_app import app as celery_app
@@ -23,6 +22,7 @@ from progress.tasks import run_import
 from projects.models import STAGE_DATE_FIELDS, Admission, Project, Stage
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 11, 23)
 PERIOD = "2026-11"
@@ -30,8 +30,9 @@ LETTER = {column.key: chr(ord("A") + i) for i, column in enumerate(xlsx.COLUMNS)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture(autouse=True)

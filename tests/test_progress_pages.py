@@ -23,14 +23,16 @@ from progress.models import FilingReminder, MonthlyReport, ProgressImport, Repor
 from projects.models import Admission, Stage
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 11, 23)
 PERIOD = "2026-11"
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+def pinned_today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 def active(region, by, name, **fields):

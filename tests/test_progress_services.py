@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.test import override_settings
-from django.utils import timezone
 
 from core.exceptions import DomainError, NotPermitted
 from issues.models import Issue
@@ -28,6 +27,7 @@ from progress.models import (
 from projects.models import STAGE_DATE_FIELDS, Admission, Project, Stage, StageChange
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 11, 23)
 PERIOD = "2026-11"
@@ -43,8 +43,9 @@ REACHED = {
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 def at_stage(people, stage=Stage.STARTED, region="320281", admission=Admission.ADMITTED, **extra):

@@ -2,14 +2,11 @@
 sampled figure equals the platform's own selectors, Chinese prints with embedded CJK fonts and
 never as boxes, and a document that would print boxes fails visibly and can be retried."""
 
-import datetime
 import io
 import logging
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -31,6 +28,7 @@ from reports.periods import month_of
 from reports.reader import OfficeReader
 
 from . import factories
+from .conftest import DEMO_DAY
 
 
 def pdf_text(report) -> str:
@@ -69,18 +67,9 @@ def notdef_warnings(caplog):
     yield lambda: [r for r in caplog.records if ".notdef" in r.getMessage()]
 
 
-DEMO_DAY = datetime.date(2026, 11, 23)
-
-
+@pytest.mark.clock(DEMO_DAY)
 @pytest.mark.django_db
-def test_briefing_from_the_demo_data_equals_the_selectors(notdef_warnings, monkeypatch):
-    real_localdate = timezone.localdate
-    monkeypatch.setattr(
-        timezone,
-        "localdate",
-        lambda value=None, tz=None: DEMO_DAY if value is None else real_localdate(value, tz),
-    )
-    call_command("seed_demo", force=True, stdout=StringIO())
+def test_briefing_from_the_demo_data_equals_the_selectors(demo, notdef_warnings):
     today = timezone.localdate()
     province = Region.objects.get(code="320000")
     office = services.office_for(province)

@@ -11,19 +11,19 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
 
 from reports.models import Kind, Report, Status
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 11, 23)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    return TODAY
+def today():
+    with clock_at(TODAY):
+        yield TODAY
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,7 @@ from schedule.models import ScheduleTemplate
 from schedule.workdays import current_calendar
 
 from . import factories
+from .conftest import clock_at
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +48,11 @@ MONTH = "2026-11"
 
 
 @pytest.fixture(autouse=True)
-def pinned(monkeypatch, settings, tmp_path):
-    monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+def pinned(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.WEEKLY_MEETING_WEEKDAY = 2
+    with clock_at(TODAY):
+        yield
 
 
 MEETING_DAY = datetime.date(2026, 11, 24)

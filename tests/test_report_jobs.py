@@ -155,6 +155,7 @@ def test_beat_times_follow_the_environment():
     assert beat_entry("monthly-briefing", REPORT_BRIEFING_DAY="3")["day_of_month"] == [3]
 
 
+@pytest.mark.clock(datetime.date(2026, 11, 20))
 @pytest.mark.django_db
 def test_scheduled_runs_make_one_draft_and_leave_published_periods_alone(
     people, settings, monkeypatch, tmp_path
@@ -162,7 +163,6 @@ def test_scheduled_runs_make_one_draft_and_leave_published_periods_alone(
     settings.MEDIA_ROOT = tmp_path
     settings.REPORT_SCHEDULE_REGIONS = ["320000", "320200"]
     friday = datetime.date(2026, 11, 20)
-    monkeypatch.setattr(timezone, "localdate", lambda: friday)
     first = schedule.run(Kind.WEEKLY_AGENDA, friday)
     again = schedule.run(Kind.WEEKLY_AGENDA, friday)
     assert first == again and len(first) == 2

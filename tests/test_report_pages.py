@@ -20,6 +20,7 @@ from reports import services
 from reports.models import Kind, Report, Status
 
 from . import factories
+from .conftest import clock_at
 from .test_browser_progress import (
     CHROMIUM,
     PHONE,
@@ -33,9 +34,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch, settings, tmp_path):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+def pinned_today(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path  # generated files are kept with their report
+    with clock_at(TODAY):
+        yield
 
 
 def document(region, kind=Kind.BRIEFING, period="2026-10", number=1, *, published=None, **fields):

@@ -11,13 +11,15 @@ from reports import services
 from reports.models import Kind, PublishedReportError, Report, Status
 
 from . import factories
+from .conftest import clock_at
 
 TODAY = datetime.date(2026, 11, 24)
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda: TODAY)
+def pinned_today():
+    with clock_at(TODAY):
+        yield
 
 
 def made(kind, period, by, **kwargs):
@@ -179,7 +181,6 @@ class TestPublish:
         with pytest.raises(NotPermitted):
             services.report_retry(report=failed, by=people["county_office"])
         monkeypatch.undo()
-        monkeypatch.setattr(timezone, "localdate", lambda: TODAY)
         retried = services.report_retry(report=failed, by=office)
         assert retried.status == Status.QUEUED and retried.error == ""
         assert services.report_run(retried.pk).status == Status.DONE
