@@ -91,15 +91,15 @@ lint: install
 
 # Refresh the English catalogue after changing interface text (needs GNU gettext's msgfmt).
 messages: install
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=tests
-	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=.venv313 --ignore=var --ignore=tests
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=.venv313 --ignore=var
 
 ci:
 	bash .ci/run
 
 clean:
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./$(VENV) -o -path ./.venv313 \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -rf .pytest_cache .ruff_cache *.egg-info var/celery var/celery-test var/staticfiles var/fonts
 
 distclean: clean
-	rm -rf $(VENV) var/db.sqlite3 var/db.sqlite3-journal var/db.sqlite3-wal var/db.sqlite3-shm var/media
+	rm -rf $(VENV) .venv313 var/db.sqlite3 var/db.sqlite3-journal var/db.sqlite3-wal var/db.sqlite3-shm var/media

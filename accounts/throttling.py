@@ -30,6 +30,7 @@ the text a client sent.
 """
 
 import datetime
+import ipaddress
 import math
 import time
 import unicodedata
@@ -97,7 +98,10 @@ def begin(request, username: str) -> Attempt:
     ends = (window + 1) * length
     buckets = [
         (_key("username", _normalise(username), window), settings.LOGIN_FAILURES_PER_USERNAME),
-        (_key("address", client_address(request), window), settings.LOGIN_FAILURES_PER_ADDRESS),
+        (
+            _key("address", _network(client_address(request)), window),
+            settings.LOGIN_FAILURES_PER_ADDRESS,
+        ),
     ]
     buckets = [(key, limit) for key, limit in buckets if limit > 0]
 
@@ -113,6 +117,20 @@ def begin(request, username: str) -> Attempt:
                 _give_back(done)
             raise Refused(ends, now)
     return Attempt(taken)
+
+
+def _network(address: str) -> str:
+    """What one client holds: an IPv4 address, or the /64 an IPv6 address lies in (a single
+    subscriber is routinely given a whole /64 and could walk through it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def _normalise(username: str) -> str:

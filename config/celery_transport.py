@@ -4,8 +4,8 @@ writes that a reader never sees half done.
 kombu creates a message file, then locks and writes it; a worker that lists the folder in
 between moves the empty file away and fails on it (``JSONDecodeError``), and the message is
 lost. The exchange tables under the control folder are truncated the same way before they are
-rewritten. Here both are written to a temporary name and renamed into place, which is atomic:
-readers see the whole file or none.
+rewritten (on bind and on delete). Here both are written to a temporary name and renamed into
+place, which is atomic: readers see the whole file or none.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
-#: ``_get`` takes only names ending in ``.<queue>.msg``; a file being written ends otherwise.
+#: ``_get`` takes only names whose part after the first dot is ``<queue>.msg``; a file being
+#: written has more after it.
 PARTIAL = ".part"
 
 
@@ -41,16 +42,38 @@ class Channel(filesystem.Channel):
         _write_atomically(os.path.join(self.data_folder_out, name), str_to_bytes(dumps(payload)))
 
     def _queue_bind(self, exchange, routing_key, pattern, queue):
+        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+
+        def bind(queues):
+            if entry not in queues:
+                queues.insert(0, entry)
+                return queues
+            return None
+
+        self._update_table(exchange, bind)
+
+    def _delete(self, queue, exchange, routing_key, pattern, *args, **kwargs):
+        self._purge(queue)  # its messages, as kombu's virtual channel deletes a queue
+        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+
+        def unbind(queues):
+            if entry in queues:
+                queues.remove(entry)
+                return queues
+            return None
+
+        self._update_table(exchange, unbind)
+
+    def _update_table(self, exchange, change) -> None:
+        """Rewrite an exchange's table with ``change`` (None: leave it). Writers take turns on
+        a lock file of their own and rename the new table into place; readers need no lock."""
         table = self._exchange_file(exchange)
         self.control_folder.mkdir(parents=True, exist_ok=True)
-        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
-        # Writers take turns on a lock file of their own; readers need no lock.
         with open(table.with_name(f"{table.name}.lock"), "ab") as guard:
             filesystem.lock(guard, filesystem.LOCK_EX)
             try:
-                queues = self.get_table(exchange)
-                if entry not in queues:
-                    queues.insert(0, entry)
+                queues = change(self.get_table(exchange))
+                if queues is not None:
                     _write_atomically(str(table), str_to_bytes(dumps(queues)))
             finally:
                 filesystem.unlock(guard)

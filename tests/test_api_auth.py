@@ -170,6 +170,7 @@ def throttle(settings):
     settings.LOGIN_FAILURE_WINDOW = 900
     settings.LOGIN_FAILURES_PER_USERNAME = 5
     settings.LOGIN_FAILURES_PER_ADDRESS = 50
+    trusting_proxies(settings, 0)  # whatever TRUSTED_PROXY_COUNT the environment sets
     with time_machine.travel(IN_A_WINDOW, tick=False) as clock:
         yield clock
 
@@ -207,6 +208,18 @@ def test_rotating_x_forwarded_for_does_not_dodge_the_address_bucket(people, thro
     assert codes == [401] * 8 + [429] * 4
     assert sign_in("leader", factories.PASSWORD).status_code == 429  # the whole address waits
     assert sign_in("leader", factories.PASSWORD, address="10.0.0.6").status_code == 200
+
+
+def test_walking_through_an_ipv6_subnet_does_not_dodge_the_address_bucket(
+    people, throttle, settings
+):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 8
+
+    codes = [sign_in(f"guess{n}", address=f"2001:db8:1:2::{n:x}").status_code for n in range(12)]
+
+    assert codes == [401] * 8 + [429] * 4
+    assert sign_in("leader", factories.PASSWORD, address="2001:db8:1:2:ffff::1").status_code == 429
+    assert sign_in("leader", factories.PASSWORD, address="2001:db8:1:3::1").status_code == 200
 
 
 def test_one_user_failing_from_an_office_address_does_not_lock_out_a_colleague(people, throttle):

@@ -161,3 +161,53 @@ def test_a_large_progress_import_runs_in_a_worker(transactional_db, people, sett
         400,
         500,
     ]
+
+
+def test_the_filesystem_broker_never_hands_out_half_a_message(tmp_path):
+    """A producer and a consumer on the same folders at once: every message arrives whole, and
+    the exchange table follows binds and deletes."""
+    import threading
+
+    from kombu import Connection, Exchange, Queue
+
+    folders = {name: tmp_path / name for name in ("queue", "control")}
+    for folder in folders.values():
+        folder.mkdir()
+    options = {
+        "data_folder_in": str(folders["queue"]),
+        "data_folder_out": str(folders["queue"]),
+        "control_folder": str(folders["control"]),
+        "store_processed": False,
+        "polling_interval": 0.01,
+    }
+    exchange = Exchange("probe", type="fanout")
+    queue = Queue("probe-q", exchange)
+    payload = "x" * 200_000  # large enough that writing it takes a while
+    sent = 200
+
+    def produce():
+        with Connection(
+            transport="config.celery_transport:Transport", transport_options=options
+        ) as c:
+            producer = c.Producer(serializer="json")
+            for n in range(sent):
+                producer.publish({"n": n, "body": payload}, exchange=exchange, declare=[queue])
+
+    with Connection(transport="config.celery_transport:Transport", transport_options=options) as c:
+        channel = c.default_channel
+        queue(channel).declare()
+        assert channel.get_table("probe") == [("", "", "probe-q")]
+        writer = threading.Thread(target=produce)
+        writer.start()
+        received = []
+        simple = c.SimpleQueue(queue)
+        while len(received) < sent:
+            message = simple.get(timeout=30)
+            received.append(message.payload)
+            message.ack()
+        writer.join(30)
+        assert sorted(m["n"] for m in received) == list(range(sent))
+        assert all(m["body"] == payload for m in received)
+        assert not [p for p in folders["queue"].iterdir() if not p.name.endswith(".lock")]
+        channel.queue_delete("probe-q")
+        assert channel.get_table("probe") == []

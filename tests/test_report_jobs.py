@@ -45,6 +45,8 @@ def worker_process(settings, tmp_path):
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(tmp_path),
     }
+    if "TEST_CLOCK" in os.environ:  # the worker's clock goes on from this process's, not anew
+        env["TEST_CLOCK"] = timezone.now().isoformat()
     process = subprocess.Popen(  # noqa: S603
         [
             sys.executable,

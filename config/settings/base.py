@@ -308,10 +308,11 @@ TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0") or 0)
 # Failed sign-ins (token endpoint, login page, admin login) are counted in windows of this many
 # seconds, per username (that username is then refused from every address) and per client
 # address (every username is then refused from it). Correct sign-ins and refused attempts do
-# not count; 0 turns a bucket off.
-LOGIN_FAILURE_WINDOW = max(1, int(env("LOGIN_FAILURE_WINDOW", "900") or 900))
-LOGIN_FAILURES_PER_USERNAME = int(env("LOGIN_FAILURES_PER_USERNAME", "5") or 0)
-LOGIN_FAILURES_PER_ADDRESS = int(env("LOGIN_FAILURES_PER_ADDRESS", "50") or 0)
+# not count; 0 turns a bucket off (an empty variable keeps the default). IPv6 clients are counted
+# per /64.
+LOGIN_FAILURE_WINDOW = max(1, int(env("LOGIN_FAILURE_WINDOW") or 900))
+LOGIN_FAILURES_PER_USERNAME = int(env("LOGIN_FAILURES_PER_USERNAME") or 5)
+LOGIN_FAILURES_PER_ADDRESS = int(env("LOGIN_FAILURES_PER_ADDRESS") or 50)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -2,8 +2,8 @@
 
 The suite runs on both cores (pytest-xdist). Each test process — ``gw0``, ``gw1`` … in
 ``PYTEST_XDIST_WORKER``, which the Celery worker processes a test starts inherit — gets its own
-SQLite file, Celery folders, and Redis database (15, 14, … counting down from the one in
-``REDIS_URL``), so two processes never take each other's messages or clear each other's cache.
+SQLite file, Celery folders, and Redis database (15, 14, … on the server in ``REDIS_URL``), so
+two processes never take each other's messages or clear each other's cache.
 
 ``TEST_CLOCK`` ("2028-02-29 10:00", Shanghai time) starts the clock of every test process, and of
 the worker processes they start, at that moment; it runs on from there. CI runs the suite on the
@@ -12,7 +12,10 @@ last day of a year and on a leap day this way.
 
 import datetime
 import os
+import re
 import zoneinfo
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import CELERY_DIR, REDIS_URL, env
@@ -33,10 +36,13 @@ TEST_RUN = os.environ.setdefault("TEST_RUN", str(os.getpid()))
 _process_index = int(TEST_PROCESS[2:]) if TEST_PROCESS.startswith("gw") else 0
 
 if REDIS_URL:
-    _base, _, _db = REDIS_URL.rpartition("/")
-    if not _db.isdigit():
-        _base, _db = REDIS_URL.rstrip("/"), "15"
-    TEST_REDIS_URL = f"{_base}/{int(_db) - _process_index}"
+    # Databases 15, 14, … (at most 8 test processes) of the server in REDIS_URL, never the
+    # database the URL names: a development worker and cache may live there, and every test
+    # empties its database.
+    _server = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/"))
+    TEST_REDIS_URL = f"{_server}/{15 - _process_index}"
+    if _process_index > 7:
+        raise ImproperlyConfigured("tests on Redis run in 8 processes at most (-n 8)")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
