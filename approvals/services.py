@@ -284,9 +284,6 @@ def approval_create(
 ) -> Approval:
     """Register an approval a project needs (one per kind), with the kind's defaults."""
     _check_writer(by, project)
-    unknown = fields.keys() - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"unknown approval fields: {sorted(unknown)}")
     if Approval.objects.filter(project=project, kind=kind).exists():
         raise DomainError(
             _("该项目已登记“%(kind)s”审批事项。") % {"kind": kind.name},
