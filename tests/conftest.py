@@ -92,6 +92,15 @@ def clock_at(day: datetime.date, hour: int = 10):
         yield
 
 
+@pytest.fixture
+def notdef_warnings(caplog):
+    """The characters WeasyPrint drew as boxes (.notdef) during the test."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    yield lambda: [r for r in caplog.records if ".notdef" in r.getMessage()]
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo data set (`seed_demo`), built on ``DEMO_DAY`` once for the tests of a module
@@ -105,6 +114,31 @@ def demo(django_db_setup, django_db_blocker):
         finally:
             call_command("flush", interactive=False, verbosity=0)
             load_reference_data()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The demo data set stays in the database for the whole module that asks for it, so every
+    test of that module that uses the database must ask for it too: any other would find the
+    demo's rows and logins in its way, or not, depending on the order."""
+    by_module: dict[str, list] = {}
+    for item in items:
+        by_module.setdefault(getattr(item, "module", None).__name__, []).append(item)
+    for module, tests in by_module.items():
+        if not any("demo" in test.fixturenames for test in tests):
+            continue
+        stray = [
+            test.name
+            for test in tests
+            if "demo" not in test.fixturenames
+            and (
+                test.get_closest_marker("django_db")
+                or {"db", "transactional_db"} & set(test.fixturenames)
+            )
+        ]
+        if stray:
+            raise pytest.UsageError(
+                f"{module}: tests that use the database without the demo fixture: {stray}"
+            )
 
 
 def pytest_sessionfinish(session):
