@@ -1,12 +1,9 @@
 """The department performance table as an .xlsx workbook (openpyxl, write-only), with the same
 rows, filters and order as the page."""
 
-from io import BytesIO
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+
+from core import xlsx
 
 from .selectors import PerformanceRow
 
@@ -32,24 +29,4 @@ def _columns():
 
 
 def performance_workbook(rows: list[PerformanceRow]) -> bytes:
-    columns = _columns()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("审批部门效能"))
-    sheet.freeze_panes = "C2"
-    header = []
-    for title, _getter, _format in columns:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for _title, getter, number_format in columns:
-            cell = WriteOnlyCell(sheet, value=getter(row))
-            if number_format:
-                cell.number_format = number_format
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook(_("审批部门效能"), _columns(), rows, freeze="C2")

@@ -1,12 +1,9 @@
 """Funding records as an .xlsx workbook (openpyxl, write-only): the records of the user's scope
 as filtered (year, channel, region), amounts in 万元."""
 
-from io import BytesIO
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+
+from core import xlsx
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -38,24 +35,4 @@ def _columns():
 
 def records_workbook(records) -> bytes:
     """``records`` with ``project__region`` and ``channel`` selected."""
-    columns = _columns()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("资金记录"))
-    sheet.freeze_panes = "F2"
-    header = []
-    for title, _getter, _format in columns:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for record in records.iterator(chunk_size=500):
-        cells = []
-        for _title, getter, number_format in columns:
-            cell = WriteOnlyCell(sheet, value=getter(record))
-            if number_format:
-                cell.number_format = number_format
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook(_("资金记录"), _columns(), records, freeze="F2")

@@ -3,13 +3,10 @@
 The reporter's phone is masked here whoever downloads it: a file travels further than a page.
 """
 
-from io import BytesIO
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+
+from core import xlsx
 
 from .selectors import CloseoutRow
 
@@ -40,18 +37,4 @@ def _columns():
 
 
 def closeout_workbook(rows: list[CloseoutRow]) -> bytes:
-    columns = _columns()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("困难问题销号清单"))
-    sheet.freeze_panes = "D2"
-    header = []
-    for title, _getter in columns:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([getter(row) for _title, getter in columns])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook(_("困难问题销号清单"), _columns(), rows, freeze="D2")

@@ -1,12 +1,6 @@
-"""The project list as an .xlsx workbook (openpyxl, write-only for large lists)."""
+"""The project list as an .xlsx workbook (the one writer, ``core.xlsx.workbook``)."""
 
-from io import BytesIO
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
-from core.xlsx import write_only_value
+from core import xlsx
 
 COLUMNS = (
     ("项目代码", lambda p: p.code or ""),
@@ -33,17 +27,4 @@ COLUMNS = (
 
 
 def projects_workbook(projects) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("项目库")
-    sheet.freeze_panes = "C2"
-    header = []
-    for title, _getter in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for project in projects:
-        sheet.append([write_only_value(sheet, getter(project)) for _title, getter in COLUMNS])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook("项目库", COLUMNS, projects, freeze="C2")

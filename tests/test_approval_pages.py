@@ -492,3 +492,14 @@ def test_performance_export_holds_the_rows_of_the_page(client, world):
     outsider = login(client, world["county_filer2"]).get(reverse("approvals:performance-export"))
     rows = list(load_workbook(BytesIO(outsider.content)).active.iter_rows(values_only=True))
     assert [line[:3] for line in rows[1:]] == [("省生态环境厅", "环评", 1)]
+
+
+def test_a_unit_name_written_as_a_formula_is_exported_as_text(client, world):
+    hostile = '=1+1&"省生态环境厅"'
+    Unit.objects.filter(name="省生态环境厅").update(name=hostile)
+    response = login(client, world["province_office"]).get(reverse("approvals:performance-export"))
+    cells = [c for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
+    written = [cell for cell in cells if cell.value == hostile]
+    assert written and all(cell.data_type == "s" for cell in written)
+    numbers = [cell for cell in cells if isinstance(cell.value, int | float)]
+    assert numbers and all(cell.data_type == "n" for cell in numbers)  # figures stay numbers

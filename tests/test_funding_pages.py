@@ -306,3 +306,14 @@ def test_pages_need_a_login(client, world):
     for name in ("funding:dashboard", "funding:records-export"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_note_written_as_a_formula_is_exported_as_text(client, world):
+    from funding.models import FundingRecord
+
+    hostile = "=cmd|' /C calc'!A0"
+    FundingRecord.objects.update(note=hostile)
+    response = login(client, world["city_office"]).get(reverse("funding:records-export"))
+    cells = [c for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
+    written = [cell for cell in cells if cell.value == hostile]
+    assert written and all(cell.data_type == "s" for cell in written)

@@ -525,3 +525,12 @@ def test_the_office_matches_an_unmatched_ticket_from_its_page(client, world):
     ticket.refresh_from_db()
     assert ticket.project == project
     assert "匹配项目" in client.get(url).content.decode()
+
+
+def test_a_title_written_as_a_formula_is_exported_as_text(client, closeout):
+    hostile = '=HYPERLINK("http://example.invalid/","点此查看")'
+    Issue.objects.filter(title="逾期在办").update(title=hostile)
+    response = login(client, closeout["county_office"]).get(reverse("issues:closeout-export"))
+    cells = [c for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
+    written = next(cell for cell in cells if cell.value == hostile)
+    assert written.data_type == "s"  # text, not a formula Excel or WPS would run
