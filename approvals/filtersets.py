@@ -3,8 +3,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filtersets import RegionBelowMixin, region_filter
 from accounts.models import Unit
-from core.filtersets import RegionBelowMixin, region_filter
 from projects.models import Project
 
 from .models import Approval, ApprovalKind, ApprovalStatus, AuthorityLevel

@@ -4,7 +4,7 @@ channel, year and project wherever the model has them."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filtersets import RegionBelowMixin, region_filter
+from accounts.filtersets import RegionBelowMixin, region_filter
 from projects.models import Project
 
 from .models import (

@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filtersets import RegionBelowMixin, region_filter
 from accounts.models import Unit
-from core.filtersets import RegionBelowMixin, region_filter
 from projects.models import Project
 
 from .models import HANDLING_STATUSES, Category, Interview, Issue, Level, Notice, Source, Status

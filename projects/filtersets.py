@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.filtersets import RegionBelowMixin, region_filter
+from accounts.filtersets import RegionBelowMixin, region_filter
 
 from .models import Admission, Category, Project, Stage, SubLibrary, Tier
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.api.fields import region_code_field
+from accounts.api.fields import region_code_field
 from funding.models import (
     FinancialInstitution,
     FinancingMatch,

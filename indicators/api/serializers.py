@@ -4,7 +4,7 @@ projects behind a figure; and the targets the offices set."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.api.fields import region_code_field
+from accounts.api.fields import region_code_field
 from indicators.models import Indicator, SubPeriod, Target
 from projects.models import Project
 

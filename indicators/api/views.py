@@ -17,10 +17,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from accounts.filtersets import RegionBelowMixin, region_filter
 from accounts.models import Region
 from core.api.pagination import PageNumberPagination
 from core.exceptions import DomainError
-from core.filtersets import RegionBelowMixin, region_filter
 from indicators import selectors
 from indicators.models import Indicator, SubPeriod, Target
 from projects.models import Project

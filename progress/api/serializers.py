@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from core.api.fields import region_code_field
+from accounts.api.fields import region_code_field
 from issues.models import Category as IssueCategory
 from progress import services
 from progress.models import (

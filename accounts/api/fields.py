@@ -1,4 +1,4 @@
-"""Serializer fields shared by every app's API."""
+"""Serializer fields for the accounts' models that every app's API shares."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
