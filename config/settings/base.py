@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "progress",
     "indicators",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import DemoBuilder, login_banner
+from demo.builders import DemoBuilder, login_banner
 
 
 class Command(BaseCommand):

@@ -40,10 +40,10 @@ from projects.models import (
 from schedule import services as schedule_services
 from schedule.models import ANCHOR_KIND, Milestone, MilestoneLink, ScheduleTemplate
 
-from .demo_approvals import DemoApprovals
-from .demo_funding import DemoFunding
-from .demo_issues import DemoIssues
-from .demo_progress import DemoProgress
+from .approvals import DemoApprovals
+from .funding import DemoFunding
+from .issues import DemoIssues
+from .progress import DemoProgress
 
 #: the day the demo library describes; fixed so the data does not drift from run to run
 REFERENCE_DATE = datetime.date(2026, 11, 1)

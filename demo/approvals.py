@@ -259,7 +259,7 @@ class DemoApprovals:
 
     def number(self, plans: list[Plan]) -> None:
         """批复文号 in the order the documents were issued, per issuing series and year."""
-        from .demo import short_name  # core.demo imports this module
+        from .builders import short_name  # demo.builders imports this module
 
         rng = random.Random(f"{SEED}-approval-numbers")
         series: dict[tuple[str, int], int] = {}
