@@ -3,7 +3,7 @@ the status, and registering an approval a project needs.
 
 The forms only read and type-check what was posted; the rules — which move is legal, which date
 is required and in what order, who may write — live in :mod:`approvals.services`, whose refusals
-are put back on the field they name (``issues.forms.add_service_error``).
+are put back on the field they name (``core.forms.add_service_error``).
 """
 
 from django import forms
@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, User
-from issues.forms import ProjectChoiceField
-from projects.forms import DateInput
+from core.forms import ScopedForm
+from projects.forms import DateInput, ProjectChoiceField
 from projects.models import Project
 
 from . import services
@@ -123,13 +123,13 @@ class ApprovalEditForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.fields}
 
 
-class ApprovalCreateForm(forms.Form):
+class ApprovalCreateForm(ScopedForm, forms.Form):
     """登记审批事项 for a project in the user's scope. Unit, level and promised days default to
     the kind's (choose the project first — e.g. from the project page — to pick a unit)."""
 
     project = ProjectChoiceField(
+        Project.objects.select_related("region").order_by("name", "pk"),
         label=_("项目"),
-        queryset=Project.objects.none(),
         error_messages={"invalid_choice": _("所选项目不存在或不在您的管辖范围内。")},
     )
     kind = forms.ModelChoiceField(
@@ -165,10 +165,9 @@ class ApprovalCreateForm(forms.Form):
         label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, user, project: Project | None = None, **kwargs):
+    def __init__(self, *args, project: Project | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        projects = Project.objects.for_user(user).select_related("region").order_by("name", "pk")
-        self.fields["project"].queryset = projects
+        projects = self.fields["project"].queryset
         chosen = project
         if self.is_bound:
             posted = self.data.get("project", "")

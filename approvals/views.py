@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region, Unit
 from core.exceptions import DomainError, NotPermitted
-from issues.forms import add_service_error
+from core.forms import add_service_error
 from projects.models import Project
 from schedule.workdays import WorkdayCalendar, current_calendar
 

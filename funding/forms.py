@@ -5,27 +5,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
+from core.forms import ScopedForm, ScopedModelChoiceField
 
 
-class RegionChoiceField(forms.ModelChoiceField):
+class RegionChoiceField(ScopedModelChoiceField):
+    """A region the user may see (the form's ``ScopedForm`` user)."""
+
     def label_from_instance(self, obj: Region) -> str:
         # counties indented under their city in the drop-down
         return f"　{obj.name}" if obj.level == Region.Level.COUNTY else obj.name
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(ScopedForm, forms.Form):
     year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
     region = RegionChoiceField(
         label=_("地区"),
-        queryset=Region.objects.none(),
+        queryset=Region.objects.all(),
         to_field_name="code",
         required=False,
         empty_label=_("全部（本级及下级）"),
     )
 
-    def __init__(self, data=None, *, user, years=(), **kwargs):
+    def __init__(self, data=None, *, years=(), **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["region"].queryset = Region.objects.for_user(user)
         current = timezone.localdate().year
         self.years = sorted({current, *years}, reverse=True)
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Region
+from core.forms import ScopedForm
 from funding.forms import RegionChoiceField
 from projects.exports import projects_workbook
 from projects.models import Project
@@ -40,13 +41,13 @@ PARTS = ("denominator", "numerator")
 PAGE_SIZE = 50
 
 
-class IndicatorFilterForm(forms.Form):
+class IndicatorFilterForm(ScopedForm, forms.Form):
     """The region (in scope), the year and the part of the year; a wrong year or part falls
     back to the default, a region outside the scope is not found."""
 
     region = RegionChoiceField(
         label=gettext_lazy("地区"),
-        queryset=Region.objects.none(),
+        queryset=Region.objects.all(),
         to_field_name="code",
         required=False,
         empty_label=None,
@@ -57,11 +58,6 @@ class IndicatorFilterForm(forms.Form):
     period = forms.ChoiceField(
         label=gettext_lazy("时段"), required=False, choices=SubPeriod.choices
     )
-
-    def __init__(self, data, *, user, **kwargs):
-        super().__init__(data, **kwargs)
-        self.user = user
-        self.fields["region"].queryset = Region.objects.for_user(user)
 
     def region_out_of_scope(self) -> bool:
         return "region" in self.errors

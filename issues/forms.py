@@ -7,23 +7,17 @@ service always requires carry the HTML ``required`` attribute so a browser can s
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
-from projects.forms import DateInput
+from core.forms import ScopedForm
+from projects.forms import DateInput, ProjectChoiceField
 from projects.models import Project
 from schedule.models import Milestone
 
 from . import services
 from .models import Category, Issue
-
-
-def add_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the field it names, else above the form."""
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.messages)
 
 
 def _text(label, *, rows: int = 0, required_by_service: bool = False, **kwargs):
@@ -34,18 +28,13 @@ def _text(label, *, rows: int = 0, required_by_service: bool = False, **kwargs):
     return forms.CharField(label=label, required=False, widget=widget, **kwargs)
 
 
-class ProjectChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Project) -> str:
-        return f"{obj.name}（{obj.region.name}）"
-
-
-class ReportForm(forms.Form):
+class ReportForm(ScopedForm, forms.Form):
     """上报困难问题 for a project in the user's scope; the milestone list is the chosen
     project's (choose the project first, e.g. from the project page)."""
 
     project = ProjectChoiceField(
+        Project.objects.select_related("region").order_by("name", "pk"),
         label=_("项目"),
-        queryset=Project.objects.none(),
         error_messages={"invalid_choice": _("所选项目不存在或不在您的管辖范围内。")},
     )
     title = forms.CharField(label=_("问题标题"), max_length=200)
@@ -64,10 +53,9 @@ class ReportForm(forms.Form):
         help_text=_("问题影响的关键节点（可不选）。"),
     )
 
-    def __init__(self, *args, user, project: Project | None = None, **kwargs):
+    def __init__(self, *args, project: Project | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        projects = Project.objects.for_user(user).select_related("region").order_by("name", "pk")
-        self.fields["project"].queryset = projects
+        projects = self.fields["project"].queryset
         chosen = project
         if self.is_bound:
             posted = self.data.get("project", "")
@@ -79,24 +67,20 @@ class ReportForm(forms.Form):
             self.fields["milestone"].queryset = chosen.milestones.order_by("position", "pk")
 
 
-class LinkProjectForm(forms.Form):
+class LinkProjectForm(ScopedForm, forms.Form):
     """匹配项目 for an unmatched ticket: the projects of the region the ticket came from."""
 
     project = ProjectChoiceField(
+        Project.objects.select_related("region").order_by("region_id", "name"),
         label=_("项目"),
-        queryset=Project.objects.none(),
         error_messages={"invalid_choice": _("所选项目不存在或不在您的管辖范围内。")},
     )
     comment = _text(_("说明"))
 
-    def __init__(self, *args, issue: Issue, user, **kwargs):
+    def __init__(self, *args, issue: Issue, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = (
-            Project.objects.for_user(user)
-            .filter(region__code__startswith=issue.region.scope_prefix)
-            .select_related("region")
-            .order_by("region_id", "name")
-        )
+        field = self.fields["project"]
+        field.queryset = field.queryset.filter(region__code__startswith=issue.region.scope_prefix)
 
 
 class CommentForm(forms.Form):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Unit
 from core.exceptions import DomainError, NotPermitted
+from core.forms import ScopedForm, ScopedModelMultipleChoiceField, add_service_error
 from projects.forms import DateInput
 
 from . import services
@@ -28,7 +29,7 @@ from .models import OPEN_STATUSES, Issue, Meeting
 PAGE_SIZE = 20
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(ScopedForm, forms.Form):
     date = forms.DateField(label=gettext_lazy("会议日期"), widget=DateInput())
     title = forms.CharField(
         label=gettext_lazy("会议名称"),
@@ -36,31 +37,26 @@ class MeetingForm(forms.Form):
         required=False,
         help_text=gettext_lazy("留空则按“地区＋重大项目周碰头会＋日期”命名。"),
     )
-    attending_units = forms.ModelMultipleChoiceField(
+    attending_units = ScopedModelMultipleChoiceField(
+        Unit.objects.filter(kind__in=(Unit.Kind.DEPARTMENT, Unit.Kind.OFFICE))
+        .select_related("region")
+        .order_by("region_id", "kind", "name"),
         label=gettext_lazy("参会单位"),
-        queryset=Unit.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("本级职能部门和重大办，以及下一级重大办。"),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attending_units"].queryset = _attendable_units(user)
-
-
-def _attendable_units(user):
-    """Departments and offices of the user's region and of the regions right below it (the
-    cities at a provincial meeting, the counties at a city's)."""
-    if user.region_id is None:
-        return Unit.objects.none()
-    return (
-        Unit.objects.for_user(user)
-        .filter(kind__in=(Unit.Kind.DEPARTMENT, Unit.Kind.OFFICE))
-        .filter(Q(region_id=user.region_id) | Q(region__parent_id=user.region_id))
-        .select_related("region")
-        .order_by("region_id", "kind", "name")
-    )
+        # of the units in scope, those of the user's region and of the regions right below it
+        # (the cities at a provincial meeting, the counties at a city's)
+        field, region_id = self.fields["attending_units"], self.user.region_id
+        field.queryset = (
+            field.queryset.filter(Q(region_id=region_id) | Q(region__parent_id=region_id))
+            if region_id is not None
+            else field.queryset.none()
+        )
 
 
 can_decide = services.can_record_decision
@@ -102,8 +98,7 @@ def meeting_create(request):
         try:
             meeting = services.meeting_create(by=request.user, **form.cleaned_data)
         except DomainError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.messages)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,

@@ -21,13 +21,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from core.exceptions import DomainError, NotPermitted
+from core.forms import add_service_error
 from projects.models import Project
 from schedule.workdays import current_calendar
 
 from . import selectors, services
 from .exports import closeout_workbook
 from .filtersets import IssueFilterSet
-from .forms import LinkProjectForm, ReportForm, action_form, add_service_error
+from .forms import LinkProjectForm, ReportForm, action_form
 from .models import Issue, Status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

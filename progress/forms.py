@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 from core.exceptions import DomainError
+from core.forms import ScopedForm
 from funding.forms import RegionChoiceField
 from issues.models import Category as IssueCategory
 from projects.forms import DateInput
@@ -96,7 +97,7 @@ class UploadForm(forms.Form):
     )
 
 
-class StatusFilterForm(forms.Form):
+class StatusFilterForm(ScopedForm, forms.Form):
     """The month (not in the future) and, optionally, a region in scope."""
 
     period = forms.CharField(
@@ -104,15 +105,11 @@ class StatusFilterForm(forms.Form):
     )
     region = RegionChoiceField(
         label=_("地区"),
-        queryset=Region.objects.none(),
+        queryset=Region.objects.all(),
         to_field_name="code",
         required=False,
         empty_label=_("全部（本级及下级）"),
     )
-
-    def __init__(self, data=None, *, user, **kwargs):
-        super().__init__(data, **kwargs)
-        self.fields["region"].queryset = Region.objects.for_user(user)
 
     def clean_period(self) -> str:
         period = self.cleaned_data["period"] or period_of(timezone.localdate())

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from core.exceptions import DomainError
-from issues.forms import add_service_error
+from core.forms import add_service_error
 from projects.models import Project
 
 from . import imports, selectors, services, xlsx

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
+from core.forms import ScopedForm, ScopedModelChoiceField
 
 from .models import STAGE_DATE_FIELDS, PreReviewOpinion, Project, Stage
 
@@ -13,13 +14,25 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectChoiceField(ScopedModelChoiceField):
+    """A project the user may see, shown with its region (used by the issue and approval
+    forms)."""
+
+    def label_from_instance(self, obj: Project) -> str:
+        return f"{obj.name}（{obj.region.name}）"
+
+
+class ProjectForm(ScopedForm, forms.ModelForm):
     """Create or edit a project. On edit the stage is not offered: it changes by transition."""
 
     tags_text = forms.CharField(
         label=_("标签"),
         required=False,
         help_text=_("多个标签用逗号分隔，如：专精特新，外资"),
+    )
+    # a department or office the user may see, not an enterprise
+    responsible_unit = ScopedModelChoiceField(
+        Unit.objects.exclude(kind=Unit.Kind.ENTERPRISE), label=_("责任单位"), required=False
     )
 
     class Meta:
@@ -55,14 +68,11 @@ class ProjectForm(forms.ModelForm):
             "planned_completion": DateInput(),
             **{name: DateInput() for name in STAGE_DATE_FIELDS.values()},
         }
+        # the region and the enterprise (the relation's own limit) the user may see
+        field_classes = {"region": ScopedModelChoiceField, "unit": ScopedModelChoiceField}
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = Region.objects.for_user(user)
-        self.fields["unit"].queryset = Unit.objects.for_user(user).filter(kind=Unit.Kind.ENTERPRISE)
-        self.fields["responsible_unit"].queryset = Unit.objects.for_user(user).exclude(
-            kind=Unit.Kind.ENTERPRISE
-        )
+        super().__init__(*args, user=user, **kwargs)
         if self.instance.pk:
             for name in ("stage", *STAGE_DATE_FIELDS.values()):
                 del self.fields[name]

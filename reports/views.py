@@ -26,7 +26,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, NotPermitted
-from issues.forms import add_service_error
+from core.forms import add_service_error
 
 from . import services
 from .forms import ListFilterForm, PublishForm, RequestForm
