@@ -27,10 +27,20 @@ class ScopedQuerySet(models.QuerySet):
     scope_reference_data: bool = False
 
     def for_user(self, user) -> ScopedQuerySet:
+        """The rows ``user`` may see: none for an anonymous or inactive user, all for one who
+        sees everything; for everyone else the region rule, then the model's :meth:`narrow`."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.sees_everything:
             return self.all()
+        return self.narrow(self.in_region_of(user), user)
+
+    def narrow(self, queryset, user):
+        """A model's own rule on top of the region rule, for a user who does not see
+        everything (override; the default adds nothing)."""
+        return queryset
+
+    def in_region_of(self, user) -> ScopedQuerySet:
         prefix = user.scope_prefix
         if prefix is None:
             return self.none()
@@ -41,6 +51,20 @@ class ScopedQuerySet(models.QuerySet):
                 return self.none()
             queryset = queryset.filter(**{self.scope_unit_path: user.unit_id})
         return queryset
+
+
+class AssignmentScopedQuerySet(ScopedQuerySet):
+    """Region scope as everywhere, narrowed for liaisons to their own unit's rows."""
+
+    #: lookup path to the unit whose liaisons see the row
+    scope_assigned_unit_path = "unit"
+
+    def narrow(self, queryset, user):
+        if not user.sees_only_assignments:
+            return queryset
+        if user.unit_id is None:
+            return queryset.none()
+        return queryset.filter(**{self.scope_assigned_unit_path: user.unit_id})
 
 
 def region_prefix(code: str, level: str) -> str:

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
-from issues.models import AssignmentScopedQuerySet, ImmutableModel, ImmutableQuerySet
+from accounts.scope import AssignmentScopedQuerySet
+from core.models import ImmutableQuerySet, WorkflowEvent
 from projects.models import Project
 from schedule.models import Handler, MilestoneKind
 
@@ -193,8 +194,12 @@ class ApprovalEventQuerySet(ImmutableQuerySet):
     pass
 
 
-class ApprovalEvent(ImmutableModel):
+class ApprovalEvent(WorkflowEvent):
     """One status change of an approval, kept for good."""
+
+    kind_field = None
+    from_field = "from_status"
+    to_field = "to_status"
 
     approval = models.ForeignKey(
         Approval, verbose_name=_("审批事项"), on_delete=models.PROTECT, related_name="events"
@@ -202,16 +207,6 @@ class ApprovalEvent(ImmutableModel):
     from_status = models.CharField(_("原状态"), max_length=14, choices=ApprovalStatus.choices)
     to_status = models.CharField(_("新状态"), max_length=14, choices=ApprovalStatus.choices)
     date = models.DateField(_("发生日期"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    comment = models.TextField(_("说明"), blank=True)
     synced = models.BooleanField(_("来自审批平台同步"), default=False)
 
     objects = ApprovalEventQuerySet.as_manager()

@@ -7,16 +7,14 @@ records. All money is in 万元 (Decimal).
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
-from issues.models import ImmutableModel, ImmutableQuerySet
+from core.models import WorkflowEvent
 from projects.models import Project, ProjectPartQuerySet
 
 #: special-bond money that may serve as project capital (资本金), seed 002: 25 %
@@ -188,24 +186,17 @@ class ReitsProject(models.Model):
         return getattr(self, f"{stage}_on")
 
 
-class ReitsEvent(ImmutableModel):
+class ReitsEvent(WorkflowEvent):
+    kind_field = None
+    from_field = "from_stage"
+    to_field = "to_stage"
+
     reits = models.ForeignKey(
         ReitsProject, verbose_name=_("REITs项目"), on_delete=models.PROTECT, related_name="events"
     )
     from_stage = models.CharField(_("原阶段"), max_length=20, choices=ReitsStage.choices)
     to_stage = models.CharField(_("新阶段"), max_length=20, choices=ReitsStage.choices)
     date = models.DateField(_("日期"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    comment = models.TextField(_("说明"), blank=True)
-
-    objects = ImmutableQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -313,3 +304,29 @@ class FinancingMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.need} · {self.institution}"
+
+
+class MatchEvent(WorkflowEvent):
+    """One step of a financing match (推送、洽谈、授信、投放), with the amounts it left."""
+
+    kind_field = None
+    from_field = "from_state"
+    to_field = "to_state"
+
+    match = models.ForeignKey(
+        FinancingMatch, verbose_name=_("融资对接"), on_delete=models.PROTECT, related_name="events"
+    )
+    from_state = models.CharField(
+        _("原状态"), max_length=16, choices=MatchState.choices, blank=True
+    )
+    to_state = models.CharField(_("新状态"), max_length=16, choices=MatchState.choices)
+    credit_amount = models.DecimalField(_("授信（万元）"), **MONEY, default=0)
+    disbursed_amount = models.DecimalField(_("投放（万元）"), **MONEY, default=0)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("融资对接记录")
+        verbose_name_plural = _("融资对接记录")
+
+    def __str__(self) -> str:
+        return f"{self.match_id} {self.from_state}→{self.to_state}"

@@ -52,11 +52,8 @@ class TargetQuerySet(ScopedQuerySet):
     scope_region_path = "region"
     scope_reference_data = True
 
-    def for_user(self, user):
+    def narrow(self, queryset, user):
         """A region's targets, and those of the regions above it, are open to everyone in it."""
-        queryset = super().for_user(user)
-        if user is None or not user.is_authenticated or user.sees_everything:
-            return queryset
         if user.region_id is None:
             return queryset
         return queryset | self.filter(region_id__in=user.region.lineage())

@@ -31,7 +31,7 @@ from schedule.scheduling import ScheduleError, compute_schedule
 from schedule.services import milestone_node as schedule_node
 from schedule.workdays import current_calendar
 
-from .models import AgendaItem, Issue, Meeting, sees_only_assignments
+from .models import AgendaItem, Issue, Meeting
 
 
 @dataclass
@@ -156,7 +156,7 @@ def agenda(meeting: Meeting, today: datetime.date | None = None, user=None) -> A
     issues = Issue.objects.select_related("unit").order_by()
     approvals = Approval.objects.all()
     items = meeting.items.select_related("project", "project__region", "batch_region", "decided_by")
-    if user is not None and sees_only_assignments(user):
+    if user is not None and user.sees_only_assignments:
         issues = Issue.objects.for_user(user).select_related("unit").order_by()
         approvals = Approval.objects.for_user(user)
         late = approvals.filter(status__in=RUNNING_STATUSES).overdue(today)

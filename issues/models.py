@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
-from accounts.scope import ScopedQuerySet
+from accounts.scope import AssignmentScopedQuerySet, ScopedQuerySet
+from core.models import ImmutableModel, ImmutableQuerySet, WorkflowEvent
 
 
 class Category(models.TextChoices):
@@ -88,29 +89,6 @@ HANDLING_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS)
 FINAL_STATUSES = (Status.CLOSED, Status.REJECTED)
 #: statuses of a ticket still on the close-out list (清单)
 OPEN_STATUSES = tuple(s for s in Status if s not in FINAL_STATUSES)
-
-
-def sees_only_assignments(user) -> bool:
-    """A department liaison with no region-wide role sees only what is assigned to their unit
-    (SPEC §2)."""
-    return user.sees_only_assignments
-
-
-class AssignmentScopedQuerySet(ScopedQuerySet):
-    """Region scope as everywhere, narrowed for liaisons to their own unit's rows."""
-
-    #: lookup path to the unit whose liaisons see the row
-    scope_assigned_unit_path = "unit"
-
-    def for_user(self, user):
-        queryset = super().for_user(user)
-        if user is None or not user.is_authenticated or user.sees_everything:
-            return queryset
-        if sees_only_assignments(user):
-            if user.unit_id is None:
-                return queryset.none()
-            queryset = queryset.filter(**{self.scope_assigned_unit_path: user.unit_id})
-        return queryset
 
 
 class IssueQuerySet(AssignmentScopedQuerySet):
@@ -283,29 +261,6 @@ def mask_phone(phone: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
-class ImmutableQuerySet(models.QuerySet):
-    """Rows that record what happened: they may be added, never changed or removed."""
-
-    def update(self, **kwargs):
-        raise TypeError(f"{self.model.__name__} rows cannot be changed")
-
-    def delete(self):
-        raise TypeError(f"{self.model.__name__} rows cannot be deleted")
-
-
-class ImmutableModel(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError(f"{type(self).__name__} rows cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} rows cannot be deleted")
-
-
 class EventKind(models.TextChoices):
     REPORT = "report", _("上报")
     ACCEPT = "accept", _("受理")
@@ -329,8 +284,11 @@ class IssueEventQuerySet(ImmutableQuerySet):
     pass
 
 
-class IssueEvent(ImmutableModel):
+class IssueEvent(WorkflowEvent):
     """One step on an issue's timeline. ``actor`` is empty for the platform's own jobs."""
+
+    from_field = "from_status"
+    to_field = "to_status"
 
     issue = models.ForeignKey(
         Issue, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="events"
@@ -340,16 +298,6 @@ class IssueEvent(ImmutableModel):
     to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices, blank=True)
     from_level = models.CharField(_("原层级"), max_length=12, choices=Level.choices, blank=True)
     to_level = models.CharField(_("新层级"), max_length=12, choices=Level.choices, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    comment = models.TextField(_("说明"), blank=True)
     meeting = models.ForeignKey(
         "Meeting",
         verbose_name=_("会议"),
@@ -368,10 +316,6 @@ class IssueEvent(ImmutableModel):
 
     def __str__(self) -> str:
         return f"{self.issue_id} {self.get_kind_display()}"
-
-    @property
-    def actor_label(self) -> str:
-        return str(self.actor) if self.actor_id else str(_("系统"))
 
 
 class NoticeQuerySet(ImmutableQuerySet, AssignmentScopedQuerySet):

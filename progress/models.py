@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
+from core.models import ImmutableQuerySet, WorkflowEvent
 from issues.models import Category as IssueCategory
-from issues.models import ImmutableModel, ImmutableQuerySet
 from projects.models import Admission, Project, ProjectPartQuerySet, Stage
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -223,8 +223,12 @@ class ProgressEventQuerySet(ImmutableQuerySet):
     pass
 
 
-class ProgressEvent(ImmutableModel):
+class ProgressEvent(WorkflowEvent):
     """One step of a monthly form, kept for good (the audit of reopening, SPEC §8)."""
+
+    kind_field = "action"
+    from_field = "from_status"
+    to_field = "to_status"
 
     report = models.ForeignKey(
         MonthlyReport, verbose_name=_("月度进展"), on_delete=models.PROTECT, related_name="events"
@@ -234,16 +238,6 @@ class ProgressEvent(ImmutableModel):
         _("原状态"), max_length=10, choices=ReportStatus.choices, blank=True
     )
     to_status = models.CharField(_("新状态"), max_length=10, choices=ReportStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    comment = models.TextField(_("说明"), blank=True)
 
     objects = ProgressEventQuerySet.as_manager()
 
@@ -299,11 +293,8 @@ class ImportStatus(models.TextChoices):
 class ProgressImportQuerySet(ScopedQuerySet):
     scope_region_path = "region"
 
-    def for_user(self, user):
+    def narrow(self, queryset, user):
         """An import is seen by who uploaded it and by the offices over its region."""
-        queryset = super().for_user(user)
-        if user is None or not user.is_authenticated or user.sees_everything:
-            return queryset
         if user.is_office_staff:
             return queryset
         return queryset.filter(created_by=user)

@@ -29,9 +29,9 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(StageChange)
 class StageChangeAdmin(admin.ModelAdmin):
-    list_display = ["project", "from_stage", "to_stage", "date", "is_correction", "by", "at"]
+    list_display = ["project", "from_stage", "to_stage", "date", "is_correction", "actor", "at"]
     list_filter = ["is_correction", "to_stage"]
-    list_select_related = ["project", "by"]
+    list_select_related = ["project", "actor"]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Region, Unit
 from accounts.scope import ScopedQuerySet
+from core.models import WorkflowEvent
 
 from .codes import normalize_project_code, validate_project_code
 
@@ -139,10 +140,7 @@ class ProjectQuerySet(ScopedQuerySet):
     scope_region_path = "region"
     scope_unit_path = "unit"
 
-    def for_user(self, user) -> "ProjectQuerySet":
-        queryset = super().for_user(user)
-        if user is None or not user.is_authenticated or user.sees_everything:
-            return queryset
+    def narrow(self, queryset, user) -> "ProjectQuerySet":
         if user.sees_only_assignments:
             return queryset.concerning(user.unit_id)
         return queryset
@@ -354,12 +352,10 @@ class ProjectPartQuerySet(ScopedQuerySet):
         if "scope_unit_path" not in cls.__dict__:
             cls.scope_unit_path = f"{cls.scope_project_path}__unit"
 
-    def for_user(self, user):
-        queryset = super().for_user(user)
-        if user is not None and user.is_authenticated and not user.sees_everything:
-            if user.sees_only_assignments:
-                projects = Project.objects.for_user(user).values("pk")
-                return queryset.filter(**{f"{self.scope_project_path}__in": projects})
+    def narrow(self, queryset, user):
+        if user.sees_only_assignments:
+            projects = Project.objects.for_user(user).values("pk")
+            return queryset.filter(**{f"{self.scope_project_path}__in": projects})
         return queryset
 
 
@@ -405,26 +401,31 @@ class ElementNeed(models.Model):
         return max(self.needed - self.secured, Decimal("0"))
 
 
-class StageChange(models.Model):
-    """An immutable record of a stage change; corrections carry the reason."""
+class StageChangeQuerySet(ProjectPartQuerySet):
+    def update(self, **kwargs):
+        raise TypeError("StageChange rows cannot be changed")
+
+    def delete(self):
+        raise TypeError("StageChange rows cannot be deleted")
+
+
+class StageChange(WorkflowEvent):
+    """An immutable record of a stage change; a correction carries its reason (the
+    comment)."""
+
+    kind_field = None
+    from_field = "from_stage"
+    to_field = "to_stage"
 
     project = models.ForeignKey(
-        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="stage_changes"
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="stage_changes"
     )
     from_stage = models.CharField(_("原阶段"), max_length=12, choices=Stage.choices)
     to_stage = models.CharField(_("新阶段"), max_length=12, choices=Stage.choices)
     date = models.DateField(_("发生日期"), null=True, blank=True)
     is_correction = models.BooleanField(_("更正"), default=False)
-    reason = models.TextField(_("更正原因"), blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("操作时间"), auto_now_add=True)
 
-    objects = ProjectPartQuerySet.as_manager()
+    objects = StageChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["project_id", "at", "id"]
@@ -433,6 +434,14 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_stage_display()} → {self.get_to_stage_display()}"
+
+    @property
+    def by(self):
+        return self.actor
+
+    @property
+    def reason(self) -> str:
+        return self.comment
 
 
 class PreReview(models.Model):

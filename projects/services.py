@@ -5,8 +5,10 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
+from core.workflow import Action, Required, Workflow
 from schedule import services as schedule_services
 
 from .models import (
@@ -95,6 +97,68 @@ def project_update(*, project: Project, by, tags=None, **fields) -> Project:
     return locked
 
 
+def _not_unchanged_or_unadmitted(project: Project, stage: str) -> None:
+    if stage == project.stage:
+        raise DomainError(
+            _("项目已处于“%(stage)s”阶段。") % {"stage": Stage(stage).label},
+            code="stage_unchanged",
+            field="stage",
+        )
+    if project.admission != Admission.ADMITTED and Stage.order(stage) > Stage.order(Stage.SIGNED):
+        raise DomainError(
+            _("项目尚未通过会商预审入库，不能推进到“%(stage)s”阶段。")
+            % {"stage": Stage(stage).label},
+            code="not_admitted",
+            field="stage",
+        )
+
+
+def _office_corrects(project: Project, user) -> None:
+    if user is None or not user.is_office_staff:
+        raise DomainError(
+            _("项目阶段不能倒退；如确需更正，请由重大办工作人员填写原因后办理。"),
+            code="stage_backward",
+            field="stage",
+        )
+
+
+_ALL_STAGES = frozenset(Stage.values)
+
+#: a project moves forward (stages may be skipped); moving back is a correction
+STAGE_WORKFLOW = Workflow(
+    name="project",
+    model=Project,
+    states=Stage,
+    state_field="stage",
+    event_model=StageChange,
+    event_subject="project",
+    context=lambda project: {
+        "project_id": project.pk,
+        "region": project.region_id,
+        "units": (project.unit_id,),
+    },
+    actions=[
+        Action(
+            "advance",
+            gettext_lazy("推进阶段"),
+            _ALL_STAGES - {Stage.AT_CAPACITY},
+            kind="stage",
+        ),
+        Action(
+            "correct",
+            gettext_lazy("阶段更正"),
+            _ALL_STAGES - {Stage.PLANNING},
+            check=_office_corrects,
+            kind="stage",
+            requires=(
+                Required("reason", gettext_lazy("阶段更正必须填写原因。"),
+                         "correction_reason_required"),
+            ),
+        ),
+    ],
+)  # fmt: skip
+
+
 @transaction.atomic
 def project_transition(
     *, project: Project, stage: str, date: datetime.date | None, by, reason: str = ""
@@ -111,59 +175,40 @@ def project_transition(
         )
     locked = Project.objects.select_for_update().get(pk=project.pk)
     current = locked.stage
-    if stage == current:
-        raise DomainError(
-            _("项目已处于“%(stage)s”阶段。") % {"stage": Stage(stage).label},
-            code="stage_unchanged",
-            field="stage",
-        )
+    _not_unchanged_or_unadmitted(locked, stage)
     forward = Stage.order(stage) > Stage.order(current)
-    if locked.admission != Admission.ADMITTED and Stage.order(stage) > Stage.order(Stage.SIGNED):
-        raise DomainError(
-            _("项目尚未通过会商预审入库，不能推进到“%(stage)s”阶段。")
-            % {"stage": Stage(stage).label},
-            code="not_admitted",
-            field="stage",
-        )
+    if forward and date is None:
+        raise DomainError(_("请填写达到该阶段的日期。"), code="date_required", field="date")
 
-    if forward:
-        if date is None:
-            raise DomainError(_("请填写达到该阶段的日期。"), code="date_required", field="date")
-        setattr(locked, STAGE_DATE_FIELDS[stage], date)
-    else:
-        if not by.is_office_staff:
-            raise DomainError(
-                _("项目阶段不能倒退；如确需更正，请由重大办工作人员填写原因后办理。"),
-                code="stage_backward",
-                field="stage",
-            )
-        if not reason.strip():
-            raise DomainError(
-                _("阶段更正必须填写原因。"), code="correction_reason_required", field="reason"
-            )
-        for later, field in STAGE_DATE_FIELDS.items():
-            if Stage.order(later) > Stage.order(stage):
-                setattr(locked, field, None)
-        if date is not None and stage in STAGE_DATE_FIELDS:
-            setattr(locked, STAGE_DATE_FIELDS[stage], date)
+    def apply(project: Project, values: dict) -> str:
+        if forward:
+            setattr(project, STAGE_DATE_FIELDS[stage], date)
+        else:
+            for later, field in STAGE_DATE_FIELDS.items():
+                if Stage.order(later) > Stage.order(stage):
+                    setattr(project, field, None)
+            if date is not None and stage in STAGE_DATE_FIELDS:
+                setattr(project, STAGE_DATE_FIELDS[stage], date)
+        project.stage = stage
+        _check_stage_dates(project)
+        project._history_user = by
+        if not forward:
+            project._change_reason = _("阶段更正：%(from)s → %(to)s。原因：%(reason)s") % {
+                "from": Stage(current).label,
+                "to": Stage(stage).label,
+                "reason": values["reason"],
+            }
+        project.full_clean()
+        return values.get("reason", "")
 
-    locked.stage = stage
-    _check_stage_dates(locked)
-    history_reason = (
-        _("阶段更正：%(from)s → %(to)s。原因：%(reason)s")
-        % {"from": Stage(current).label, "to": Stage(stage).label, "reason": reason.strip()}
-        if not forward
-        else ""
-    )
-    _save_with_history(locked, by, reason=history_reason)
-    StageChange.objects.create(
-        project=locked,
-        from_stage=current,
-        to_stage=stage,
-        date=date,
-        is_correction=not forward,
-        reason=reason.strip() if not forward else "",
-        by=by,
+    STAGE_WORKFLOW.perform(
+        locked,
+        "advance" if forward else "correct",
+        by,
+        data={"reason": reason},
+        change=apply,
+        extra={"date": date, "is_correction": not forward},
+        lock=False,
     )
     schedule_services.sync_anchor(project=locked, by=by)
     return locked

@@ -75,7 +75,7 @@ def project_detail(request, pk):
         {
             "project": project,
             "element_needs": project.element_needs.all(),
-            "stage_changes": project.stage_changes.select_related("by"),
+            "stage_changes": project.stage_changes.select_related("actor"),
             "prereviews": selectors.project_prereviews(project),
             "history": selectors.project_history(project),
             "chart": schedule_chart(project),

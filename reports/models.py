@@ -26,6 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
+from accounts.scope import ScopedQuerySet
+from core.models import WorkflowEvent
 
 
 class Kind(models.TextChoices):
@@ -51,11 +53,13 @@ class Status(models.TextChoices):
     FAILED = "failed", _("生成失败")
 
 
-class ReportQuerySet(models.QuerySet):
+class ReportQuerySet(ScopedQuerySet):
     """Scope for documents (issue 8): a reader sees the published documents of their own
     region, of the regions above it that cover them, and (SPEC §2) of the regions below it.
     Drafts, running and failed jobs are seen only by office staff of the issuing region and
     the regions above it. Project-unit contacts see none: these are government documents."""
+
+    scope_region_path = "unit__region"
 
     def published(self) -> ReportQuerySet:
         return self.filter(published_at__isnull=False)
@@ -63,11 +67,9 @@ class ReportQuerySet(models.QuerySet):
     def drafts(self) -> ReportQuerySet:
         return self.filter(published_at__isnull=True)
 
-    def for_user(self, user) -> ReportQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_everything:
-            return self.all()
+    def narrow(self, queryset, user) -> ReportQuerySet:
+        """A document is read within its office's region and, once published, by the
+        regions below that office as well."""
         if user.region_id is None or user.restricted_to_unit:
             return self.none()
         region = user.region
@@ -237,3 +239,27 @@ class Report(models.Model):
 class PublishedReportError(Exception):
     def __init__(self, report: Report):
         super().__init__(f"report {report.pk} is published and cannot change")
+
+
+class ReportEvent(WorkflowEvent):
+    """One step of a document: requested, retried, generated, failed, published. Kept when a
+    draft is deleted, so the record of who asked for what stays."""
+
+    report = models.ForeignKey(
+        Report,
+        verbose_name=_("文档"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="events",
+    )
+    kind = models.CharField(_("事项"), max_length=12)
+    from_state = models.CharField(_("原状态"), max_length=10, choices=Status.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=10, choices=Status.choices, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("文档记录")
+        verbose_name_plural = _("文档记录")
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.kind}"

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from accounts.models import Unit
 from issues import services
+from issues.services import sweeping
 from issues.models import Interview, Issue, IssueEvent, Notice, Status
 
 from . import factories
@@ -194,8 +195,8 @@ def test_an_overlapping_sweep_working_from_a_stale_list_changes_nothing(desk):
     assert Issue.objects.get(pk=late.pk).level == "city"
     calendar = current_calendar()
     with transaction.atomic():
-        assert services._auto_escalate(stale, D(2026, 11, 23), calendar) == 0
-        assert services._overdue(stale, D(2026, 11, 23), calendar) == (0, 0, 0)
+        assert sweeping._auto_escalate(stale, D(2026, 11, 23), calendar) == 0
+        assert sweeping._overdue(stale, D(2026, 11, 23), calendar) == (0, 0, 0)
     assert Issue.objects.get(pk=late.pk).level == "city"  # once, not twice
 
     # A ticket resolved after the sweep listed it gets no notice (and no crash).
@@ -203,7 +204,7 @@ def test_an_overlapping_sweep_working_from_a_stale_list_changes_nothing(desk):
     listed = Issue.objects.get(pk=resolved.pk)
     services.issue_resolve(issue=resolved, by=desk["handler"], resolution="已办结")
     with transaction.atomic():
-        assert services._overdue(listed, D(2026, 11, 23), calendar) == (0, 0, 0)
+        assert sweeping._overdue(listed, D(2026, 11, 23), calendar) == (0, 0, 0)
     assert not Notice.objects.filter(issue=resolved).exists()
 
 

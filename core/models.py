@@ -1,0 +1,81 @@
+"""Abstract bases every app builds on: rows that record what happened and can never change.
+
+An app's event table (an issue's timeline, an approval's status changes, a form's review steps
+…) subclasses :class:`WorkflowEvent`; :mod:`core.workflow` writes one row per step. On
+PostgreSQL the database itself refuses to change or remove a row as well (see
+:func:`core.db.append_only`).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Rows that record what happened: they may be added, never changed or removed."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows cannot be changed")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows cannot be deleted")
+
+
+class ImmutableModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows cannot be deleted")
+
+
+class WorkflowEvent(ImmutableModel):
+    """One step of a workflow: what was done (``kind``), from which state to which, by whom
+    (empty for the platform's own jobs), when, and why; a workflow adds its own fields.
+
+    Tables older than this base keep their column names; they say which columns hold the kind
+    and the two states (``kind_field``, ``from_field``, ``to_field``) and the workflow reads
+    and writes through those names."""
+
+    kind_field = "kind"
+    from_field = "from_state"
+    to_field = "to_state"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    comment = models.TextField(_("说明"), blank=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+    @property
+    def event_kind(self) -> str:
+        return getattr(self, self.kind_field)
+
+    @property
+    def from_value(self) -> str:
+        return getattr(self, self.from_field)
+
+    @property
+    def to_value(self) -> str:
+        return getattr(self, self.to_field)
+
+    @property
+    def actor_label(self) -> str:
+        return str(self.actor) if self.actor_id else str(_("系统"))
