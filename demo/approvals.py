@@ -37,6 +37,8 @@ from projects.models import Admission, Project, Stage
 from schedule.models import Milestone, MilestoneStatus
 from schedule.workdays import WorkdayCalendar, current_calendar
 
+from .projects import short_name
+
 SEED = 2026
 S = ApprovalStatus
 
@@ -259,8 +261,6 @@ class DemoApprovals:
 
     def number(self, plans: list[Plan]) -> None:
         """批复文号 in the order the documents were issued, per issuing series and year."""
-        from .builders import short_name  # demo.builders imports this module
-
         rng = random.Random(f"{SEED}-approval-numbers")
         series: dict[tuple[str, int], int] = {}
         approved = sorted(

@@ -199,9 +199,49 @@ class DemoIssues:
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
     def write(self, project: Project, level: str, story, outcome: str, index: int) -> None:
-        category, title, description, solution, resolution = story
+        """One ticket with the steps of its path that fall before now, and their history."""
+        issue, day = self.report(project, level, story, outcome, index)
+        events = [("report", issue.reported_by, Status.REPORTED, issue.reported_at, story[2])]
+        status = Status.REPORTED
+        for action in PATHS[outcome]:
+            # the history follows the workflow's own transition table
+            assert status in services.TRANSITIONS[action].sources, (action, status)
+            day = self.calendar.add_workdays(day, self.rng.randrange(1, 4))
+            if day > self.today:
+                break
+            at = self.moment(day)
+            if at > self.now:
+                break
+            actor, target, comment = self.step(issue, action, story, day)
+            field = services.STATUS_TIMESTAMPS.get(target)
+            if field and target != status:
+                setattr(issue, field, at)
+            events.append((action, actor, target, at, comment))
+            status = target
+        issue.status = status
+        issue.save()
+        previous = Status.REPORTED
+        for kind, actor, target, at, comment in events:
+            IssueEvent.objects.create(
+                issue=issue,
+                kind=kind,
+                from_status=previous,
+                to_status=target,
+                from_level=level,
+                to_level=level,
+                actor=actor,
+                at=at,
+                comment=comment,
+            )
+            previous = target
+
+    def report(
+        self, project: Project, level: str, story, outcome: str, index: int
+    ) -> tuple[Issue, datetime.date]:
+        """The ticket as reported, by the demo enterprise, the 江阴 filer or the office, and the
+        day: far enough back for the steps of its path."""
+        category, title, description, _solution, _resolution = story
         office = self.office(level)
-        unit, handler = self.handler(level, category)
         steps = PATHS[outcome]
         # Most tickets are within their time limit; every third one being worked was assigned
         # long enough ago to be overdue today, and a few of those long enough to be escalated.
@@ -235,66 +275,44 @@ class DemoIssues:
             reporter_phone=f"139{self.rng.randrange(10**7, 10**8)}",
             reported_at=self.moment(day),
         )
-        events = [("report", reporter, Status.REPORTED, issue.reported_at, description)]
-        status = Status.REPORTED
-        for action in steps:
-            # the history follows the workflow's own transition table
-            assert status in services.TRANSITIONS[action].sources, (action, status)
-            day = self.calendar.add_workdays(day, self.rng.randrange(1, 4))
-            if day > self.today:
-                break
-            at = self.moment(day)
-            if at > self.now:
-                break
-            actor, target, comment = office, None, ""
-            if action == "accept":
-                target = Status.ACCEPTED
-            elif action == "reject":
-                target, comment = Status.REJECTED, "经核实为重复反映，已并入同一项目的在办问题。"
-            elif action == "assign":
-                target = Status.ASSIGNED
-                issue.unit = unit
-                issue.responsible_leader = self.rng.choice(["张副县长", "刘副市长", "陈副厅长"])
-                issue.responsible_person = handler.full_name or str(handler)
-                issue.solution = solution
-                issue.deadline = services.default_deadline(level, category, day, self.calendar)
-                comment = f"交办{unit.name}，限{issue.deadline.isoformat()}前办结。"
-            elif action == "start":
-                actor, target = handler, Status.IN_PROGRESS
-            elif action == "note":
-                actor, target, comment = handler, Status.IN_PROGRESS, self.rng.choice(NOTES)
-            elif action == "resolve":
-                actor, target, comment = handler, Status.RESOLVED, resolution
-                issue.resolution = resolution
-            elif action == "confirm":
-                target = Status.CONFIRMED
-                if reporter is enterprise:
-                    actor = enterprise
-                else:
-                    comment = "已电话回访项目单位，表示满意。"
-            elif action == "close":
-                target = Status.CLOSED
-            field = services.STATUS_TIMESTAMPS.get(target)
-            if field and target != status:
-                setattr(issue, field, at)
-            events.append((action, actor, target, at, comment))
-            status = target
-        issue.status = status
-        issue.save()
-        previous = Status.REPORTED
-        for kind, actor, target, at, comment in events:
-            IssueEvent.objects.create(
-                issue=issue,
-                kind=kind,
-                from_status=previous,
-                to_status=target,
-                from_level=level,
-                to_level=level,
-                actor=actor,
-                at=at,
-                comment=comment,
-            )
-            previous = target
+        return issue, day
+
+    def step(self, issue: Issue, action: str, story, day: datetime.date) -> tuple[User, str, str]:
+        """Who takes one step of a ticket's path, the status it leads to and its comment; the
+        ticket's fields the step fills in (unsaved)."""
+        category, _title, _description, solution, resolution = story
+        level = issue.level
+        office = self.office(level)
+        unit, handler = self.handler(level, category)
+        actor, target, comment = office, None, ""
+        if action == "accept":
+            target = Status.ACCEPTED
+        elif action == "reject":
+            target, comment = Status.REJECTED, "经核实为重复反映，已并入同一项目的在办问题。"
+        elif action == "assign":
+            target = Status.ASSIGNED
+            issue.unit = unit
+            issue.responsible_leader = self.rng.choice(["张副县长", "刘副市长", "陈副厅长"])
+            issue.responsible_person = handler.full_name or str(handler)
+            issue.solution = solution
+            issue.deadline = services.default_deadline(level, category, day, self.calendar)
+            comment = f"交办{unit.name}，限{issue.deadline.isoformat()}前办结。"
+        elif action == "start":
+            actor, target = handler, Status.IN_PROGRESS
+        elif action == "note":
+            actor, target, comment = handler, Status.IN_PROGRESS, self.rng.choice(NOTES)
+        elif action == "resolve":
+            actor, target, comment = handler, Status.RESOLVED, resolution
+            issue.resolution = resolution
+        elif action == "confirm":
+            target = Status.CONFIRMED
+            if issue.reported_by is self.users["enterprise"]:
+                actor = issue.reported_by
+            else:
+                comment = "已电话回访项目单位，表示满意。"
+        elif action == "close":
+            target = Status.CLOSED
+        return actor, target, comment
 
     def hotline(self) -> None:
         """Two complaints pushed by the 12345 hotline: one for a known project, one the office

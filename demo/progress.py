@@ -1,5 +1,4 @@
-"""Demo monthly progress (SPEC §8) and indicator targets (§9), as the offices find them in
-November 2026.
+"""Demo monthly progress (SPEC §8), as the offices find them in November 2026.
 
 January to October: every project in the monthly round filed each month it was signed and
 not yet at capacity; its investment of the year (the project's 本年完成投资) is spread over the
@@ -16,26 +15,20 @@ becomes an issue ticket —, one returned with a comment, one reporting a projec
 awaiting approval, two not begun); a handful of counties have filed nothing; the rest filed,
 some already approved. The reminders of the 15th and 18th went to the counties then behind.
 
-Targets for 2026: the province, every city and a few counties (new-start rate 75% by the
-half year and 100% by the third quarter, Wuxi's 五率, Huai'an's 四率, new starts as counts).
-
-Nothing is written when forms exist already (targets: when targets exist).
+Nothing is written when forms exist already.
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Region, User
-from indicators.models import Target
+from accounts.models import User
 from progress import services
 from progress.models import (
     REPORTABLE_STAGES,
@@ -184,8 +177,6 @@ class DemoProgress:
             self.november()
             self.follow_projects()
             self.reminders()
-        if not Target.objects.exists():
-            self.targets()
 
     # -- the past: January to October ----------------------------------------------------------
 
@@ -517,72 +508,3 @@ class DemoProgress:
                         sent_on=on,
                         defaults={"missing": missing, "deadline": deadline},
                     )
-
-    # -- targets --------------------------------------------------------------------------------
-
-    def targets(self) -> None:
-        province = Region.objects.get(level=Region.Level.PROVINCE)
-        cities = list(Region.objects.filter(level=Region.Level.CITY).order_by("code"))
-        planned = {}
-        for code in Project.objects.filter(
-            ~Q(admission=Admission.REJECTED), planned_start__year=YEAR
-        ).values_list("region_id", flat=True):
-            for key in (code[:2], code[:4]):
-                planned[key] = planned.get(key, 0) + 1
-        by_province, by_city = self.users["province_office"], self.users["city_office"]
-        rows = []
-
-        def starts(region: Region, key: str) -> list:
-            count = planned.get(key, 0)
-            if not count:
-                return []
-            return [
-                ("new_starts", "", math.ceil(count / 5) * 5, "全年计划新开工项目数"),
-                ("new_starts", "H1", math.ceil(count * 0.75), "上半年新开工项目数"),
-            ]
-
-        new_start = [
-            ("new_start_rate", "H1", 75, "计划新开工项目上半年开工率75%"),
-            ("new_start_rate", "Q3", 100, "三季度末计划新开工项目全部开工"),
-            ("new_start_rate", "", 100, ""),
-        ]
-        wuxi = [
-            ("wx_filing", "", 90, ""),
-            ("wx_start", "", 60, ""),
-            ("wx_investment", "Q3", 75, ""),
-            ("wx_investment", "", 100, "开工项目年度计划投资全部完成"),
-            ("wx_production", "", 80, ""),
-            ("wx_capacity", "", 60, ""),
-        ]
-        huaian = [
-            ("ha_signing", "", 70, ""),
-            ("ha_start", "", 75, ""),
-            ("ha_production", "", 80, ""),
-            ("ha_capacity", "", 60, ""),
-        ]
-        rows += [(province, by_province, *row) for row in new_start + starts(province, "32")]
-        rows += [(province, by_province, *row) for row in wuxi + huaian]
-        for city in cities:
-            own = new_start + starts(city, city.code[:4])
-            own += wuxi if city.code == "320200" else huaian if city.code == "320800" else []
-            rows += [(city, by_province, *row) for row in own]
-        counties = Region.objects.in_bulk(["320281", "320282", "321322"])
-        for code, county in sorted(counties.items()):
-            own = new_start[:2] + (wuxi[1:4] if code.startswith("3202") else [])
-            rows += [
-                (county, by_city if code.startswith("3202") else by_province, *row) for row in own
-            ]
-        Target.objects.bulk_create(
-            [
-                Target(
-                    region=region,
-                    year=YEAR,
-                    indicator=indicator,
-                    sub_period=sub_period,
-                    value=Decimal(value),
-                    note=note,
-                    set_by=by,
-                )
-                for region, by, indicator, sub_period, value, note in rows
-            ]
-        )

@@ -1,5 +1,5 @@
 """What `make run` prints (``seed_demo --url``): where to open the platform and every demo
-login, from the one list the demo data is built from (``demo.builders.DEMO_USERS``), each with its
+login, from the one list the demo data is built from (``demo.logins.DEMO_USERS``), each with its
 role, its unit and what it is for; the README's table is the same list."""
 
 from io import StringIO
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from accounts.models import User
-from demo.builders import DEMO_USERS, login_banner
+from demo.logins import DEMO_USERS, login_banner
 
 from .conftest import DEMO_DAY
 

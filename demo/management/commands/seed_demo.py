@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.builders import DemoBuilder, login_banner
+from demo.builders import DemoBuilder
+from demo.logins import login_banner
 
 
 class Command(BaseCommand):
