@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, Unit
 from core.exceptions import DomainError, NotPermitted
+from core.workflow import Action, Workflow
 from projects.codes import normalize_project_code
 from projects.models import Project, Tier
 from schedule import services as schedule_services
@@ -37,36 +38,71 @@ from .models import (
 
 S = ApprovalStatus
 
-#: status → the statuses it may move to
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.NOT_STARTED: frozenset({S.PREPARING, S.SUBMITTED}),
-    S.PREPARING: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.RETURNED}),
-    S.ACCEPTED: frozenset({S.UNDER_REVIEW, S.APPROVED, S.REFUSED, S.RETURNED}),
-    S.UNDER_REVIEW: frozenset({S.APPROVED, S.REFUSED, S.RETURNED}),
-    S.RETURNED: frozenset({S.PREPARING, S.SUBMITTED}),
-    S.REFUSED: frozenset({S.PREPARING}),
-    S.APPROVED: frozenset(),
-}
+
+def _refusal(approval: Approval, action: Action) -> DomainError:
+    return DomainError(
+        _("审批事项当前为“%(current)s”，不能变更为“%(status)s”。")
+        % {"current": S(approval.status).label, "status": S(action.target).label},
+        code="illegal_transition",
+        field="status",
+    )
+
+
+def _context(approval: Approval) -> dict:
+    return {
+        "project_id": approval.project_id,
+        "region": approval.project.region_id,
+        "units": (approval.unit_id, approval.project.unit_id),
+    }
+
+
+def may_edit(approval: Approval, user) -> bool:
+    """Editors of the library in scope (office staff, API clients), and the liaisons of the
+    handling department ("keep approvals of their unit up to date", SPEC §1)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if not Approval.objects.for_user(user).filter(pk=approval.pk).exists():
+        return False
+    return user.can_edit_library or (
+        Role.Code.DEPARTMENT_LIAISON in user.role_codes and user.unit_id == approval.unit_id
+    )
+
+
+_DECIDING = frozenset({S.ACCEPTED, S.UNDER_REVIEW})
+
+#: the approval workflow: each action leads to one status, from the statuses listed
+WORKFLOW = Workflow(
+    name="approval",
+    model=Approval,
+    states=S,
+    event_model=ApprovalEvent,
+    event_subject="approval",
+    may=may_edit,
+    denied=gettext_lazy("您没有变更该审批事项状态的权限。"),
+    refusal=_refusal,
+    context=_context,
+    actions=[
+        Action("prepare", gettext_lazy("编制材料"),
+               frozenset({S.NOT_STARTED, S.RETURNED, S.REFUSED}), S.PREPARING),
+        Action("submit", gettext_lazy("申报"),
+               frozenset({S.NOT_STARTED, S.PREPARING, S.RETURNED}), S.SUBMITTED),
+        Action("accept", gettext_lazy("受理"), frozenset({S.SUBMITTED}), S.ACCEPTED),
+        Action("review", gettext_lazy("进入审查"), frozenset({S.ACCEPTED}), S.UNDER_REVIEW),
+        Action("approve", gettext_lazy("批复"), _DECIDING, S.APPROVED),
+        Action("refuse", gettext_lazy("不予批复"), _DECIDING, S.REFUSED),
+        Action("return", gettext_lazy("退回补正"), _DECIDING | {S.SUBMITTED}, S.RETURNED),
+    ],
+)  # fmt: skip
 #: API/page action → the status it leads to
-ACTIONS: dict[str, str] = {
-    "prepare": S.PREPARING,
-    "submit": S.SUBMITTED,
-    "accept": S.ACCEPTED,
-    "review": S.UNDER_REVIEW,
-    "approve": S.APPROVED,
-    "refuse": S.REFUSED,
-    "return": S.RETURNED,
+ACTIONS: dict[str, str] = {name: action.target for name, action in WORKFLOW.table.items()}
+ACTION_LABELS = {name: action.label for name, action in WORKFLOW.table.items()}
+#: status → the statuses it may move to (read from the table)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    state: frozenset(a.target for a in WORKFLOW.table.values() if state in a.sources)
+    for state in S.values
 }
-ACTION_LABELS = {
-    "prepare": gettext_lazy("编制材料"),
-    "submit": gettext_lazy("申报"),
-    "accept": gettext_lazy("受理"),
-    "review": gettext_lazy("进入审查"),
-    "approve": gettext_lazy("批复"),
-    "refuse": gettext_lazy("不予批复"),
-    "return": gettext_lazy("退回补正"),
-}
+#: the action that leads to each status
+_ACTION_FOR = {target: name for name, target in ACTIONS.items()}
 #: the date each status records
 STATUS_DATES = {
     S.SUBMITTED: "submitted_on",
@@ -96,23 +132,8 @@ OFFICE_ONLY_FIELDS = frozenset({"unit", "authority_level", "promised_days", "fix
 # --- who may write ---------------------------------------------------------------------------
 
 
-def may_edit(approval: Approval, user) -> bool:
-    """Editors of the library in scope (office staff, API clients), and the liaisons of the
-    handling department ("keep approvals of their unit up to date", SPEC §1)."""
-    if user is None or not user.is_authenticated:
-        return False
-    if not Approval.objects.for_user(user).filter(pk=approval.pk).exists():
-        return False
-    return user.can_edit_library or (
-        Role.Code.DEPARTMENT_LIAISON in user.role_codes and user.unit_id == approval.unit_id
-    )
-
-
 def allowed_actions(approval: Approval, user) -> list[str]:
-    if not may_edit(approval, user):
-        return []
-    targets = TRANSITIONS[approval.status]
-    return [action for action, target in ACTIONS.items() if target in targets]
+    return WORKFLOW.allowed_actions(approval, user)
 
 
 # --- dates and figures ----------------------------------------------------------------------
@@ -405,6 +426,16 @@ def _finish_milestone(approval: Approval, by) -> None:
     )
 
 
+def _action_for(status: str) -> Action:
+    """The step that leads to ``status``; for a status no step leads to (未开始), a step
+    that starts from nowhere, so the table refuses it."""
+    if status not in S.values:
+        raise DomainError(_("未知的审批状态。"), code="invalid_status", field="status")
+    if status not in _ACTION_FOR:
+        return Action("", S(status).label, frozenset(), status)
+    return WORKFLOW.table[_ACTION_FOR[status]]
+
+
 @transaction.atomic
 def approval_transition(
     *,
@@ -415,29 +446,25 @@ def approval_transition(
     document_no: str = "",
     comment: str = "",
 ) -> Approval:
+    action = _action_for(status)
     locked = (
         Approval.objects.select_for_update().select_related("kind", "project").get(pk=approval.pk)
     )
-    if status not in S.values:
-        raise DomainError(_("未知的审批状态。"), code="invalid_status", field="status")
-    if not may_edit(locked, by):
-        raise NotPermitted(_("您没有变更该审批事项状态的权限。"), code="not_permitted")
-    before = approval_step(
+    today, calendar = timezone.localdate(), current_calendar()
+    if not action.name:
+        WORKFLOW.check(locked, action, by)  # refused: no step leads to this status
+
+    def change(current: Approval, values: dict) -> None:
+        _change(current, status, date, document_no, today=today, calendar=calendar)
+
+    WORKFLOW.perform(
         locked,
-        status,
-        date,
-        document_no,
-        today=timezone.localdate(),
-        calendar=current_calendar(),
-    )
-    locked.save()
-    ApprovalEvent.objects.create(
-        approval=locked,
-        from_status=before,
-        to_status=status,
-        date=date,
-        actor=by,
+        action.name,
+        by,
+        change=change,
         comment=comment.strip(),
+        extra={"date": date},
+        lock=False,
     )
     _finish_milestone(locked, by)
     return locked
@@ -452,28 +479,24 @@ def approval_step(
     today: datetime.date,
     calendar: WorkdayCalendar,
 ) -> str:
-    """Move an approval to ``status`` in memory, after the checks of
-    :func:`approval_transition` (which calls it, then saves); returns the status it came from.
-    For callers that write many at once (the demo data)."""
-    if status not in S.values:
-        raise DomainError(_("未知的审批状态。"), code="invalid_status", field="status")
-    if status not in TRANSITIONS[approval.status]:
-        raise DomainError(
-            _("审批事项当前为“%(current)s”，不能变更为“%(status)s”。")
-            % {"current": S(approval.status).label, "status": S(status).label},
-            code="illegal_transition",
-            field="status",
-        )
+    """Move an approval to ``status`` in memory, after the table's checks (no user: the
+    caller writes many at once, as the demo data does, and saves them itself); returns the
+    status it came from."""
+    WORKFLOW.check(approval, _action_for(status), None)
+    before = approval.status
+    _change(approval, status, date, document_no, today=today, calendar=calendar)
+    return before
+
+
+def _change(approval: Approval, status: str, date, document_no: str, *, today, calendar) -> None:
     _check_date(approval, status, date, today)
     if status == S.APPROVED:
         document_no = (document_no or approval.document_no).strip()
         if not document_no:
             raise DomainError(_("请填写批复文号。"), code="required", field="document_no")
         approval.document_no = document_no
-    before = approval.status
     _apply(approval, status, date)
     _fix_dates(approval, calendar)
-    return before
 
 
 def _apply(approval: Approval, status: str, date: datetime.date | None) -> None:
@@ -633,13 +656,13 @@ def approval_sync(*, by, rows: list[dict]) -> SyncResult:
             setattr(approval, field, value)
         _fix_dates(approval, calendar)
         approval.save()
-        ApprovalEvent.objects.create(
-            approval=approval,
-            from_status=before,
-            to_status=approval.status,
-            date=row.get("decided_on") or row.get("accepted_on") or row.get("submitted_on"),
-            actor=by,
+        WORKFLOW.record(
+            approval,
+            "sync",
+            by,
+            before={"status": before},
             comment=_("在线审批平台同步"),
+            date=row.get("decided_on") or row.get("accepted_on") or row.get("submitted_on"),
             synced=True,
         )
         _finish_milestone(approval, by)
