@@ -16,6 +16,7 @@ from approvals.models import (
     ApprovalStatus,
     AuthorityLevel,
 )
+from core.api.scoped import ScopedPrimaryKeyRelatedField
 from projects.models import Project
 from schedule.workdays import current_calendar
 
@@ -67,8 +68,8 @@ class ApprovalSerializer(serializers.ModelSerializer):
     today). ``status`` and its dates change only through the actions
     (``POST /api/v1/approvals/{id}/{操作}/``); an edit that tries to change them is refused."""
 
-    project = serializers.PrimaryKeyRelatedField(
-        queryset=Project.objects.none(),
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(),
         error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
     )
     project_code = serializers.CharField(
@@ -194,11 +195,6 @@ class ApprovalSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Only projects the caller may see can be named: others are "not found".
-            fields["project"].queryset = Project.objects.for_user(user)
         if isinstance(self.instance, Approval):
             # One approval per project and kind: neither changes after registration.
             fields["project"].read_only = True

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.api.fields import region_code_field
+from core.api.scoped import ScopedPrimaryKeyRelatedField
 from funding.models import (
     FinancialInstitution,
     FinancingMatch,
@@ -25,8 +26,9 @@ PROJECT_NOT_FOUND = _("所选项目不存在或不在您的管辖范围内。")
 
 
 def _scoped_project_field(**extra):
-    return serializers.PrimaryKeyRelatedField(
-        queryset=Project.objects.none(),
+    """Only projects the caller may see can be named: others are "not found"."""
+    return ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(),
         help_text=_("项目编号"),
         error_messages={"does_not_exist": PROJECT_NOT_FOUND},
         **extra,
@@ -40,18 +42,6 @@ def _channel_field(**extra):
         error_messages={"does_not_exist": _("资金渠道“{pk_value}”不存在。")},
         **extra,
     )
-
-
-class ScopedProjectMixin:
-    """Only projects the caller may see can be named: others are "not found"."""
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if "project" in fields and user is not None and user.is_authenticated:
-            fields["project"].queryset = Project.objects.for_user(user)
-        return fields
 
 
 # --- channels and quotas -----------------------------------------------------------------------
@@ -113,7 +103,7 @@ class QuotaSerializer(serializers.ModelSerializer):
 # --- funding records -----------------------------------------------------------------------------
 
 
-class FundingRecordSerializer(ScopedProjectMixin, serializers.ModelSerializer):
+class FundingRecordSerializer(serializers.ModelSerializer):
     """Money of one channel for one project in one year and batch (万元): requested →
     allocated (下达) → issued (发行/拨付) → used (支出), and the part used as project capital.
     Project, channel and year are fixed once registered."""
@@ -213,7 +203,7 @@ class ReitsProjectDetailSerializer(ReitsProjectSerializer):
         read_only_fields = fields
 
 
-class ReitsCreateSerializer(ScopedProjectMixin, serializers.Serializer):
+class ReitsCreateSerializer(serializers.Serializer):
     """Put a project into the REITs reserve (储备) on a date."""
 
     project = _scoped_project_field()
@@ -296,7 +286,7 @@ class NeedMatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FinancingNeedSerializer(ScopedProjectMixin, serializers.ModelSerializer):
+class FinancingNeedSerializer(serializers.ModelSerializer):
     """A project's financing need (万元) and the institutions it was pushed to."""
 
     project = _scoped_project_field()

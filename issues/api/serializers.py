@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Unit
+from core.api.scoped import ScopedPrimaryKeyRelatedField
 from issues import services
 from issues.models import Category, Interview, Issue, IssueEvent, Level, Notice, Source
 from projects.models import Project
@@ -184,12 +185,12 @@ class InterviewSerializer(serializers.ModelSerializer):
 class IssueReportSerializer(serializers.Serializer):
     """上报 a difficulty of a project in the caller's scope (``issue_report``)."""
 
-    project = serializers.PrimaryKeyRelatedField(
-        queryset=Project.objects.none(),
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(),
         error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
     )
-    milestone = serializers.PrimaryKeyRelatedField(
-        queryset=Milestone.objects.none(),
+    milestone = ScopedPrimaryKeyRelatedField(
+        queryset=Milestone.objects.all(),
         required=False,
         allow_null=True,
         error_messages={"does_not_exist": _("所选关键节点不存在或不在您的管辖范围内。")},
@@ -203,16 +204,6 @@ class IssueReportSerializer(serializers.Serializer):
     source = serializers.ChoiceField(
         choices=Source.choices, required=False, help_text=_("不填时按上报人的角色确定")
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Only projects the caller may see can be named: others are "not found".
-            fields["project"].queryset = Project.objects.for_user(user)
-            fields["milestone"].queryset = Milestone.objects.for_user(user)
-        return fields
 
 
 class IssueIntakeSerializer(serializers.Serializer):
@@ -255,17 +246,11 @@ class IssueCommentSerializer(serializers.Serializer):
 class IssueLinkProjectSerializer(serializers.Serializer):
     """匹配项目: the project an unmatched ticket concerns (a project in the caller's scope)."""
 
-    project = serializers.PrimaryKeyRelatedField(
-        queryset=Project.objects.none(),
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(),
         error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
     )
     comment = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["project"].queryset = Project.objects.for_user(getattr(request, "user", None))
-        return fields
 
 
 class IssueNoteSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from accounts.api.fields import region_code_field
+from core.api.scoped import ScopedPrimaryKeyRelatedField
 from issues.models import Category as IssueCategory
 from progress import services
 from progress.models import (
@@ -72,8 +73,8 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
     ``investment_ytd`` is derived (this month plus the earlier months of the year) and the
     status moves only through the actions (``POST /api/v1/progress/{id}/{操作}/``)."""
 
-    project = serializers.PrimaryKeyRelatedField(
-        queryset=Project.objects.none(),
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(),
         help_text=_("项目编号"),
         error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
     )
@@ -203,11 +204,6 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Only projects the caller may see can be named: others are "not found".
-            fields["project"].queryset = Project.objects.for_user(user)
         if isinstance(self.instance, MonthlyReport):
             # A form stays the one of its project and month.
             fields["project"].read_only = True

@@ -1,6 +1,8 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Region, Unit
+from core.api.scoped import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from projects.models import STAGE_DATE_FIELDS, ElementNeed, Project, Stage, Tag
 
 
@@ -15,8 +17,13 @@ class ElementNeedSerializer(serializers.ModelSerializer):
 class ProjectSerializer(serializers.ModelSerializer):
     """A project as other systems see it; ``stage`` changes only through ``transition``."""
 
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    # Writable relations offer only what the caller may see: a county cannot file a project
+    # into another county, nor name a unit outside its scope.
+    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    unit = ScopedPrimaryKeyRelatedField(queryset=Unit.objects.filter(kind=Unit.Kind.ENTERPRISE))
+    responsible_unit = ScopedPrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), allow_null=True, required=False, label=_("责任单位")
+    )
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     region_name = serializers.CharField(source="region.name", read_only=True)
     tags = serializers.SlugRelatedField(
@@ -85,14 +92,6 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Writable relations offer only what the caller may see: a county cannot file a
-            # project into another county, nor name a unit outside its scope.
-            fields["region"].queryset = Region.objects.for_user(user)
-            fields["unit"].queryset = Unit.objects.for_user(user).filter(kind=Unit.Kind.ENTERPRISE)
-            fields["responsible_unit"].queryset = Unit.objects.for_user(user)
         if isinstance(self.instance, Project):
             # After creation the stage and its dates move only through POST …/transition/.
             for name in ("stage", *STAGE_DATE_FIELDS.values()):

@@ -1,12 +1,14 @@
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Unit
+from core.api.scoped import ScopedPrimaryKeyRelatedField
 from schedule.models import Milestone, ScheduleTemplate, TemplateStep
 
 
 class PredecessorSerializer(serializers.Serializer):
-    milestone = serializers.PrimaryKeyRelatedField(queryset=Milestone.objects.none())
+    milestone = ScopedPrimaryKeyRelatedField(queryset=Milestone.objects.all())
     lag_days = serializers.IntegerField(min_value=0, max_value=3650, default=0)
 
 
@@ -14,6 +16,9 @@ class MilestoneSerializer(serializers.ModelSerializer):
     """A key milestone; ``predecessors`` is the full list of finish-to-start links into it."""
 
     predecessors = PredecessorSerializer(many=True, required=False)
+    responsible_unit = ScopedPrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), allow_null=True, required=False, label=_("责任单位")
+    )
     responsible_unit_name = serializers.CharField(
         source="responsible_unit.name", read_only=True, default=None
     )
@@ -43,17 +48,6 @@ class MilestoneSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["project", "updated_at"]
         extra_kwargs = {"position": {"required": False}}
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            fields["predecessors"].child.fields["milestone"].queryset = Milestone.objects.for_user(
-                user
-            )
-            fields["responsible_unit"].queryset = Unit.objects.for_user(user)
-        return fields
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
