@@ -92,6 +92,9 @@ CATALOGUE: dict[str, Entry] = {
         "progress",
         _FORM_PARTIES,
         {
+            "create": "县区填报当月进展（网页或接口）",
+            "update": "报送前修改进展",
+            "import": "通过Excel导入填报或修改进展",
             "submit": "县区报送月度进展",
             "approve": "重大办审核通过",
             "return": "重大办退回",

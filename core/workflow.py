@@ -90,6 +90,9 @@ class Workflow:
     refusal: Callable[[Any, Action], DomainError] | None = None
     #: builds the refusal for a step the user may not take (``who`` says no)
     denial: Callable[[Any, Action], NotPermitted] | None = None
+    #: whether ``who`` is asked before the state (a refusal then never tells an outsider
+    #: the object's state); by default the state is checked first
+    who_first: bool = False
     #: code and message of an unknown action
     unknown: tuple[str, str] = ("unknown_action", "")
     #: the object, locked for a step (default: select_for_update of its own row)
@@ -120,13 +123,14 @@ class Workflow:
             return []
         allowed = []
         for action in self.table.values():
-            if self.state_of(obj) not in action.sources or not action.who(obj, user):
+            if self.state_of(obj) not in action.sources:
                 continue
-            if action.check is not None:
-                try:
+            try:
+                self._permitted(obj, action, user)
+                if action.check is not None:
                     action.check(obj, user)
-                except DomainError:
-                    continue
+            except DomainError:
+                continue
             allowed.append(action.name)
         return allowed
 
@@ -134,16 +138,24 @@ class Workflow:
         """Refuse a step ``by`` may not take, or that the current state does not allow."""
         if by is not None and not self.may(obj, by):
             raise NotPermitted(self.denied or _("您没有办理此事项的权限。"), code="not_permitted")
+        if self.who_first:
+            self._permitted(obj, action, by)
         if self.state_of(obj) not in action.sources:
             raise self._refused(obj, action)
-        if by is not None and not action.who(obj, by):
-            if self.denial is not None:
-                raise self.denial(obj, action)
-            raise NotPermitted(
-                action.denied or self.denied or _("您没有办理此事项的权限。"), code="not_permitted"
-            )
+        if not self.who_first:
+            self._permitted(obj, action, by)
         if action.check is not None:
             action.check(obj, by)
+
+    def _permitted(self, obj, action: Action, by) -> None:
+        """Refuse when ``action.who`` says no (``who`` may also raise its own refusal)."""
+        if by is None or action.who(obj, by):
+            return
+        if self.denial is not None:
+            raise self.denial(obj, action)
+        raise NotPermitted(
+            action.denied or self.denied or _("您没有办理此事项的权限。"), code="not_permitted"
+        )
 
     def _refused(self, obj, action: Action) -> DomainError:
         if self.refusal is not None:

@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role
 from core.exceptions import DomainError, NotPermitted
+from core.workflow import Action, Required, Workflow
 from issues import services as issue_services
 from issues.models import Category as IssueCategory
 from issues.models import Source
@@ -87,17 +89,7 @@ def _own_submission(report: MonthlyReport, user) -> bool:
 
 def allowed_actions(report: MonthlyReport, user) -> list[str]:
     """The workflow steps this user may take on this form now (for pages and the API)."""
-    actions = []
-    if report.status in EDITABLE and may_file(report.project, user):
-        actions.append("submit")
-    if may_review(report, user):
-        if report.status == ReportStatus.SUBMITTED:
-            if not _own_submission(report, user):
-                actions.append("approve")
-            actions.append("return")
-        elif report.status == ReportStatus.APPROVED:
-            actions.append("reopen")
-    return actions
+    return WORKFLOW.allowed_actions(report, user)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -283,14 +275,7 @@ def _clean_stage(project, period, data, values, errors, current) -> None:
 
 
 def _event(report, action, by, before: str, comment: str = "") -> None:
-    ProgressEvent.objects.create(
-        report=report,
-        action=action,
-        from_status=before,
-        to_status=report.status,
-        actor=by,
-        comment=comment,
-    )
+    WORKFLOW.record(report, action, by, before={"status": before}, comment=comment)
 
 
 def recompute_ytd(project: Project, year: str | int) -> None:
@@ -478,34 +463,79 @@ def _locked(report: MonthlyReport) -> MonthlyReport:
     )
 
 
-def _refuse(report: MonthlyReport, action: str):
-    raise DomainError(
+def _files(report: MonthlyReport, user) -> bool:
+    _check_filer(report.project, user)
+    return True
+
+
+def _reviews(report: MonthlyReport, user) -> bool:
+    if not may_review(report, user):
+        raise NotPermitted(_("月度进展由项目所在地的市级或省级重大办审核。"), code="not_permitted")
+    return True
+
+
+def _not_own(report: MonthlyReport, user) -> None:
+    if user is not None and _own_submission(report, user):
+        raise NotPermitted(_("不能审核本人报送的进展。"), code="own_report")
+
+
+def _refusal(report: MonthlyReport, action: Action) -> DomainError:
+    return DomainError(
         _("进展当前为“%(status)s”，不能%(action)s。")
-        % {"status": report.get_status_display(), "action": ProgressAction(action).label},
+        % {"status": report.get_status_display(), "action": action.label},
         code="invalid_transition",
     )
 
 
-@transaction.atomic
+A = ProgressAction
+#: the monthly form's workflow: the county files, the city or province office reviews
+WORKFLOW = Workflow(
+    name="progress",
+    model=MonthlyReport,
+    states=ReportStatus,
+    event_model=ProgressEvent,
+    event_subject="report",
+    who_first=True,
+    refusal=_refusal,
+    unknown=("invalid_action", gettext_lazy("未知的操作。")),
+    lock=_locked,
+    context=lambda report: {
+        "project_id": report.project_id,
+        "region": report.project.region_id,
+        "units": (report.project.unit_id,),
+    },
+    stamps={ReportStatus.SUBMITTED: "submitted_at", ReportStatus.APPROVED: "approved_at",
+            ReportStatus.RETURNED: "returned_at"},
+    actions=[
+        Action(A.SUBMIT, A.SUBMIT.label, frozenset(EDITABLE), ReportStatus.SUBMITTED,
+               who=_files),
+        Action(A.APPROVE, A.APPROVE.label, frozenset({ReportStatus.SUBMITTED}),
+               ReportStatus.APPROVED, who=_reviews, check=_not_own),
+        Action(A.RETURN, A.RETURN.label, frozenset({ReportStatus.SUBMITTED}),
+               ReportStatus.RETURNED, who=_reviews,
+               requires=(Required("comment", gettext_lazy("退回时请写明需要修改的内容。"),
+                                  "comment_required"),)),
+        Action(A.REOPEN, A.REOPEN.label, frozenset({ReportStatus.APPROVED}),
+               ReportStatus.RETURNED, who=_reviews,
+               requires=(Required("reason", gettext_lazy("重新打开已审核的进展必须填写原因。"),
+                                  "reason_required"),)),
+    ],
+)  # fmt: skip
+
+
 def report_submit(*, report: MonthlyReport, by) -> MonthlyReport:
     """报送: the county sends the form for review. Problems written on it become an issue
     ticket of the project (once per form)."""
-    report = _locked(report)
-    _check_filer(report.project, by)
-    if report.status not in EDITABLE:
-        _refuse(report, ProgressAction.SUBMIT)
-    clean_values(report.project, report.period, _values(report), report)
-    if not report.physical_progress:
-        raise ValidationError({"physical_progress": [_("报送前请填写形象进度。")]})
-    before = report.status
-    report.status = ReportStatus.SUBMITTED
-    report.submitted_by = by
-    report.submitted_at = timezone.now()
-    if report.problems and report.issue_id is None:
-        report.issue = _problem_ticket(report, by)
-    report.save()
-    _event(report, ProgressAction.SUBMIT, by, before)
-    return report
+
+    def change(report: MonthlyReport, values: dict) -> None:
+        clean_values(report.project, report.period, _values(report), report)
+        if not report.physical_progress:
+            raise ValidationError({"physical_progress": [_("报送前请填写形象进度。")]})
+        report.submitted_by = by
+        if report.problems and report.issue_id is None:
+            report.issue = _problem_ticket(report, by)
+
+    return WORKFLOW.perform(report, A.SUBMIT, by, change=change)
 
 
 def _problem_ticket(report: MonthlyReport, by):
@@ -522,21 +552,7 @@ def _problem_ticket(report: MonthlyReport, by):
     )
 
 
-def _check_reviewer(report: MonthlyReport, by) -> None:
-    if not may_review(report, by):
-        raise NotPermitted(_("月度进展由项目所在地的市级或省级重大办审核。"), code="not_permitted")
-
-
-@transaction.atomic
-def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyReport:
-    """审核通过: the form is locked; a stage change on it moves the project through the stage
-    service; this year's completed investment of the project follows the latest month."""
-    report = _locked(report)
-    _check_reviewer(report, by)
-    if report.status != ReportStatus.SUBMITTED:
-        _refuse(report, ProgressAction.APPROVE)
-    if _own_submission(report, by):
-        raise NotPermitted(_("不能审核本人报送的进展。"), code="own_report")
+def _earlier_pending(report: MonthlyReport) -> None:
     earlier = (
         MonthlyReport.objects.filter(
             project_id=report.project_id,
@@ -554,18 +570,24 @@ def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyRe
             % {"period": earlier, "this": report.period},
             code="earlier_month_pending",
         )
-    project = report.project
-    if report.new_stage and Stage.order(project.stage) < Stage.order(report.new_stage):
-        project_services.project_transition(
-            project=project, stage=report.new_stage, date=report.stage_date, by=by
-        )
-    before = report.status
-    report.status = ReportStatus.APPROVED
-    report.approved_by = by
-    report.approved_at = timezone.now()
-    report.review_comment = comment.strip()
-    report.save()
-    _event(report, ProgressAction.APPROVE, by, before, comment.strip())
+
+
+@transaction.atomic
+def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyReport:
+    """审核通过: the form is locked; a stage change on it moves the project through the stage
+    service; this year's completed investment of the project follows the latest month."""
+
+    def change(report: MonthlyReport, values: dict) -> None:
+        _earlier_pending(report)
+        project = report.project
+        if report.new_stage and Stage.order(project.stage) < Stage.order(report.new_stage):
+            project_services.project_transition(
+                project=project, stage=report.new_stage, date=report.stage_date, by=by
+            )
+        report.approved_by = by
+        report.review_comment = comment.strip()
+
+    report = WORKFLOW.perform(report, A.APPROVE, by, change=change, comment=comment.strip())
     _follow_investment(report, by)
     return report
 
@@ -593,55 +615,35 @@ def _follow_investment(report: MonthlyReport, by) -> None:
     )
 
 
-@transaction.atomic
 def report_return(*, report: MonthlyReport, by, comment: str) -> MonthlyReport:
     """退回: the office sends the form back to the county with what to correct."""
-    report = _locked(report)
-    _check_reviewer(report, by)
-    if report.status != ReportStatus.SUBMITTED:
-        _refuse(report, ProgressAction.RETURN)
-    comment = (comment or "").strip()
-    if not comment:
-        raise DomainError(
-            _("退回时请写明需要修改的内容。"), code="comment_required", field="comment"
-        )
-    before = report.status
-    report.status = ReportStatus.RETURNED
-    report.returned_by = by
-    report.returned_at = timezone.now()
-    report.review_comment = comment
-    report.save()
-    _event(report, ProgressAction.RETURN, by, before, comment)
-    return report
+
+    def change(report: MonthlyReport, values: dict) -> str:
+        report.returned_by = by
+        report.review_comment = values["comment"]
+        return values["comment"]
+
+    return WORKFLOW.perform(report, A.RETURN, by, data={"comment": comment}, change=change)
 
 
 @transaction.atomic
 def report_reopen(*, report: MonthlyReport, by, reason: str) -> MonthlyReport:
     """重新打开: an approved form goes back to the county, with the office's reason kept on
     the record. A stage change already applied stays; undoing it is a stage correction."""
-    report = _locked(report)
-    _check_reviewer(report, by)
-    if report.status != ReportStatus.APPROVED:
-        _refuse(report, ProgressAction.REOPEN)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(
-            _("重新打开已审核的进展必须填写原因。"), code="reason_required", field="reason"
-        )
-    later = _later_approved(report.project_id, report.period)
-    if later:
-        raise DomainError(
-            _("该项目%(later)s的进展已审核通过，请先重新打开%(later)s，再重新打开%(this)s。")
-            % {"later": later, "this": report.period},
-            code="later_month_approved",
-        )
-    before = report.status
-    report.status = ReportStatus.RETURNED
-    report.returned_by = by
-    report.returned_at = timezone.now()
-    report.review_comment = reason
-    report.save()
-    _event(report, ProgressAction.REOPEN, by, before, reason)
+
+    def change(report: MonthlyReport, values: dict) -> str:
+        later = _later_approved(report.project_id, report.period)
+        if later:
+            raise DomainError(
+                _("该项目%(later)s的进展已审核通过，请先重新打开%(later)s，再重新打开%(this)s。")
+                % {"later": later, "this": report.period},
+                code="later_month_approved",
+            )
+        report.returned_by = by
+        report.review_comment = values["reason"]
+        return values["reason"]
+
+    report = WORKFLOW.perform(report, A.REOPEN, by, data={"reason": reason}, change=change)
     _follow_investment(report, by)
     return report
 
@@ -672,14 +674,13 @@ def month_approve(*, region, period: str, by) -> int:
 
 def report_act(*, report: MonthlyReport, action: str, by, **data) -> MonthlyReport:
     """One workflow step by name (pages and API actions)."""
+    WORKFLOW.action(action)  # refuses an unknown action
     steps = {
-        "submit": lambda: report_submit(report=report, by=by),
-        "approve": lambda: report_approve(report=report, by=by, comment=data.get("comment", "")),
-        "return": lambda: report_return(report=report, by=by, comment=data.get("comment", "")),
-        "reopen": lambda: report_reopen(report=report, by=by, reason=data.get("reason", "")),
+        A.SUBMIT: lambda: report_submit(report=report, by=by),
+        A.APPROVE: lambda: report_approve(report=report, by=by, comment=data.get("comment", "")),
+        A.RETURN: lambda: report_return(report=report, by=by, comment=data.get("comment", "")),
+        A.REOPEN: lambda: report_reopen(report=report, by=by, reason=data.get("reason", "")),
     }
-    if action not in steps:
-        raise DomainError(_("未知的操作。"), code="invalid_action")
     return steps[action]()
 
 
