@@ -14,13 +14,12 @@ import datetime
 from dataclasses import dataclass
 
 from django import forms as django_forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, F, IntegerField, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -28,8 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region, Unit
-from core.exceptions import DomainError, NotPermitted
-from core.forms import add_service_error
+from core.pages import page_action
 from projects.models import Project
 from schedule.workdays import WorkdayCalendar, current_calendar
 
@@ -296,28 +294,22 @@ def approval_action(request, pk, action):
     if action not in services.ACTIONS:
         raise Http404
     form = action_form(action, approval, data=request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            services.approval_transition(
-                approval=approval,
-                by=request.user,
-                status=services.ACTIONS[action],
-                date=form.cleaned_data["date"],
-                document_no=form.cleaned_data.get("document_no", ""),
-                comment=form.cleaned_data["comment"],
-            )
-        except NotPermitted as error:
-            add_service_error(form, error)
-            status = 403
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            label = services.ACTION_LABELS[action]
-            messages.success(request, _("“%(action)s”已完成。") % {"action": label})
-            return redirect(approval)
-    # A refused step changed nothing (the service works on its own locked copy).
-    return _detail_page(request, approval, (action, form), status)
+    return page_action(
+        request,
+        lambda: services.approval_transition(
+            approval=approval,
+            by=request.user,
+            status=services.ACTIONS[action],
+            date=form.cleaned_data["date"],
+            document_no=form.cleaned_data.get("document_no", ""),
+            comment=form.cleaned_data["comment"],
+        ),
+        form=form,
+        done=_("“%(action)s”已完成。") % {"action": services.ACTION_LABELS[action]},
+        then=approval,
+        # A refused step changed nothing (the service works on its own locked copy).
+        refused=lambda _error, status: _detail_page(request, approval, (action, form), status),
+    )
 
 
 @login_required
@@ -326,22 +318,20 @@ def approval_edit(request, pk):
     if not services.may_edit(approval, request.user):
         raise PermissionDenied
     form = ApprovalEditForm(request.POST or None, instance=approval)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.approval_update(approval=approval, by=request.user, **form.changes())
-            except DomainError as error:  # NotPermitted too: checked above, raced since
-                add_service_error(form, error)
-            else:
-                messages.success(request, _("审批事项已保存。"))
-                return redirect(approval)
-    return render(
+
+    def page(status: int):
+        context = {"form": form, "approval": approval, "project": approval.project}
+        return render(request, "approvals/approval_form.html", context, status=status)
+
+    if request.method != "POST":
+        return page(200)
+    return page_action(
         request,
-        "approvals/approval_form.html",
-        {"form": form, "approval": approval, "project": approval.project},
-        status=status,
+        lambda: services.approval_update(approval=approval, by=request.user, **form.changes()),
+        form=form,
+        done=_("审批事项已保存。"),
+        then=approval,
+        refused=lambda _error, _status: page(400),  # NotPermitted too: checked above, raced since
     )
 
 
@@ -358,24 +348,19 @@ def approval_create(request):
     form = ApprovalCreateForm(
         request.POST or None, user=request.user, project=project, initial={"project": project}
     )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                approval = services.approval_create(by=request.user, **form.arguments())
-            except DomainError as error:
-                add_service_error(form, error)
-            else:
-                messages.success(
-                    request, _("已登记“%(kind)s”审批事项。") % {"kind": approval.kind.name}
-                )
-                return redirect(approval)
-    return render(
+
+    def page(status: int):
+        context = {"form": form, "approval": None, "project": form.project}
+        return render(request, "approvals/approval_form.html", context, status=status)
+
+    if request.method != "POST":
+        return page(200)
+    return page_action(
         request,
-        "approvals/approval_form.html",
-        {"form": form, "approval": None, "project": form.project},
-        status=status,
+        lambda: services.approval_create(by=request.user, **form.arguments()),
+        form=form,
+        done=lambda approval: _("已登记“%(kind)s”审批事项。") % {"kind": approval.kind.name},
+        refused=lambda _error, _status: page(400),
     )
 
 

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Unit
 from core.exceptions import DomainError, NotPermitted
-from core.forms import ScopedForm, ScopedModelMultipleChoiceField, add_service_error
+from core.forms import ScopedForm, ScopedModelMultipleChoiceField
+from core.pages import page_action
 from projects.forms import DateInput
 
 from . import services
@@ -94,18 +95,21 @@ def meeting_create(request):
     form = MeetingForm(
         request.POST or None, user=request.user, initial={"date": timezone.localdate()}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.meeting_create(by=request.user, **form.cleaned_data)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("已生成碰头会议程，共%(count)s个项目上会。") % {"count": meeting.items.count()},
-            )
-            return redirect(meeting)
-    return render(request, "issues/meeting_form.html", {"form": form})
+
+    def page(*_refusal):
+        return render(request, "issues/meeting_form.html", {"form": form})
+
+    if request.method != "POST":
+        return page()
+    return page_action(
+        request,
+        lambda: services.meeting_create(by=request.user, **form.cleaned_data),
+        form=form,
+        done=lambda meeting: (
+            _("已生成碰头会议程，共%(count)s个项目上会。") % {"count": meeting.items.count()}
+        ),
+        refused=page,
+    )
 
 
 def _agenda_context(request, meeting: Meeting) -> dict:

@@ -9,19 +9,17 @@ form it came from and changes nothing.
 from functools import partial
 
 from django import forms as django_forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region
-from core.exceptions import DomainError, NotPermitted
-from core.forms import add_service_error
+from core.pages import page_action
 from projects.models import Project
 from schedule.workdays import current_calendar
 
@@ -132,20 +130,15 @@ def issue_action(request, pk, action):
         step, label = partial(services.issue_act, action=action), services.TRANSITIONS[action].label
     else:
         raise Http404
-    status = 400
-    if form.is_valid():
-        try:
-            step(issue=issue, by=request.user, **form.cleaned_data)
-        except NotPermitted as error:
-            add_service_error(form, error)
-            status = 403
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("“%(action)s”已完成。") % {"action": label})
-            return redirect(issue)
-    # A refused step changed nothing (the service works on its own locked copy).
-    return _detail_page(request, issue, (action, form), status)
+    return page_action(
+        request,
+        lambda: step(issue=issue, by=request.user, **form.cleaned_data),
+        form=form,
+        done=_("“%(action)s”已完成。") % {"action": label},
+        then=issue,
+        # A refused step changed nothing (the service works on its own locked copy).
+        refused=lambda _error, status: _detail_page(request, issue, (action, form), status),
+    )
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -167,15 +160,20 @@ def issue_report(request):
         project=project,
         initial={"project": project},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            issue = services.issue_report(by=request.user, **form.cleaned_data)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("困难问题已上报，等待重大办受理。"))
-            return redirect(issue)
-    return render(request, "issues/issue_report.html", {"form": form, "project": form.project})
+
+    def page(*_refusal):
+        context = {"form": form, "project": form.project}
+        return render(request, "issues/issue_report.html", context)
+
+    if request.method != "POST":
+        return page()
+    return page_action(
+        request,
+        lambda: services.issue_report(by=request.user, **form.cleaned_data),
+        form=form,
+        done=_("困难问题已上报，等待重大办受理。"),
+        refused=page,  # shown again as it is, with the reason (NotPermitted too)
+    )
 
 
 # --- the close-out list --------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from core.exceptions import DomainError
-from core.forms import add_service_error
+from core.pages import page_action
 from projects.models import Project
 
 from . import imports, selectors, services, xlsx
@@ -325,27 +325,23 @@ def report_action(request, pk, action):
     report = get_object_or_404(MonthlyReport.objects.for_user(request.user).with_related(), pk=pk)
     text = ReviewForm(request.POST).text()
     project = report.project
-    try:
-        services.report_act(
+    row = form_url(project.region_id, report.period) + f"#p{project.pk}"
+    names = {"project": project.name, "action": REVIEW_LABELS[action]}
+
+    def refused(error, _status):  # NotPermitted too: the reason on the sheet
+        why = _("%(project)s：“%(action)s”未完成。%(why)s") % {**names, "why": error.messages[0]}
+        messages.error(request, why)
+        return redirect(row)
+
+    return page_action(
+        request,
+        lambda: services.report_act(
             report=report, action=action, by=request.user, comment=text, reason=text
-        )
-    except DomainError as refused:  # NotPermitted too
-        messages.error(
-            request,
-            _("%(project)s：“%(action)s”未完成。%(why)s")
-            % {
-                "project": project.name,
-                "action": REVIEW_LABELS[action],
-                "why": refused.messages[0],
-            },
-        )
-    else:
-        messages.success(
-            request,
-            _("%(project)s：已%(action)s。")
-            % {"project": project.name, "action": REVIEW_LABELS[action]},
-        )
-    return redirect(form_url(project.region_id, report.period) + f"#p{project.pk}")
+        ),
+        done=_("%(project)s：已%(action)s。") % names,
+        then=row,
+        refused=refused,
+    )
 
 
 @login_required
@@ -355,16 +351,25 @@ def approve_all(request, region, period):
     user = request.user
     region = _region_in_scope(user, region)
     period = _checked_period(period)
-    try:
-        approved = services.month_approve(region=region, period=period, by=user)
-    except DomainError as refused:
-        messages.error(request, _("未审核任何项目：%(why)s") % {"why": refused.messages[0]})
-    else:
-        if approved:
-            messages.success(request, _("已审核通过%(n)s个项目。") % {"n": approved})
+    month = form_url(region.code, period)
+
+    def refused(error, _status):
+        messages.error(request, _("未审核任何项目：%(why)s") % {"why": error.messages[0]})
+        return redirect(month)
+
+    def approved(count: int) -> str:
+        if count:
+            messages.success(request, _("已审核通过%(n)s个项目。") % {"n": count})
         else:
             messages.info(request, _("没有待审核的项目。"))
-    return redirect(form_url(region.code, period))
+        return month
+
+    return page_action(
+        request,
+        lambda: services.month_approve(region=region, period=period, by=user),
+        then=approved,
+        refused=refused,
+    )
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -395,19 +400,24 @@ def sheet_upload(request, region, period):
     region = _region_in_scope(user, region)
     period = _checked_period(period)
     form = UploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            job = imports.start_import(by=user, uploaded=form.cleaned_data["file"], period=period)
-        except DomainError as refused:  # the file as a whole (field "file"), or the user
-            add_service_error(form, refused)
-        else:
-            if job.status == ImportStatus.DONE:
-                messages.success(request, job.message)
-                return redirect(form_url(region.code, period))
-            if job.status != ImportStatus.FAILED:
-                return redirect("progress:import", pk=job.pk)
-            return _sheet_page(request, region, period, failed_import=job, status=400)
-    return _sheet_page(request, region, period, upload_form=form, status=400)
+
+    def started(job: ProgressImport):
+        if job.status == ImportStatus.DONE:
+            messages.success(request, job.message)
+            return form_url(region.code, period)
+        if job.status != ImportStatus.FAILED:
+            return redirect("progress:import", pk=job.pk)
+        return _sheet_page(request, region, period, failed_import=job, status=400)
+
+    return page_action(
+        request,
+        lambda: imports.start_import(by=user, uploaded=form.cleaned_data["file"], period=period),
+        form=form,  # a refusal of the file as a whole (field "file"), or of the user
+        then=started,
+        refused=lambda _error, _status: _sheet_page(
+            request, region, period, upload_form=form, status=400
+        ),
+    )
 
 
 def _import_in_scope(request, pk) -> ProgressImport:

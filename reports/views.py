@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -25,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from core.exceptions import DomainError, NotPermitted
-from core.forms import add_service_error
+from core.exceptions import DomainError
+from core.pages import page_action
 
 from . import services
 from .forms import ListFilterForm, PublishForm, RequestForm
@@ -137,20 +136,20 @@ def report_request(request):
     if not services.may_request(request.user):
         raise PermissionDenied
     form = RequestForm(request.POST)
-    if form.is_valid():
-        try:
-            report, queued = services.report_request(
-                kind=form.cleaned_data["kind"],
-                period=form.cleaned_data["period"],
-                by=request.user,
-                correction=form.cleaned_data["correction"],
-            )
-        except DomainError as refused:  # NotPermitted too: shown on the form
-            add_service_error(form, refused)
-        else:
-            messages.success(request, _queued_message(report, queued))
-            return redirect(report)
-    return _list_page(request, request_form=form, status=400)
+    return page_action(
+        request,
+        lambda: services.report_request(
+            kind=form.cleaned_data["kind"],
+            period=form.cleaned_data["period"],
+            by=request.user,
+            correction=form.cleaned_data["correction"],
+        ),
+        form=form,
+        done=lambda requested: _queued_message(*requested),
+        then=lambda requested: requested[0],  # (report, queued)
+        # NotPermitted too: shown on the form
+        refused=lambda _error, _status: _list_page(request, request_form=form, status=400),
+    )
 
 
 def _queued_message(report: Report, queued: bool) -> str:
@@ -264,16 +263,12 @@ def report_file(request, pk):
 
 def _act(request, report: Report, step, done: str):
     """Run one service step; a refusal shows the document again with the reason."""
-    try:
-        result = step()
-    except NotPermitted as refused:
+
+    def refused(error, status):
         report.refresh_from_db()
-        return _detail_page(request, report, refused=refused.messages[0], status=403)
-    except DomainError as refused:
-        report.refresh_from_db()
-        return _detail_page(request, report, refused=refused.messages[0], status=400)
-    messages.success(request, done)
-    return redirect(result)
+        return _detail_page(request, report, refused=error.messages[0], status=status)
+
+    return page_action(request, step, done=done, refused=refused)
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region, Role
+from core.forms import add_service_error
 from projects.models import Project
 
 from . import services
@@ -46,11 +47,6 @@ def _schedule_url(project) -> str:
     return f"{project.get_absolute_url()}#schedule"
 
 
-def _add_error(form, error: ValidationError) -> None:
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.messages)
-
-
 def _milestone_page(request, project, milestone: Milestone | None):
     form = MilestoneForm(request.POST or None, instance=milestone, project=project)
     predecessors = predecessor_formset(milestone, project, request.POST or None)
@@ -82,7 +78,7 @@ def _milestone_page(request, project, milestone: Milestone | None):
                 )
                 messages.success(request, _("节点“%(name)s”已保存。") % {"name": saved.name})
         except ValidationError as error:
-            _add_error(form, error)
+            add_service_error(form, error)
         else:
             return redirect(_schedule_url(project))
     return render(
