@@ -105,6 +105,7 @@ CATALOGUE: dict[str, Entry] = {
     "progress.import_finished": Entry("月度进展Excel导入完成或未导入", "上传人"),
     "project.stage": Entry("项目阶段推进或更正", "项目所在地重大办；项目单位"),
     "reits.advance": Entry("REITs项目进入下一阶段", "项目所在地重大办"),
+    "financing.push": Entry("融资需求推送给金融机构", "项目所在地重大办；项目单位"),
     "financing.advance": Entry(
         "融资对接状态推进（洽谈、授信、投放）", "项目所在地重大办；项目单位"
     ),

@@ -105,7 +105,9 @@ class Workflow:
 
     # --- asking -----------------------------------------------------------------------------
 
-    def action(self, name: str) -> Action:
+    def action(self, name: str | Action) -> Action:
+        if isinstance(name, Action):
+            return name
         found = self.table.get(name)
         if found is None:
             code, message = self.unknown
@@ -186,7 +188,7 @@ class Workflow:
     def perform(
         self,
         obj,
-        name: str,
+        name: str | Action,
         by,
         *,
         data: dict | None = None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from core.exceptions import DomainError, NotPermitted
+from core.workflow import Action, Workflow
 from projects.models import Project
 
 from .models import (
@@ -22,6 +24,7 @@ from .models import (
     FinancingNeed,
     FundingChannel,
     FundingRecord,
+    MatchEvent,
     MatchState,
     Quota,
     ReitsEvent,
@@ -202,6 +205,38 @@ def reits_add(*, by, project: Project, date: datetime.date, asset: str = "", pla
     )
 
 
+def _reits_refusal(reits: ReitsProject, action: Action) -> DomainError:
+    if reits.stage == ReitsStage.LISTED:
+        message = _("REITs项目已上市发行，没有下一阶段。")
+    else:
+        message = _("REITs项目当前处于“%(current)s”，下一阶段只能是“%(next)s”。") % {
+            "current": ReitsStage(reits.stage).label,
+            "next": ReitsStage(ReitsStage.values[ReitsStage.order(reits.stage) + 1]).label,
+        }
+    return DomainError(message, code="illegal_stage", field="stage")
+
+
+def _where(project: Project) -> dict:
+    return {"project_id": project.pk, "region": project.region_id, "units": (project.unit_id,)}
+
+
+#: the REITs pipeline: only forward, one stage at a time (measure 13)
+REITS_WORKFLOW = Workflow(
+    name="reits",
+    model=ReitsProject,
+    states=ReitsStage,
+    state_field="stage",
+    event_model=ReitsEvent,
+    event_subject="reits",
+    refusal=_reits_refusal,
+    context=lambda reits: _where(reits.project),
+    actions=[
+        Action(stage, ReitsStage(stage).label, frozenset({previous}), stage, kind="advance")
+        for previous, stage in pairwise(ReitsStage.values)
+    ],
+)
+
+
 @transaction.atomic
 def reits_advance(
     *, reits: ReitsProject, by, stage: str, date: datetime.date, comment: str = ""
@@ -212,33 +247,24 @@ def reits_advance(
     _project_in_scope(by, locked.project)
     if stage not in ReitsStage.values:
         raise DomainError(_("未知的REITs阶段。"), code="invalid_stage", field="stage")
-    position = ReitsStage.order(locked.stage)
-    if ReitsStage.order(stage) != position + 1:
-        if locked.stage == ReitsStage.LISTED:
-            message = _("REITs项目已上市发行，没有下一阶段。")
-        else:
-            message = _("REITs项目当前处于“%(current)s”，下一阶段只能是“%(next)s”。") % {
-                "current": ReitsStage(locked.stage).label,
-                "next": ReitsStage(ReitsStage.values[position + 1]).label,
-            }
-        raise DomainError(message, code="illegal_stage", field="stage")
+    # the first stage is where a project enters: no step leads to it
+    action = REITS_WORKFLOW.table.get(stage) or Action(stage, "", frozenset(), stage)
     previous = locked.stage_date(locked.stage)
-    if date > timezone.localdate():
-        raise DomainError(_("日期不能晚于今天。"), code="date_future", field="date")
-    if previous is not None and date < previous:
-        raise DomainError(
-            _("日期不能早于上一阶段的日期（%(date)s）。") % {"date": previous.isoformat()},
-            code="date_order",
-            field="date",
-        )
-    before = locked.stage
-    locked.stage = stage
-    setattr(locked, f"{stage}_on", date)
-    locked.save()
-    ReitsEvent.objects.create(
-        reits=locked, from_stage=before, to_stage=stage, date=date, actor=by, comment=comment
+
+    def change(reits: ReitsProject, values: dict) -> None:
+        if date > timezone.localdate():
+            raise DomainError(_("日期不能晚于今天。"), code="date_future", field="date")
+        if previous is not None and date < previous:
+            raise DomainError(
+                _("日期不能早于上一阶段的日期（%(date)s）。") % {"date": previous.isoformat()},
+                code="date_order",
+                field="date",
+            )
+        setattr(reits, f"{stage}_on", date)
+
+    return REITS_WORKFLOW.perform(
+        locked, action, by, change=change, comment=comment, extra={"date": date}, lock=False
     )
-    return locked
 
 
 # --- financing needs and matches ------------------------------------------------------------
@@ -270,8 +296,42 @@ def need_push(
             defaults={"pushed_on": date or timezone.localdate()},
         )
         if created:
+            MATCH_WORKFLOW.record(match, "push", by, before={"state": ""})
             made.append(match)
     return made
+
+
+def _match_refusal(match: FinancingMatch, action: Action) -> DomainError:
+    return DomainError(
+        _("对接状态不能从“%(current)s”退回到“%(state)s”。")
+        % {"current": MatchState(match.state).label, "state": MatchState(action.target).label},
+        code="state_backward",
+        field="state",
+    )
+
+
+#: a match moves forward (pushed → in talks → credit granted → disbursed), stages may be
+#: skipped, and its amounts may be corrected in the same state; never back
+MATCH_WORKFLOW = Workflow(
+    name="financing",
+    model=FinancingMatch,
+    states=MatchState,
+    state_field="state",
+    event_model=MatchEvent,
+    event_subject="match",
+    refusal=_match_refusal,
+    context=lambda match: _where(match.need.project),
+    actions=[
+        Action(
+            state,
+            MatchState(state).label,
+            frozenset(MatchState.values[: MatchState.order(state) + 1]),
+            state,
+            kind="advance",
+        )
+        for state in MatchState.values
+    ],
+)
 
 
 @transaction.atomic
@@ -285,35 +345,43 @@ def match_update(
 ) -> FinancingMatch:
     """Advance a match (pushed → in talks → credit granted → disbursed; never back)."""
     _editor(by)
-    locked = FinancingMatch.objects.select_for_update().select_related("need").get(pk=match.pk)
+    locked = (
+        FinancingMatch.objects.select_for_update(of=("self",))
+        .select_related("need__project")
+        .get(pk=match.pk)
+    )
     _project_in_scope(by, locked.need.project)
     if state not in MatchState.values:
         raise DomainError(_("未知的对接状态。"), code="invalid_state", field="state")
-    if MatchState.order(state) < MatchState.order(locked.state):
-        raise DomainError(
-            _("对接状态不能从“%(current)s”退回到“%(state)s”。")
-            % {"current": MatchState(locked.state).label, "state": MatchState(state).label},
-            code="state_backward",
-            field="state",
-        )
-    if credit_amount is not None:
-        locked.credit_amount = credit_amount
-    if disbursed_amount is not None:
-        locked.disbursed_amount = disbursed_amount
-    locked.state = state
-    if locked.credit_amount < 0 or locked.disbursed_amount < 0:
+
+    def change(match: FinancingMatch, values: dict) -> None:
+        if credit_amount is not None:
+            match.credit_amount = credit_amount
+        if disbursed_amount is not None:
+            match.disbursed_amount = disbursed_amount
+        _check_amounts(match)
+
+    amounts = {
+        "credit_amount": locked.credit_amount if credit_amount is None else credit_amount,
+        "disbursed_amount": locked.disbursed_amount
+        if disbursed_amount is None
+        else disbursed_amount,
+    }
+    return MATCH_WORKFLOW.perform(locked, state, by, change=change, extra=amounts, lock=False)
+
+
+def _check_amounts(match: FinancingMatch) -> None:
+    if match.credit_amount < 0 or match.disbursed_amount < 0:
         raise DomainError(_("金额不能为负数。"), code="negative_amount", field="credit_amount")
-    granted = MatchState.order(state) >= MatchState.order(MatchState.CREDIT_GRANTED)
-    if granted and locked.credit_amount <= 0:
+    granted = MatchState.order(match.state) >= MatchState.order(MatchState.CREDIT_GRANTED)
+    if granted and match.credit_amount <= 0:
         raise DomainError(_("已授信须填写授信金额。"), code="required", field="credit_amount")
-    if state == MatchState.DISBURSED and locked.disbursed_amount <= 0:
+    if match.state == MatchState.DISBURSED and match.disbursed_amount <= 0:
         raise DomainError(_("已投放须填写投放金额。"), code="required", field="disbursed_amount")
-    if locked.disbursed_amount > locked.credit_amount:
+    if match.disbursed_amount > match.credit_amount:
         raise DomainError(
             _("投放金额不能超过授信金额。"), code="disbursed_above_credit", field="disbursed_amount"
         )
-    locked.save()
-    return locked
 
 
 def institutions_named(names) -> list[FinancialInstitution]:
