@@ -4,24 +4,20 @@ figure; the figures of the regions below (to flag the lagging ones); and the tar
 the offices for their region and the regions below it."""
 
 import django_filters
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.filtersets import RegionBelowMixin, region_filter
 from accounts.models import Region
 from core.api.pagination import PageNumberPagination
-from core.exceptions import DomainError
-from indicators import selectors
+from indicators import selectors, services
 from indicators.models import Indicator, SubPeriod, Target
 from projects.models import Project
 
@@ -155,13 +151,6 @@ class TargetFilterSet(RegionBelowMixin, django_filters.FilterSet):
         return queryset.filter(sub_period="" if value == WHOLE_YEAR else value)
 
 
-def may_set(user, region: Region) -> bool:
-    """Office staff set the targets of their region and the regions below it."""
-    if user.sees_everything:
-        return True
-    return user.is_office_staff and user.region_id is not None and user.region.contains(region)
-
-
 class TargetPermission(permissions.BasePermission):
     """Everyone reads the targets of their region, those below and those above it; office
     staff (and system administrators) write those of their region and below."""
@@ -177,7 +166,7 @@ class TargetPermission(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in permissions.SAFE_METHODS:
             return True
-        return may_set(request.user, obj.region)
+        return services.may_set(request.user, obj.region)
 
 
 class TargetViewSet(viewsets.ModelViewSet):
@@ -192,44 +181,15 @@ class TargetViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return Target.objects.for_user(self.request.user).select_related("region", "set_by")
 
-    def _save(self, serializer) -> None:
-        data = serializer.validated_data
-        instance = serializer.instance
-        region = data.get("region", getattr(instance, "region", None))
-        if not may_set(self.request.user, region):
-            raise PermissionDenied(_("只能设定本地区及下级地区的目标。"))
-        key = {
-            "region": region,
-            "year": data.get("year", getattr(instance, "year", None)),
-            "indicator": data.get("indicator", getattr(instance, "indicator", None)),
-            "sub_period": data.get("sub_period", getattr(instance, "sub_period", "")),
-        }
-        clash = Target.objects.filter(**key)
-        if instance is not None:
-            clash = clash.exclude(pk=instance.pk)
-        if clash.exists():
-            raise self._exists(key)
-        try:
-            with transaction.atomic():
-                serializer.save(set_by=self.request.user)
-        except IntegrityError as error:
-            raise self._exists(key) from error
-
-    def _exists(self, key: dict) -> DomainError:
-        return DomainError(
-            _("%(region)s %(year)s年%(period)s的“%(indicator)s”已有目标，请修改原目标。")
-            % {
-                "region": key["region"].name,
-                "year": key["year"],
-                "period": SubPeriod(key["sub_period"] or "").label,
-                "indicator": Indicator(key["indicator"]).label,
-            },
-            code="target_exists",
-            field="indicator",
+    def perform_create(self, serializer):
+        serializer.instance = services.target_save(
+            by=self.request.user, **serializer.validated_data
         )
 
-    def perform_create(self, serializer):
-        self._save(serializer)
-
     def perform_update(self, serializer):
-        self._save(serializer)
+        serializer.instance = services.target_save(
+            target=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.target_delete(instance, by=self.request.user)
