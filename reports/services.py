@@ -9,15 +9,17 @@ import traceback
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Unit
 from core.exceptions import DomainError, NotPermitted
 from core.tasks import enqueue_on_commit
+from core.workflow import Action, Workflow
 
-from .models import Kind, Report, Status
+from .models import Kind, Report, ReportEvent, Status
 from .periods import Period, month_of, parse_period, week_of
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,74 @@ def may_manage(user, report: Report) -> bool:
 
 def may_request(user) -> bool:
     return user is not None and (user.sees_everything or issuing_office(user) is not None)
+
+
+def _managed(report: Report, user) -> bool:
+    return may_manage(user, report)
+
+
+def _retriable(report: Report, user) -> None:
+    if report.is_published or not (report.status == Status.FAILED or report.is_stale):
+        raise DomainError(_("只有生成失败或长时间没有完成的文档可以重试。"), code="not_failed")
+
+
+def _publishable(report: Report, user) -> None:
+    if report.is_published:
+        raise DomainError(_("该文档已印发，不能再次印发。"), code="already_published")
+    if not report.file:
+        raise DomainError(_("文档尚未生成完成，不能印发。"), code="not_done")
+
+
+def _refusal(report: Report, action: Action) -> DomainError:
+    if action.name == "publish":
+        return DomainError(_("文档尚未生成完成，不能印发。"), code="not_done")
+    return DomainError(_("只有生成失败或长时间没有完成的文档可以重试。"), code="not_failed")
+
+
+#: a document's steps that people take; the job's own marks (done, failed) are recorded on it
+WORKFLOW = Workflow(
+    name="report",
+    model=Report,
+    states=Status,
+    event_model=ReportEvent,
+    event_subject="report",
+    who_first=True,
+    refusal=_refusal,
+    lock=lambda report: (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("unit__region")
+        .get(pk=report.pk)
+    ),
+    context=lambda report: {"region": report.unit.region_id, "units": (report.unit_id,)},
+    actions=[
+        Action(
+            "retry",
+            gettext_lazy("重新生成"),
+            frozenset({Status.FAILED, Status.QUEUED, Status.RUNNING}),
+            Status.QUEUED,
+            who=_managed,
+            denied=gettext_lazy("只有编发单位可以重新生成。"),
+            check=_retriable,
+        ),
+        Action(
+            "publish",
+            gettext_lazy("印发"),
+            frozenset({Status.DONE}),
+            None,
+            who=_managed,
+            denied=gettext_lazy("只有编发单位可以印发。"),
+            check=_publishable,
+        ),
+    ],
+)
+
+
+def _requeue(report: Report, by) -> None:
+    report.progress = 0
+    report.step = ""
+    report.error = ""
+    report.requested_by = by
+    report.queued_at = timezone.now()
 
 
 def office_for(region: Region) -> Unit | None:
@@ -130,15 +200,11 @@ def report_request(
     if draft is not None:
         if draft.is_active and not draft.is_stale:
             return draft, False
-        Report.objects.filter(pk=draft.pk, published_at__isnull=True).update(
-            status=Status.QUEUED,
-            progress=0,
-            step="",
-            error="",
-            requested_by=by,
-            queued_at=timezone.now(),
-        )
-        draft.refresh_from_db()
+        before = {"status": draft.status}
+        draft.status = Status.QUEUED
+        _requeue(draft, by)
+        draft.save()
+        WORKFLOW.record(draft, "request", by, before=before)
         if enqueue:
             _enqueue(draft)
         return draft, True
@@ -169,6 +235,7 @@ def report_request(
         requested_by=by,
         queued_at=timezone.now(),
     )
+    WORKFLOW.record(report, "request", by, before={"status": ""})
     if enqueue:
         _enqueue(report)
     return report, True
@@ -180,26 +247,11 @@ def _enqueue(report: Report) -> None:
     enqueue_on_commit(generate_report, report.pk)
 
 
-@transaction.atomic
 def report_retry(*, report: Report, by) -> Report:
     """A failed job queued again, under the same number."""
-    if not may_manage(by, report):
-        raise NotPermitted(_("只有编发单位可以重新生成。"), code="not_permitted")
-    updated = (
-        Report.objects.filter(pk=report.pk, published_at__isnull=True)
-        .filter(Q(status=Status.FAILED) | Report.stale_q())
-        .update(
-            status=Status.QUEUED,
-            progress=0,
-            step="",
-            error="",
-            requested_by=by,
-            queued_at=timezone.now(),
-        )
+    report = WORKFLOW.perform(
+        report, "retry", by, change=lambda report, values: _requeue(report, by)
     )
-    if not updated:
-        raise DomainError(_("只有生成失败或长时间没有完成的文档可以重试。"), code="not_failed")
-    report.refresh_from_db()
     _enqueue(report)
     return report
 
@@ -220,22 +272,14 @@ def report_regenerate(*, report: Report, by) -> Report:
     return regenerated
 
 
-@transaction.atomic
 def report_publish(*, report: Report, by) -> Report:
     """印发: a finished draft becomes the record leaders read, and never changes again."""
-    if not may_manage(by, report):
-        raise NotPermitted(_("只有编发单位可以印发。"), code="not_permitted")
-    if report.is_published:
-        raise DomainError(_("该文档已印发，不能再次印发。"), code="already_published")
-    updated = (
-        Report.objects.filter(pk=report.pk, status=Status.DONE, published_at__isnull=True)
-        .exclude(file="")
-        .update(published_at=timezone.now(), published_by=by)
-    )
-    if not updated:
-        raise DomainError(_("文档尚未生成完成，不能印发。"), code="not_done")
-    report.refresh_from_db()
-    return report
+
+    def change(report: Report, values: dict) -> None:
+        report.published_at = timezone.now()
+        report.published_by = by
+
+    return WORKFLOW.perform(report, "publish", by, change=change)
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -293,9 +337,21 @@ def report_run(report_id: int, today: datetime.date | None = None) -> Report | N
 
 
 def _fail(report_id: int, message: str) -> None:
-    Report.objects.filter(pk=report_id, published_at__isnull=True).update(
-        status=Status.FAILED, error=message, step="", finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update()
+            .select_related("unit")
+            .filter(pk=report_id, published_at__isnull=True)
+            .first()
+        )
+        if report is None:
+            return
+        before = {"status": report.status}
+        Report.objects.filter(pk=report_id).update(
+            status=Status.FAILED, error=message, step="", finished_at=timezone.now()
+        )
+        report.status = Status.FAILED
+        WORKFLOW.record(report, "fail", None, before=before, comment=message)
 
 
 @transaction.atomic
@@ -313,6 +369,7 @@ def _store(report_id: int, built, today: datetime.date) -> Report:
     report.as_of = today
     report.finished_at = timezone.now()
     report.save()
+    WORKFLOW.record(report, "done", None, before={"status": Status.RUNNING})
     if old and old != report.file.name:
         transaction.on_commit(lambda: report.file.storage.delete(old))
     return report
