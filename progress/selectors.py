@@ -1,10 +1,9 @@
 """Reading the monthly forms: who has filed for a month, and the reminders of those who have
-not (SPEC §8)."""
+not (SPEC §8; the reminders are made by :mod:`progress.reminders`)."""
 
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -18,7 +17,6 @@ from .models import (
     ReportStatus,
     active_projects,
     deadline_of,
-    period_of,
 )
 
 
@@ -86,35 +84,6 @@ def missing_projects(user, period: str, region: Region | None = None):
         period=period, status__in=(ReportStatus.SUBMITTED, ReportStatus.APPROVED)
     ).values("project_id")
     return projects.exclude(pk__in=filed).select_related("region").order_by("region_id", "pk")
-
-
-def remind_filers(today: datetime.date | None = None) -> int:
-    """On a reminder day, one FilingReminder per county with forms missing for this month;
-    a second run on the same day adds nothing. Answers how many were made."""
-    today = today or timezone.localdate()
-    if today.day not in settings.PROGRESS_REMIND_DAYS:
-        return 0
-    period = period_of(today)
-    filed = MonthlyReport.objects.filter(
-        period=period, status__in=(ReportStatus.SUBMITTED, ReportStatus.APPROVED)
-    ).values("project_id")
-    missing = (
-        active_projects()
-        .exclude(pk__in=filed)
-        .values("region_id")
-        .annotate(n=Count("pk"))
-        .values_list("region_id", "n")
-    )
-    made = 0
-    for region_id, count in missing:
-        _reminder, created = FilingReminder.objects.get_or_create(
-            region_id=region_id,
-            period=period,
-            sent_on=today,
-            defaults={"missing": count, "deadline": deadline_of(period)},
-        )
-        made += created
-    return made
 
 
 def reminders_for(user, period: str):

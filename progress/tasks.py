@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils.dateparse import parse_date
 
-from . import imports, selectors
+from . import imports, reminders
 
 
 @shared_task(name="progress.tasks.run_import")
@@ -14,4 +14,4 @@ def run_import(import_id: int) -> str:
 def remind_filers(today: str | None = None) -> int:
     """Daily: on the days of PROGRESS_REMIND_DAYS, a reminder for each county with forms
     missing for the month. ``today`` (ISO date) replays a given day."""
-    return selectors.remind_filers(parse_date(today) if today else None)
+    return reminders.remind_filers(parse_date(today) if today else None)

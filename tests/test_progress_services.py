@@ -24,6 +24,7 @@ from progress.models import (
     ProgressEvent,
     ReportStatus,
 )
+from progress.reminders import remind_filers
 from projects.models import STAGE_DATE_FIELDS, Admission, Project, Stage, StageChange
 
 from . import factories
@@ -903,9 +904,9 @@ def test_filing_status_per_county_in_scope(people, month, django_assert_max_num_
 
 @override_settings(PROGRESS_REMIND_DAYS=[15, 20])
 def test_reminders_on_reminder_days_only_once_per_county(people, month):
-    assert selectors.remind_filers(datetime.date(2026, 11, 16)) == 0
+    assert remind_filers(datetime.date(2026, 11, 16)) == 0
     assert not FilingReminder.objects.exists()
-    assert selectors.remind_filers(datetime.date(2026, 11, 15)) == 2
+    assert remind_filers(datetime.date(2026, 11, 15)) == 2
     reminders = {r.region_id: r for r in FilingReminder.objects.all()}
     assert set(reminders) == {"320281", "320282"}  # 沭阳 filed everything
     assert (reminders["320281"].missing, reminders["320281"].deadline) == (
@@ -913,7 +914,7 @@ def test_reminders_on_reminder_days_only_once_per_county(people, month):
         datetime.date(2026, 11, 20),
     )
     assert reminders["320281"].period == PERIOD
-    assert selectors.remind_filers(datetime.date(2026, 11, 15)) == 0
+    assert remind_filers(datetime.date(2026, 11, 15)) == 0
     assert FilingReminder.objects.count() == 2
     assert [r.region_id for r in selectors.reminders_for(people["county_filer"], PERIOD)] == [
         "320281"
