@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import events
 from core.exceptions import DomainError
 from core.tasks import enqueue_on_commit
 from projects.models import Project
@@ -84,6 +85,18 @@ def _fail(job: ProgressImport, message: str, errors: list[dict]) -> None:
     job.errors = errors
     job.finished_at = timezone.now()
     _save(job, "status", "message", "errors", "finished_at")
+    _tell(job)
+
+
+def _tell(job: ProgressImport) -> None:
+    """The uploader hears that the import finished, done or not."""
+    events.publish(
+        "progress.import_finished",
+        job,
+        region=job.region_id,
+        actor=job.created_by,
+        payload={"status": job.status, "message": str(job.message)},
+    )
 
 
 def _error(row: int | None, key: str, message: str) -> dict:
@@ -209,4 +222,5 @@ def _run(job: ProgressImport) -> str:
     }
     job.finished_at = timezone.now()
     _save(job, "status", "created", "updated", "unchanged", "message", "finished_at")
+    _tell(job)
     return job.status
