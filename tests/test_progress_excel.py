@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 
 from config.celery_app import app as celery_app
 from core.exceptions import DomainError
+from issues.models import Category as IssueCategory
 from progress import imports, services, xlsx
 from progress.models import ImportStatus, MonthlyReport, ProgressEvent, ProgressImport
 from progress.tasks import run_import
@@ -172,7 +173,7 @@ def test_template_protects_the_key_columns_and_offers_lists(people, county):
     }
     assert lists == {
         "K4:K6": '"开工,竣工,投产,达效"',
-        "N4:N6": '"' + ",".join(str(label) for _v, label in services.IssueCategory.choices) + '"',
+        "N4:N6": '"' + ",".join(str(label) for _v, label in IssueCategory.choices) + '"',
     }
     kinds = {str(v.sqref): v.type for v in sheet.data_validations.dataValidation}
     assert kinds["H4:H6"] == "decimal" and kinds["J4:J6"] == "decimal"

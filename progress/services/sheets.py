@@ -1,0 +1,233 @@
+"""A county's month at once (the filing page and the Excel import), all or nothing; and the
+forms still missing for a month."""
+
+import operator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from projects.models import Project
+
+from ..models import (
+    ACTIVE_STAGES,
+    EDITABLE,
+    MonthlyReport,
+    ProgressAction,
+    ProgressEvent,
+    active_projects,
+)
+from .rules import FILER_ROLES, INPUT_FIELDS, _total_without, _year_months, check_period
+from .steps import _decide, _first_action, _later_approved_many, report_submit
+
+# --- a county's month at once ----------------------------------------------------------------
+
+
+@dataclass
+class SheetResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    submitted: int = 0
+    skipped: int = 0
+
+
+def _blank(row: dict) -> bool:
+    return not any(str(row.get(name) or "").strip() for name in INPUT_FIELDS)
+
+
+def _row_errors(error: ValidationError) -> dict:
+    if hasattr(error, "error_dict"):
+        return error.message_dict
+    return {getattr(error, "field", None) or "__all__": error.messages}
+
+
+@transaction.atomic
+def sheet_save(
+    *,
+    rows: dict[int, dict],
+    period: str,
+    by,
+    submit: bool = False,
+    action: str = ProgressAction.UPDATE,
+) -> SheetResult:
+    """Save (and, with ``submit``, send) the forms of many projects at once: all or nothing.
+    ``rows`` maps a project id to its values; rows left blank with no form yet are skipped.
+    A ValidationError carries every bad row's errors as ``{project_id: {field: [...]}}``.
+
+    Each row is decided as ``report_save`` decides one form, but the projects are locked
+    (in id order, as every writer locks them), the forms read and the year's months summed
+    for all rows at once, and the forms written in bulk: a few queries whatever the number
+    of rows (a county's Excel import of thousands of rows holds its locks for seconds)."""
+    period = check_period(period)
+    wanted = list(rows)
+    projects = {
+        project.pk: project
+        for project in Project.objects.for_user(by)
+        .filter(pk__in=wanted)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    }
+    files = by.has_role(*FILER_ROLES)
+    existing = {
+        report.project_id: report
+        for report in MonthlyReport.objects.select_for_update().filter(
+            project_id__in=list(projects), period=period
+        )
+    }
+    active = set(active_projects().filter(pk__in=list(projects)).values_list("pk", flat=True))
+    months = _year_months(list(projects), period)
+    later = _later_approved_many(list(projects), period)
+
+    result = SheetResult()
+    errors: dict[int, dict] = {}
+    decided: list[tuple[Project, MonthlyReport | None, str, dict]] = []
+    for project_id, row in rows.items():
+        project = projects.get(project_id)
+        if project is None:
+            errors[project_id] = {"project": [_("所选项目不存在或不在您的管辖范围内。")]}
+            continue
+        report = existing.get(project_id)
+        if report is None and _blank(row):
+            result.skipped += 1
+            continue
+        if not files:
+            errors[project_id] = {"__all__": [_("您没有填报月度进展的权限。")]}
+            continue
+        try:
+            outcome, values = _decide(
+                project,
+                period,
+                row,
+                report,
+                partial(_total_without, months.get(project_id, []), period),
+                partial(operator.contains, active, project_id),
+                partial(later.get, project_id),
+            )
+        except ValidationError as error:
+            errors[project_id] = _row_errors(error)
+            continue
+        decided.append((project, report, outcome, values))
+    if errors:
+        raise SheetErrors(errors)
+
+    reports = _write_sheet(decided, period, by, action, months, result)
+    if submit:
+        for project_id, report in reports.items():
+            if report.status not in EDITABLE:
+                continue
+            try:
+                report_submit(report=report, by=by)
+                result.submitted += 1
+            except ValidationError as error:
+                errors[project_id] = _row_errors(error)
+        if errors:
+            transaction.set_rollback(True)
+            raise SheetErrors(errors)
+    return result
+
+
+def _write_sheet(decided, period, by, action, months, result) -> dict[int, MonthlyReport]:
+    """Write the decided forms in bulk, with their events and this year's cumulative."""
+    now = timezone.now()
+    created, updated, reports, later = [], [], {}, []
+    changed_fields: set[str] = set()
+    for project, report, outcome, values in decided:
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        reports[project.pk] = report
+        if outcome == "unchanged":
+            continue
+        if outcome == "created":
+            report = MonthlyReport(project=project, period=period, created_by=by, **values)
+            reports[project.pk] = report
+            created.append(report)
+        else:
+            for name, value in values.items():
+                setattr(report, name, value)
+            changed_fields.update(values)
+            report.updated_at = now
+            updated.append(report)
+        # this year's cumulative: the earlier months plus this one; the later months move
+        filed = [(m, amount) for m, amount in months.get(project.pk, []) if m != period]
+        running = sum((amount for m, amount in filed if m < period), Decimal(0))
+        report.investment_ytd = running = running + report.investment_this_month
+        for month, amount in filed:
+            if month > period:
+                running += amount
+                later.append((project.pk, month, running))
+    MonthlyReport.objects.bulk_create(created, batch_size=500)
+    if updated:
+        fields = [name for name in INPUT_FIELDS if name in changed_fields]
+        MonthlyReport.objects.bulk_update(
+            updated, [*fields, "investment_ytd", "updated_at"], batch_size=500
+        )
+    _move_later_months(later)
+    ProgressEvent.objects.bulk_create(
+        [
+            ProgressEvent(
+                report=report,
+                action=_first_action(action),
+                from_status="",
+                to_status=report.status,
+                actor=by,
+            )
+            for report in created
+        ]
+        + [
+            ProgressEvent(
+                report=report,
+                action=action,
+                from_status=report.status,
+                to_status=report.status,
+                actor=by,
+            )
+            for report in updated
+        ],
+        batch_size=1000,
+    )
+    return reports
+
+
+def _move_later_months(later: list[tuple[int, str, Decimal]]) -> None:
+    """The year-to-date of months after the one written, where it moved."""
+    if not later:
+        return
+    wanted = {(project_id, month): ytd for project_id, month, ytd in later}
+    rows = MonthlyReport.objects.filter(
+        project_id__in={project_id for project_id, _m, _y in later},
+        period__in={month for _p, month, _y in later},
+    ).only("pk", "project_id", "period", "investment_ytd")
+    moved = []
+    for report in rows:
+        ytd = wanted.get((report.project_id, report.period))
+        if ytd is not None and report.investment_ytd != ytd:
+            report.investment_ytd = ytd
+            moved.append(report)
+    MonthlyReport.objects.bulk_update(moved, ["investment_ytd"], batch_size=500)
+
+
+class SheetErrors(ValidationError):
+    """Errors of many forms: ``rows`` maps a project id to ``{field: [messages]}``."""
+
+    def __init__(self, rows: dict):
+        self.rows = rows
+        count = len(rows)
+        super().__init__(
+            _("%(count)s个项目的数据有误，未保存任何数据，请修改后重新提交。") % {"count": count},
+            code="rows_invalid",
+        )
+
+
+def missing_projects(period: str, queryset=None):
+    """Active projects without a form filed (submitted or approved) for ``period``."""
+    from ..models import FILED
+
+    queryset = queryset if queryset is not None else Project.objects.all()
+    filed = MonthlyReport.objects.filter(period=period, status__in=FILED).values("project_id")
+    return queryset.filter(pk__in=active_projects().values("pk"), stage__in=ACTIVE_STAGES).exclude(
+        pk__in=filed
+    )
