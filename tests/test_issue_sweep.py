@@ -11,8 +11,8 @@ from django.test import override_settings
 
 from accounts.models import Unit
 from issues import services
-from issues.services import sweeping
 from issues.models import Interview, Issue, IssueEvent, Notice, Status
+from issues.services import sweeping
 
 from . import factories
 
