@@ -19,9 +19,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import Region
+from core.charts import SCREEN, Bar, bar_chart
 from projects.models import Project
 
 from . import selectors
@@ -38,9 +40,6 @@ from .models import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: the font of the charts' labels, set on the <svg> itself so that a chart saved or printed
-#: on its own still shows its Chinese labels
-CHART_FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, sans-serif"
 
 
 def percent(ratio: Decimal | None) -> str | None:
@@ -50,57 +49,10 @@ def percent(ratio: Decimal | None) -> str | None:
     return f"{(ratio * 100).quantize(Decimal('0.1'))}%"
 
 
-# --- charts (inline SVG drawn by the template; the geometry is computed here) -----------------
+# --- charts ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Bar:
-    label: str
-    value: str  # shown at the right of the bar
-    title: str  # the tooltip: the figures behind the bar
-    y: int
-    width: float
-    x: float = 0
-    full: bool = False  # at or beyond 100 %
-    none: bool = False  # nothing to measure against (no quota)
-
-
-@dataclass
-class Chart:
-    bars: list[Bar]
-    width: int
-    height: int
-    label_width: int
-    track_width: int
-    bar_height: int
-    font: str = CHART_FONT
-
-    @property
-    def value_x(self) -> int:
-        return self.label_width + self.track_width + 6
-
-    @property
-    def track_end(self) -> int:
-        return self.label_width + self.track_width
-
-
-CHART_WIDTH, LABEL_WIDTH, TRACK_WIDTH, ROW_HEIGHT, BAR_HEIGHT = 640, 96, 440, 26, 16
-
-
-def _chart(bars: list[Bar]) -> Chart:
-    for index, bar in enumerate(bars):
-        bar.y = 6 + index * ROW_HEIGHT
-    return Chart(
-        bars=bars,
-        width=CHART_WIDTH,
-        height=12 + len(bars) * ROW_HEIGHT,
-        label_width=LABEL_WIDTH,
-        track_width=TRACK_WIDTH,
-        bar_height=BAR_HEIGHT,
-    )
-
-
-def issuance_chart(rows: list[selectors.RegionFigures]) -> Chart | None:
+def issuance_chart(rows: list[selectors.RegionFigures], channel: str) -> SafeString | None:
     """Issuance progress (issued ÷ quota) of each region below, as horizontal bars."""
     if not any(row.quota for row in rows):  # nothing to measure any region against
         return None
@@ -115,36 +67,32 @@ def issuance_chart(rows: list[selectors.RegionFigures]) -> Chart | None:
         bars.append(
             Bar(
                 label=row.region.name,
-                value=percent(progress) or _("无额度"),
+                value=progress,
+                text=percent(progress) or _("无额度"),
                 title=title,
-                y=0,
-                x=LABEL_WIDTH,
-                width=float(min(progress or 0, 1)) * TRACK_WIDTH,
                 full=progress is not None and progress >= 1,
-                none=progress is None,
+                blank=progress is None,
             )
         )
-    return _chart(bars)
+    caption = _("%(channel)s各地区发行进度") % {"channel": channel}
+    return bar_chart(bars, layout=SCREEN, maximum=1, caption=caption, track=True)
 
 
-def funnel_chart(stages: list[tuple[str, str, int]]) -> Chart:
+def funnel_chart(stages: list[tuple[str, str, int]]) -> SafeString:
     """REITs projects per stage, as bars centred on one axis (a funnel)."""
     most = max((count for _stage, _label, count in stages), default=0) or 1
-    bars = []
-    for _stage, label, count in stages:
-        width = TRACK_WIDTH * count / most if count else 2
-        bars.append(
-            Bar(
-                label=str(label),
-                value=str(count),
-                title=f"{label}：{count}",
-                y=0,
-                x=LABEL_WIDTH + (TRACK_WIDTH - width) / 2,
-                width=width,
-                none=not count,
-            )
+    bars = [
+        Bar(
+            label=str(label),
+            value=count,
+            text=str(count),
+            title=f"{label}：{count}",
+            blank=not count,
         )
-    return _chart(bars)
+        for _stage, label, count in stages
+    ]
+    caption = _("REITs项目各阶段数量")
+    return bar_chart(bars, layout=SCREEN, maximum=most, caption=caption, centred=True)
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -154,7 +102,7 @@ def funnel_chart(stages: list[tuple[str, str, int]]) -> Chart:
 class ChannelRow:
     figures: selectors.ChannelFigures
     behind: bool
-    chart: Chart | None
+    chart: SafeString | None
 
     @property
     def issuance_percent(self) -> str | None:
@@ -199,7 +147,8 @@ def dashboard(request):
             chart = issuance_chart(
                 selectors.region_breakdown(
                     user, year=year, channel=figures.channel.code, region=parent
-                )
+                ),
+                figures.channel.name,
             )
         rows.append(ChannelRow(figures, figures.behind_deadline(today), chart))
     funnel = selectors.reits_funnel(user, region)

@@ -1,4 +1,5 @@
-"""What the schedule pages show: the computed schedule laid out as a Gantt chart."""
+"""What the schedule pages show: the computed schedule laid out as a Gantt chart (its time axis
+from :mod:`core.charts`; the page draws the rows in HTML, each with its links)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from core.charts import Span, Tick, TimeAxis
 from core.exceptions import DomainError
 from projects.selectors import HistoryEntry, history_entries
 
@@ -17,27 +19,13 @@ from .scheduling import NodeResult, Schedule
 
 
 @dataclass
-class Bar:
-    left: float  # percent of the chart's width
-    width: float
-    start: datetime.date
-    finish: datetime.date
-
-
-@dataclass
 class GanttRow:
     milestone: Milestone
     result: NodeResult
     predecessors: list[tuple[Milestone, int]]
-    latest: Bar | None
-    forecast: Bar
-    actual: Bar | None
-
-
-@dataclass
-class Tick:
-    left: float
-    label: str
+    latest: Span | None
+    forecast: Span
+    actual: Span | None
 
 
 @dataclass
@@ -48,28 +36,6 @@ class ScheduleChart:
     ticks: list[Tick]
     today: datetime.date
     today_left: float | None
-
-
-def _bar(first: datetime.date, span: int, start, finish) -> Bar | None:
-    if start is None or finish is None:
-        return None
-    left = (start - first).days / span * 100
-    width = max(((finish - start).days + 1) / span * 100, 0.6)
-    return Bar(round(left, 3), round(width, 3), start, finish)
-
-
-def _month_ticks(first: datetime.date, last: datetime.date, span: int) -> list[Tick]:
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
-    step = 1 if months <= 14 else 2 if months <= 28 else 3 if months <= 42 else 6
-    ticks = []
-    day = first.replace(day=1)
-    index = 0
-    while day <= last:
-        if day >= first and index % step == 0:
-            ticks.append(Tick(round((day - first).days / span * 100, 3), f"{day:%Y-%m}"))
-        index += 1
-        day = (day + datetime.timedelta(days=32)).replace(day=1)
-    return ticks
 
 
 def schedule_chart(project) -> ScheduleChart:
@@ -96,10 +62,7 @@ def schedule_chart(project) -> ScheduleChart:
             )
             if d is not None
         ]
-    first, last = min(dates), max(dates)
-    first -= datetime.timedelta(days=3)
-    last += datetime.timedelta(days=3)
-    span = (last - first).days + 1
+    axis = TimeAxis.around(dates)
     rows = []
     for milestone in milestones:
         result = results[milestone.pk]
@@ -110,18 +73,18 @@ def schedule_chart(project) -> ScheduleChart:
                 milestone=milestone,
                 result=result,
                 predecessors=[(by_id[p], lag) for p, lag in result.predecessors],
-                latest=_bar(first, span, result.latest_start, result.latest_finish),
-                forecast=_bar(first, span, result.earliest_start, result.earliest_finish),
-                actual=_bar(first, span, actual_start, actual_finish),
+                latest=axis.span(result.latest_start, result.latest_finish),
+                forecast=axis.span(result.earliest_start, result.earliest_finish),
+                actual=axis.span(actual_start, actual_finish),
             )
         )
     return ScheduleChart(
         schedule=schedule,
         error="",
         rows=rows,
-        ticks=_month_ticks(first, last, span),
+        ticks=axis.month_ticks(),
         today=today,
-        today_left=round((today - first).days / span * 100, 3),
+        today_left=axis.left(today),
     )
 
 

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
+from core.charts import Bar, bar_chart
 from projects.models import Project
 from reports import services
-from reports.charts import Bar, bar_chart
 from reports.models import Kind, Status
 from reports.pdf import MissingGlyphs, render_pdf
 from reports.periods import month_of

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import Approval
 from approvals.selectors import performance
+from core.charts import Bar, bar_chart
 from funding.selectors import channel_summary, financing_summary
 from indicators.models import Indicator
 from indicators.selectors import (
@@ -34,7 +35,6 @@ from issues.selectors import resolution_by_region, resolution_by_unit, resolutio
 from projects.models import Project
 
 from .. import formatting
-from ..charts import Bar, bar_chart
 from ..periods import Period
 from ..reader import OfficeReader
 from . import Built

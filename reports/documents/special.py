@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import Region
+from core.charts import Bar, bar_chart
 from indicators.models import Indicator
 from indicators.selectors import Figure, base_projects, indicators, indicators_by_region
 from progress.models import deadline_of
@@ -19,7 +20,6 @@ from progress.selectors import FilingRow, filing_status, missing_projects
 from projects.models import Project
 
 from .. import formatting
-from ..charts import Bar, bar_chart
 from . import common
 
 
