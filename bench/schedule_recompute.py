@@ -93,8 +93,8 @@ def main() -> None:
 
     from accounts.models import Region, Role, User
     from projects.models import Project
-    from schedule import services
     from schedule.models import ProjectSchedule
+    from schedule.recompute import project_schedule, recompute_all
     from schedule.workdays import current_calendar
 
     print(f"database: {connection.vendor}; building {args.projects} projects …")
@@ -105,11 +105,11 @@ def main() -> None:
 
     timings = []
     with CaptureQueriesContext(connection) as queries:
-        services.recompute_all()
+        recompute_all()
     query_count = len(queries)
     for _ in range(args.repeat):
         start = time.perf_counter()
-        computed = services.recompute_all()
+        computed = recompute_all()
         timings.append(time.perf_counter() - start)
     at_risk = ProjectSchedule.objects.filter(at_risk=True).count()
     print(
@@ -121,7 +121,7 @@ def main() -> None:
     calendar = current_calendar()
     start = time.perf_counter()
     for project in Project.objects.all()[:200]:
-        services.project_schedule(project, calendar=calendar)
+        project_schedule(project, calendar=calendar)
     per_project = (time.perf_counter() - start) / 200 * 1000
     print(f"project_schedule (load + both passes), one project: {per_project:.1f} ms")
 

@@ -14,6 +14,7 @@ from accounts.models import User
 from projects.models import Admission, Category, Project, Stage
 from schedule import services as schedule_services
 from schedule.models import ANCHOR_KIND, Milestone, MilestoneLink, ScheduleTemplate
+from schedule.recompute import recompute_all
 
 from .projects import REFERENCE_DATE, SEED
 
@@ -136,4 +137,4 @@ class DemoMilestones:
         history.bulk_history_create(
             changed, update=True, default_user=by, default_change_reason=None
         )
-        schedule_services.recompute_all(projects=[project.pk for project, _m in planned])
+        recompute_all(projects=[project.pk for project, _m in planned])

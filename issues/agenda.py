@@ -27,8 +27,8 @@ from accounts.models import Region
 from approvals.models import RUNNING_STATUSES, Approval
 from projects.models import Project
 from schedule.models import Milestone, MilestoneStatus
+from schedule.recompute import milestone_node as schedule_node
 from schedule.scheduling import ScheduleError, compute_schedule
-from schedule.services import milestone_node as schedule_node
 from schedule.workdays import current_calendar
 
 from .models import AgendaItem, Issue, Meeting

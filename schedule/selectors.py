@@ -13,8 +13,8 @@ from core.charts import Span, Tick, TimeAxis
 from core.exceptions import DomainError
 from projects.selectors import HistoryEntry, history_entries
 
-from . import services
 from .models import Milestone
+from .recompute import project_schedule
 from .scheduling import NodeResult, Schedule
 
 
@@ -41,7 +41,7 @@ class ScheduleChart:
 def schedule_chart(project) -> ScheduleChart:
     today = timezone.localdate()
     try:
-        schedule, milestones = services.project_schedule(project, today=today)
+        schedule, milestones = project_schedule(project, today=today)
     except DomainError as error:
         return ScheduleChart(None, error.messages[0], [], [], today, None)
     if not milestones:
