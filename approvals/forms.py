@@ -16,7 +16,7 @@ from projects.forms import DateInput, ProjectChoiceField
 from projects.models import Project
 
 from . import services
-from .models import Approval, ApprovalKind, AuthorityLevel, TargetRule
+from .models import Approval, ApprovalKind, ApprovalStatus, AuthorityLevel, TargetRule
 
 #: the fields of the edit form, in the order they are shown (``services.EDITABLE_FIELDS``)
 EDIT_FIELDS = [
@@ -89,7 +89,7 @@ def action_form(action: str, approval: Approval, data=None) -> TransitionForm:
     if recorded:
         date.label = Approval._meta.get_field(recorded).verbose_name
         date.widget.attrs["required"] = True
-    if status != services.S.APPROVED:
+    if status != ApprovalStatus.APPROVED:
         del form.fields["document_no"]
     else:
         form.fields["document_no"].widget.attrs["required"] = True

@@ -10,9 +10,11 @@ import pytest
 from accounts.models import Unit
 from approvals import selectors, services
 from approvals.models import Approval, ApprovalEvent, ApprovalKind
+from approvals.services import sync
 from core.exceptions import DomainError, NotPermitted
 from schedule import services as schedule_services
 from schedule.models import CalendarDay, Milestone, ScheduleTemplate
+from schedule.workdays import current_calendar
 
 from . import factories
 from .conftest import clock_at
@@ -169,7 +171,7 @@ def test_one_approval_per_project_and_kind(office, library):
 
 
 def decided(office, project, code, accepted_on, days, unit=None):
-    calendar = services.current_calendar()
+    calendar = current_calendar()
     item = accepted(office, project, code, accepted_on, **({"unit": unit} if unit else {}))
     return walk(
         item, office, ("approved", calendar.add_workdays(accepted_on, days), f"文号{project.pk}")
@@ -363,7 +365,7 @@ def test_a_failure_while_writing_the_batch_leaves_nothing_behind(people, coded, 
         if len(calls) == 2:
             raise RuntimeError("milestone store unavailable")
 
-    monkeypatch.setattr(services, "_finish_milestone", fail_on_second)
+    monkeypatch.setattr(sync, "_finish_milestone", fail_on_second)
     with pytest.raises(RuntimeError):
         services.approval_sync(
             by=people["api_client"], rows=[sync_row(coded[0]), sync_row(coded[1])]
