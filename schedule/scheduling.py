@@ -234,109 +234,13 @@ def compute_schedule(
 
 
 def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule:
-    durations = {node.id: node.duration for node in order}
-
-    # Backward pass: latest start / finish, working-day numbers.
-    latest_start: dict[Hashable, int] = {}
-    latest_finish: dict[Hashable, int] = {}
-    anchor_date = None
-    if anchor is not None and planned_start is not None:
-        anchor_number = calendar.number_on_or_before(planned_start)
-        anchor_date = calendar.day_of(anchor_number)
-        if anchor_date != planned_start:
-            warnings.append(
-                _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。")
-                % {"planned": planned_start.isoformat(), "anchor": anchor_date.isoformat()}
-            )
-        successors: dict[Hashable, list[tuple[Hashable, int]]] = {node.id: [] for node in order}
-        for node in order:
-            for predecessor, lag in node.predecessors:
-                successors[predecessor].append((node.id, lag))
-        for node in reversed(order):
-            if node is anchor:
-                finish = _finish(anchor_number, node.duration)
-            else:
-                finish = min(
-                    latest_start[succ] - lag - (1 if node.duration > 0 else 0)
-                    for succ, lag in successors[node.id]
-                )
-            latest_finish[node.id] = finish
-            latest_start[node.id] = _start(finish, node.duration)
-    elif anchor is not None:
-        warnings.append(_("项目未填写计划开工日期，无法倒排最迟时间。"))
-
-    # Forward pass: earliest start / finish from today and the actual dates.
-    now = calendar.number_on_or_after(today)
-    earliest_start: dict[Hashable, int] = {}
-    earliest_finish: dict[Hashable, int] = {}
-    for node in order:
-        if node.status == DONE and node.actual_finish is not None:
-            finish = calendar.number_on_or_before(node.actual_finish)
-            if node.actual_start is not None:
-                start = min(calendar.number_on_or_after(node.actual_start), finish)
-            else:
-                start = _start(finish, node.duration)
-        elif node.status in (DONE, IN_PROGRESS):
-            if node.status == DONE:
-                warnings.append(
-                    _("节点“%(name)s”已标记完成但未填写实际完成日期，按今天推算。")
-                    % {"name": node.name}
-                )
-            if node.actual_start is not None:
-                start = calendar.number_on_or_after(node.actual_start)
-            else:
-                start = now
-                warnings.append(
-                    _("节点“%(name)s”已开始但未填写实际开始日期，按今天推算。")
-                    % {"name": node.name}
-                )
-            finish = _finish(start, node.duration)
-            if node.status == IN_PROGRESS and finish < now:
-                warnings.append(
-                    _("节点“%(name)s”已超过工期（%(days)s个工作日）仍未完成。")
-                    % {"name": node.name, "days": node.duration}
-                )
-        else:
-            start = now
-            for predecessor, lag in node.predecessors:
-                start = max(
-                    start,
-                    _release(earliest_finish[predecessor], durations[predecessor]) + lag,
-                )
-            finish = _finish(start, node.duration)
-        earliest_start[node.id] = start
-        earliest_finish[node.id] = finish
-
-    results = []
-    at_risk = False
-    touched = [today, planned_start]
-    for node in order:
-        total_float = None
-        if node.id in latest_start:
-            total_float = latest_start[node.id] - earliest_start[node.id]
-            at_risk = at_risk or total_float < 0
-        result = NodeResult(
-            id=node.id,
-            name=node.name,
-            duration=node.duration,
-            predecessors=node.predecessors,
-            latest_start=_day(calendar, latest_start.get(node.id)),
-            latest_finish=_day(calendar, latest_finish.get(node.id)),
-            earliest_start=node.actual_start
-            if node.status != NOT_STARTED and node.actual_start
-            else calendar.day_of(earliest_start[node.id]),
-            earliest_finish=node.actual_finish
-            if node.status == DONE and node.actual_finish
-            else calendar.day_of(earliest_finish[node.id]),
-            actual_start=node.actual_start,
-            actual_finish=node.actual_finish,
-            total_float=total_float,
-            critical=total_float is not None and total_float <= 0,
-            anchor=node.anchor,
-        )
-        touched += [result.latest_start, result.earliest_start, result.earliest_finish]
-        results.append(result)
-
+    anchor_date, latest_start, latest_finish = _backward(
+        order, anchor, planned_start, calendar, warnings
+    )
+    earliest_start, earliest_finish = _forward(order, today, calendar, warnings)
+    results, at_risk = _results(
+        order, calendar, latest_start, latest_finish, earliest_start, earliest_finish
+    )
     forecast = None
     if anchor is not None:
         forecast = next(r for r in results if r.id == anchor.id).earliest_start
@@ -345,6 +249,9 @@ def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule
                 _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。")
                 % {"forecast": forecast.isoformat(), "anchor": anchor_date.isoformat()}
             )
+    touched = [today, planned_start]
+    for result in results:
+        touched += [result.latest_start, result.earliest_start, result.earliest_finish]
     provisional = calendar.provisional_years(*touched)
     if provisional:
         warnings.append(
@@ -359,6 +266,125 @@ def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule
         warnings=warnings,
         milestones=results,
     )
+
+
+def _backward(order, anchor, planned_start, calendar, warnings):
+    """Backward pass from the anchor: the anchor's date and the latest start and finish of
+    each milestone (working-day numbers); none without an anchor or a planned start."""
+    latest_start: dict[Hashable, int] = {}
+    latest_finish: dict[Hashable, int] = {}
+    if anchor is None:
+        return None, latest_start, latest_finish
+    if planned_start is None:
+        warnings.append(_("项目未填写计划开工日期，无法倒排最迟时间。"))
+        return None, latest_start, latest_finish
+    anchor_number = calendar.number_on_or_before(planned_start)
+    anchor_date = calendar.day_of(anchor_number)
+    if anchor_date != planned_start:
+        warnings.append(
+            _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。")
+            % {"planned": planned_start.isoformat(), "anchor": anchor_date.isoformat()}
+        )
+    successors: dict[Hashable, list[tuple[Hashable, int]]] = {node.id: [] for node in order}
+    for node in order:
+        for predecessor, lag in node.predecessors:
+            successors[predecessor].append((node.id, lag))
+    for node in reversed(order):
+        if node is anchor:
+            finish = _finish(anchor_number, node.duration)
+        else:
+            finish = min(
+                latest_start[succ] - lag - (1 if node.duration > 0 else 0)
+                for succ, lag in successors[node.id]
+            )
+        latest_finish[node.id] = finish
+        latest_start[node.id] = _start(finish, node.duration)
+    return anchor_date, latest_start, latest_finish
+
+
+def _forward(order, today, calendar, warnings):
+    """Forward pass from today and the actual dates: the earliest start and finish of each
+    milestone (working-day numbers)."""
+    durations = {node.id: node.duration for node in order}
+    now = calendar.number_on_or_after(today)
+    earliest_start: dict[Hashable, int] = {}
+    earliest_finish: dict[Hashable, int] = {}
+    for node in order:
+        if node.status == DONE and node.actual_finish is not None:
+            finish = calendar.number_on_or_before(node.actual_finish)
+            if node.actual_start is not None:
+                start = min(calendar.number_on_or_after(node.actual_start), finish)
+            else:
+                start = _start(finish, node.duration)
+        elif node.status in (DONE, IN_PROGRESS):
+            start, finish = _under_way(node, now, calendar, warnings)
+        else:
+            start = now
+            for predecessor, lag in node.predecessors:
+                start = max(
+                    start,
+                    _release(earliest_finish[predecessor], durations[predecessor]) + lag,
+                )
+            finish = _finish(start, node.duration)
+        earliest_start[node.id] = start
+        earliest_finish[node.id] = finish
+    return earliest_start, earliest_finish
+
+
+def _under_way(node: Node, now: int, calendar: WorkdayCalendar, warnings) -> tuple[int, int]:
+    """Start and finish of a milestone in progress, or marked done without a finish date."""
+    if node.status == DONE:
+        warnings.append(
+            _("节点“%(name)s”已标记完成但未填写实际完成日期，按今天推算。") % {"name": node.name}
+        )
+    if node.actual_start is not None:
+        start = calendar.number_on_or_after(node.actual_start)
+    else:
+        start = now
+        warnings.append(
+            _("节点“%(name)s”已开始但未填写实际开始日期，按今天推算。") % {"name": node.name}
+        )
+    finish = _finish(start, node.duration)
+    if node.status == IN_PROGRESS and finish < now:
+        warnings.append(
+            _("节点“%(name)s”已超过工期（%(days)s个工作日）仍未完成。")
+            % {"name": node.name, "days": node.duration}
+        )
+    return start, finish
+
+
+def _results(order, calendar, latest_start, latest_finish, earliest_start, earliest_finish):
+    """One result per milestone, in ``order``, with its dates and float; and whether any float
+    is negative (the project is at risk)."""
+    results = []
+    at_risk = False
+    for node in order:
+        total_float = None
+        if node.id in latest_start:
+            total_float = latest_start[node.id] - earliest_start[node.id]
+            at_risk = at_risk or total_float < 0
+        results.append(
+            NodeResult(
+                id=node.id,
+                name=node.name,
+                duration=node.duration,
+                predecessors=node.predecessors,
+                latest_start=_day(calendar, latest_start.get(node.id)),
+                latest_finish=_day(calendar, latest_finish.get(node.id)),
+                earliest_start=node.actual_start
+                if node.status != NOT_STARTED and node.actual_start
+                else calendar.day_of(earliest_start[node.id]),
+                earliest_finish=node.actual_finish
+                if node.status == DONE and node.actual_finish
+                else calendar.day_of(earliest_finish[node.id]),
+                actual_start=node.actual_start,
+                actual_finish=node.actual_finish,
+                total_float=total_float,
+                critical=total_float is not None and total_float <= 0,
+                anchor=node.anchor,
+            )
+        )
+    return results, at_risk
 
 
 def _day(calendar: WorkdayCalendar, number: int | None) -> datetime.date | None:
