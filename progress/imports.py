@@ -122,7 +122,6 @@ def run_import(import_id: int) -> str:
 
 
 def _run(job: ProgressImport) -> str:
-    by = job.created_by
     job.status, job.processed_rows = ImportStatus.RUNNING, 0
     _save(job, "status", "processed_rows")
     try:
@@ -131,10 +130,23 @@ def _run(job: ProgressImport) -> str:
     except DomainError as error:
         _fail(job, error.messages[0], [])
         return job.status
+    errors = _check_rows(job, parsed)
+    if errors:
+        _fail(job, _rows_failed(errors), errors)
+        return job.status
+    return _write(job, parsed)
 
+
+def _rows_failed(errors: list[dict]) -> str:
+    return _("共%(n)s处错误，未导入任何数据。请按行列提示修改后重新上传。") % {"n": len(errors)}
+
+
+def _check_rows(job: ProgressImport, parsed) -> list[dict]:
+    """Every row's errors, by row and then column; the services check the rows in stretches
+    of :data:`PROGRESS_EVERY`, and the job's count of rows checked follows."""
     errors: list[dict] = []
     ids = [row.project_id for row in parsed.rows if row.project_id]
-    projects = Project.objects.for_user(by).in_bulk(ids)
+    projects = Project.objects.for_user(job.created_by).in_bulk(ids)
     seen: dict[int, int] = {}
     pending: dict[int, tuple] = {}  # the rows of this stretch checked by the services at once
 
@@ -148,29 +160,13 @@ def _run(job: ProgressImport) -> str:
         for key, messages in row.errors.items():
             errors += [_error(row.number, key, message) for message in messages]
         if row.project_id is not None:
-            project = projects.get(row.project_id)
-            if project is None:
-                errors.append(
-                    _error(
-                        row.number,
-                        "project_id",
-                        _("平台编号%(id)s对应的项目不存在或不在您的管辖范围内。")
-                        % {"id": row.project_id},
-                    )
-                )
-            elif row.project_id in seen:
-                errors.append(
-                    _error(
-                        row.number,
-                        "project_id",
-                        _("与第%(row)s行是同一个项目，请合并为一行。")
-                        % {"row": seen[row.project_id]},
-                    )
-                )
+            problem = _project_problem(row, projects, seen)
+            if problem:
+                errors.append(_error(row.number, "project_id", problem))
             else:
                 seen[row.project_id] = row.number
                 if not row.errors:
-                    pending[row.project_id] = (project, row.values)
+                    pending[row.project_id] = (projects[row.project_id], row.values)
         if index % PROGRESS_EVERY == 0:
             check_pending()
             job.processed_rows = index
@@ -179,14 +175,19 @@ def _run(job: ProgressImport) -> str:
     errors.sort(key=lambda error: error["row"] or 0)  # by row, each row's in column order
     job.processed_rows = len(parsed.rows)
     _save(job, "processed_rows")
-    if errors:
-        _fail(
-            job,
-            _("共%(n)s处错误，未导入任何数据。请按行列提示修改后重新上传。") % {"n": len(errors)},
-            errors,
-        )
-        return job.status
+    return errors
 
+
+def _project_problem(row, projects: dict, seen: dict[int, int]) -> str:
+    if row.project_id not in projects:
+        return _("平台编号%(id)s对应的项目不存在或不在您的管辖范围内。") % {"id": row.project_id}
+    if row.project_id in seen:
+        return _("与第%(row)s行是同一个项目，请合并为一行。") % {"row": seen[row.project_id]}
+    return ""
+
+
+def _write(job: ProgressImport, parsed) -> str:
+    """All rows in one transaction, or none."""
     job.status = ImportStatus.WRITING
     _save(job, "status")
     row_of = {row.project_id: row.number for row in parsed.rows}
@@ -195,7 +196,7 @@ def _run(job: ProgressImport) -> str:
             result = services.sheet_save(
                 rows={row.project_id: row.values for row in parsed.rows},
                 period=parsed.period,
-                by=by,
+                by=job.created_by,
                 action=ProgressAction.IMPORT,
             )
     except services.SheetErrors as refused:
@@ -203,11 +204,7 @@ def _run(job: ProgressImport) -> str:
         for project_id, fields in refused.rows.items():
             for key, messages in fields.items():
                 found += [_error(row_of.get(project_id), key, m) for m in messages]
-        _fail(
-            job,
-            _("共%(n)s处错误，未导入任何数据。请按行列提示修改后重新上传。") % {"n": len(found)},
-            found,
-        )
+        _fail(job, _rows_failed(found), found)
         return job.status
     except DomainError as error:
         _fail(job, error.messages[0], [])
