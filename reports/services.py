@@ -151,6 +151,24 @@ def _title(kind: str, unit: Unit, period: Period, number: int, year: int) -> str
     }
 
 
+def _issuer(by, unit: Unit | None) -> Unit:
+    """The office a document is issued by: the one named, or the requesting user's own; a
+    user issues only for their own office."""
+    if by is not None:
+        if not may_request(by):
+            raise NotPermitted(_("只有重大办工作人员可以编发文档。"), code="not_permitted")
+        unit = unit or issuing_office(by)
+        if unit is None:
+            raise DomainError(
+                _("请指定编发单位（重大项目办）。"), code="unit_required", field="unit"
+            )
+        if not by.sees_everything and unit.region_id != by.region_id:
+            raise NotPermitted(_("只能以本单位名义编发文档。"), code="not_permitted")
+    if unit is None or unit.kind != Unit.Kind.OFFICE:
+        raise DomainError(_("编发单位须为重大项目办。"), code="unit_invalid", field="unit")
+    return unit
+
+
 @transaction.atomic
 def report_request(
     *,
@@ -174,18 +192,7 @@ def report_request(
     today = today or timezone.localdate()
     if kind not in Kind.values:
         raise DomainError(_("未知的文档类型。"), code="kind_invalid", field="kind")
-    if by is not None:
-        if not may_request(by):
-            raise NotPermitted(_("只有重大办工作人员可以编发文档。"), code="not_permitted")
-        unit = unit or issuing_office(by)
-        if unit is None:
-            raise DomainError(
-                _("请指定编发单位（重大项目办）。"), code="unit_required", field="unit"
-            )
-        if not by.sees_everything and unit.region_id != by.region_id:
-            raise NotPermitted(_("只能以本单位名义编发文档。"), code="not_permitted")
-    if unit is None or unit.kind != Unit.Kind.OFFICE:
-        raise DomainError(_("编发单位须为重大项目办。"), code="unit_invalid", field="unit")
+    unit = _issuer(by, unit)
     parsed = parse_period(kind, period)
     _check_period(kind, parsed, today)
 
