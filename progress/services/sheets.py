@@ -117,18 +117,24 @@ def sheet_save(
 
     reports = _write_sheet(decided, period, by, action, months, result)
     if submit:
-        for project_id, report in reports.items():
-            if report.status not in EDITABLE:
-                continue
-            try:
-                report_submit(report=report, by=by)
-                result.submitted += 1
-            except ValidationError as error:
-                errors[project_id] = _row_errors(error)
-        if errors:
-            transaction.set_rollback(True)
-            raise SheetErrors(errors)
+        _submit_all(reports, by, result)
     return result
+
+
+def _submit_all(reports: dict[int, MonthlyReport], by, result: SheetResult) -> None:
+    """报送 every editable form written; one refusal sends none (the sheet rolls back)."""
+    errors: dict[int, dict] = {}
+    for project_id, report in reports.items():
+        if report.status not in EDITABLE:
+            continue
+        try:
+            report_submit(report=report, by=by)
+            result.submitted += 1
+        except ValidationError as error:
+            errors[project_id] = _row_errors(error)
+    if errors:
+        transaction.set_rollback(True)
+        raise SheetErrors(errors)
 
 
 def _write_sheet(decided, period, by, action, months, result) -> dict[int, MonthlyReport]:
