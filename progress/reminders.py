@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from core import events
+
 from .models import (
     FilingReminder,
     MonthlyReport,
@@ -36,11 +38,18 @@ def remind_filers(today: datetime.date | None = None) -> int:
     )
     made = 0
     for region_id, count in missing:
-        _reminder, created = FilingReminder.objects.get_or_create(
+        reminder, created = FilingReminder.objects.get_or_create(
             region_id=region_id,
             period=period,
             sent_on=today,
             defaults={"missing": count, "deadline": deadline_of(period)},
         )
+        if created:
+            events.publish(
+                "progress.reminder",
+                reminder,
+                region=region_id,
+                payload={"period": period, "missing": count, "deadline": str(reminder.deadline)},
+            )
         made += created
     return made
