@@ -79,3 +79,51 @@ class WorkflowEvent(ImmutableModel):
     @property
     def actor_label(self) -> str:
         return str(self.actor) if self.actor_id else str(_("系统"))
+
+
+class Job(models.Model):
+    """A background job a page follows while it runs (a generated document, a large Excel
+    import): whether it has finished, how far it has got, what it is doing, and the one status
+    answer every progress page polls (``static/js/job-progress.js``).
+
+    A job model has a ``status`` field whose choices include ``queued``, ``running``, ``done``
+    and ``failed`` (it may add running states of its own, such as an import's ``writing``) and a
+    ``finished_at`` time; the columns stay on each model, under the names its table has always
+    had. It says how far it has got (:attr:`percent`, 0–100) and, in one line, what it is doing
+    (:attr:`step_text`)."""
+
+    #: the states in which the job will not change again by itself
+    finished_states = frozenset({"done", "failed"})
+
+    class Meta:
+        abstract = True
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.finished_states
+
+    @property
+    def is_active(self) -> bool:
+        """Queued or under way: a page showing it follows it."""
+        return not self.finished
+
+    @property
+    def percent(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def step_text(self) -> str:
+        return ""
+
+    def progress_payload(self, **extra) -> dict:
+        """What a progress page needs, in the shape ``job-progress.js`` reads, followed by what
+        the job's own status answer adds (``extra``)."""
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "status_label": self.get_status_display(),
+            "finished": self.finished,
+            "percent": self.percent,
+            "step": str(self.step_text),
+            **extra,
+        }

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
-from core.models import ImmutableQuerySet, WorkflowEvent
+from core.models import ImmutableQuerySet, Job, WorkflowEvent
 from issues.models import Category as IssueCategory
 from projects.models import Admission, Project, ProjectPartQuerySet, Stage
 
@@ -300,7 +300,7 @@ class ProgressImportQuerySet(ScopedQuerySet):
         return queryset.filter(created_by=user)
 
 
-class ProgressImport(models.Model):
+class ProgressImport(Job):
     """An uploaded workbook and what became of it. Large files are imported by a background
     job that reports its progress here; the import is all or nothing."""
 
@@ -341,10 +341,6 @@ class ProgressImport(models.Model):
         return self.file_name
 
     @property
-    def finished(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
-
-    @property
     def percent(self) -> int:
         """How far the job has got: validation is the first 80 %, the write the rest."""
         if self.status == ImportStatus.DONE:
@@ -353,3 +349,10 @@ class ProgressImport(models.Model):
             return 0
         share = 80 * self.processed_rows // self.total_rows
         return share + (10 if self.status == ImportStatus.WRITING else 0)
+
+    @property
+    def step_text(self) -> str:
+        return _("已处理 %(done)s / %(total)s 行") % {
+            "done": self.processed_rows,
+            "total": self.total_rows,
+        }

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Region
 from core.exceptions import DomainError
 from core.pages import page_action
+from core.views import job_status
 from projects.models import Project
 
 from . import imports, selectors, services, xlsx
@@ -450,23 +451,17 @@ def import_detail(request, pk):
 
 @login_required
 def import_status(request, pk):
+    """The import's state for its progress page (polled about once a second)."""
     job = _import_in_scope(request, pk)
-    return JsonResponse(
-        {
-            "id": job.pk,
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "finished": job.finished,
-            "percent": job.percent,
-            "processed_rows": job.processed_rows,
-            "total_rows": job.total_rows,
-            "created": job.created,
-            "updated": job.updated,
-            "unchanged": job.unchanged,
-            "message": job.message,
-            "errors": job.errors,
-        },
-        json_dumps_params={"ensure_ascii": False},
+    return job_status(
+        job,
+        processed_rows=job.processed_rows,
+        total_rows=job.total_rows,
+        created=job.created,
+        updated=job.updated,
+        unchanged=job.unchanged,
+        message=job.message,
+        errors=job.errors,
     )
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Unit
 from accounts.scope import ScopedQuerySet
-from core.models import WorkflowEvent
+from core.models import Job, WorkflowEvent
 
 
 class Kind(models.TextChoices):
@@ -91,7 +91,7 @@ def report_upload_to(report: Report, filename: str) -> str:
     return f"reports/{report.year}/{report.kind}/{report.unit_id}/{uuid.uuid4().hex}/{filename}"
 
 
-class Report(models.Model):
+class Report(Job):
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     period = models.CharField(_("期间"), max_length=8, help_text=_("周：2026-W48；月：2026-11。"))
     year = models.PositiveSmallIntegerField(_("年度"), help_text=_("期号按此年度连续编号。"))
@@ -210,8 +210,12 @@ class Report(models.Model):
         return ".pdf" if self.is_pdf else ".xlsx"
 
     @property
-    def is_active(self) -> bool:
-        return self.status in (Status.QUEUED, Status.RUNNING)
+    def percent(self) -> int:
+        return self.progress
+
+    @property
+    def step_text(self) -> str:
+        return self.step
 
     @staticmethod
     def stale_q() -> Q:

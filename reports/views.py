@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.pages import page_action
+from core.views import job_status
 
 from . import services
 from .forms import ListFilterForm, PublishForm, RequestForm
@@ -214,19 +215,12 @@ def report_detail(request, pk):
 def report_status(request, pk):
     """The job's state for the page that follows it (polled about once a second)."""
     report = _report_in_scope(request, pk)
-    return JsonResponse(
-        {
-            "id": report.pk,
-            "status": report.status,
-            "status_label": report.get_status_display(),
-            "finished": not report.is_active,
-            "progress": report.progress,
-            "step": report.step,
-            "error": report.error,
-            "published": report.is_published,
-            "file_url": file_url(report) if report.status == Status.DONE and report.file else None,
-        },
-        json_dumps_params={"ensure_ascii": False},
+    return job_status(
+        report,
+        progress=report.progress,
+        error=report.error,
+        published=report.is_published,
+        file_url=file_url(report) if report.status == Status.DONE and report.file else None,
     )
 
 
