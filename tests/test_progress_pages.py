@@ -7,6 +7,7 @@ Today is pinned to Monday 23 November 2026: November's deadline (the 20th) has p
 
 import datetime
 import io
+import os
 import re
 from decimal import Decimal
 
@@ -24,6 +25,11 @@ from projects.models import Admission, Stage
 
 from . import factories
 from .conftest import clock_at
+from .test_browser_progress import (
+    CHROMIUM,
+    browser,  # noqa: F401  (the fixture)
+    phone_page,
+)
 
 TODAY = datetime.date(2026, 11, 23)
 PERIOD = "2026-11"
@@ -520,6 +526,42 @@ def test_a_failed_background_import_shows_its_errors(client, world, settings):
         "column": "本月完成投资（万元）",
         "message": "本月完成投资不能为负数。",
     }
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}")
+def test_a_phone_follows_a_background_import(
+    transactional_db,
+    people,
+    live_server,
+    browser,  # noqa: F811
+):
+    filer = people["county_filer"]
+    job = ProgressImport.objects.create(
+        region=filer.region,
+        period=PERIOD,
+        file_name="江阴11月.xlsx",
+        sha256="0" * 64,
+        total_rows=4,
+        created_by=filer,
+    )
+    page = phone_page(browser, live_server, filer)
+    page.goto(live_server.url + reverse("progress:import", args=[job.pk]))
+    bar = "#job-progress"
+    assert page.eval_on_selector(bar, "bar => bar.value") == 0
+    ProgressImport.objects.filter(pk=job.pk).update(status="running", processed_rows=2)
+    page.wait_for_function(f"document.querySelector('{bar}').value === 40", timeout=5000)
+    assert page.inner_text("#job-rows") == "已处理 2 / 4 行"
+    assert page.inner_text("#job-percent") == "40%"
+    assert page.inner_text("#job-status") == "校验中"
+    assert page.get_attribute("#job-status", "class") == "import-status status-running"
+
+    ProgressImport.objects.filter(pk=job.pk).update(
+        status="done", processed_rows=4, created=4, message="导入完成：新增4条"
+    )
+    page.wait_for_selector(".result-passed", timeout=8000)  # the page reloads itself
+    assert "导入完成：新增4条" in page.inner_text("#job")
+    assert page.locator("script[src*=job-progress]").count() == 0
+    page.context.close()
 
 
 def test_handbook_download(client, world, submitted):

@@ -230,7 +230,7 @@ def test_office_staff_generate_a_document_and_follow_it(client, people):
     report = Report.objects.get()
     assert response.redirect_chain[-1][0] == detail(report)
     page = response.content.decode()
-    assert "已提交生成" in page and "生成进度" in page and "report-progress.js" in page
+    assert "已提交生成" in page and "生成进度" in page and "job-progress.js" in page
     assert report.unit == people["county_office"].unit and report.status == Status.QUEUED
 
     status = client.get(reverse("reports:status", args=[report.pk])).json()
