@@ -111,7 +111,8 @@ def main() -> None:
     from openpyxl import load_workbook
 
     from accounts.models import Region, Role, User
-    from progress import imports, selectors, services, xlsx
+    from progress import imports, selectors, services, upload, xlsx
+    from progress.handbook import handbook
     from progress.models import MonthlyReport, period_of
 
     print(f"database: {connection.vendor}; building {args.projects} active projects in {COUNTY} …")
@@ -155,7 +156,7 @@ def main() -> None:
     )
 
     with counted() as done:
-        xlsx.check_upload(filled)
+        upload.check_upload(filled)
     ms, queries = done()
     row("1 checks on the bytes (size, zip, XML)", ms, queries, f"{len(filled) / 1024:.0f} KB")
     with counted() as done:
@@ -207,9 +208,9 @@ def main() -> None:
 
     assert MonthlyReport.objects.filter(period=period).count() == args.projects
     with counted() as done:
-        handbook = xlsx.handbook(office, period)
+        book = handbook(office, period)
     ms, queries = done()
-    row("completion handbook (city office)", ms, queries, f"{len(handbook) / 1024:.0f} KB")
+    row("completion handbook (city office)", ms, queries, f"{len(book) / 1024:.0f} KB")
     with counted() as done:
         rows = selectors.filing_status(office, period)
     ms, queries = done()

@@ -1,25 +1,18 @@
-"""Monthly forms by Excel (SPEC §8): the prefilled template, the checks an uploaded workbook
-passes before anything reads it, the reading of its rows, and the completion handbook.
+"""Monthly forms by Excel (SPEC §8): the prefilled template and the reading of an uploaded
+workbook's rows, once the file has passed the checks of :mod:`progress.upload`. The
+completion handbook is written by :mod:`progress.handbook`.
 
-An upload is refused, quickly and with a Chinese message, when it is too large; not a zip
-(a renamed ``.csv``, an old ``.xls``); a zip but not a workbook (a renamed ``.docx``); a zip
-whose entries would unpack to more than the cap (a "zip bomb": the sizes in the zip directory
-are checked before anything is unpacked, and every entry is read with a bound, so a directory
-that lies cannot get further); an XML part with a DTD or entities (``defusedxml``); or a
-sheet whose header row is not the template's (missing, extra or reordered columns).
+A workbook is refused when its sheet is not the template's, or its header row is not
+(missing, extra or reordered columns), or it has more rows than an import takes.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -28,19 +21,24 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.exceptions import DomainError
-from core.xlsx import as_text, rows_as_text
+from core.xlsx import as_text
 from issues.models import Category as IssueCategory
 from projects.models import Project, Stage
 
+# handbook, check_upload, OLE2_MAGIC and _mb are imported for the callers that reach them
+# through this module (the pages, the API, the import and the tests).
+from .handbook import handbook as handbook
 from .models import (
     REPORTABLE_STAGES,
     MonthlyReport,
-    ReportStatus,
     active_projects,
     deadline_of,
     previous_period,
 )
+from .upload import OLE2_MAGIC as OLE2_MAGIC
+from .upload import UploadRefused
+from .upload import _mb as _mb
+from .upload import check_upload as check_upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET = "月度进展"
@@ -49,11 +47,6 @@ KIND = "monthly-progress"
 VERSION = "1"
 HEADER_ROW = 3
 FIRST_ROW = HEADER_ROW + 1
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: the most entries a workbook of ours has is about a dozen; a few hundred is already odd
-MAX_ENTRIES = 300
-#: an XML part that compresses better than this is treated as a bomb when it is large
-MAX_RATIO = 200
 #: blank rows tolerated in a sheet beyond the row limit before it is refused
 BLANK_ROWS_ALLOWED = 1000
 
@@ -89,13 +82,6 @@ STAGE_BY_LABEL = {str(Stage(stage).label): str(stage) for stage in REPORTABLE_ST
 CATEGORY_BY_LABEL = {str(label): value for value, label in IssueCategory.choices}
 #: service fields whose errors belong to another column (a refused project: its 平台编号)
 FIELD_COLUMN = {"project": "project_id"}
-
-
-class UploadRefused(DomainError):
-    """The file is refused as a whole, before any row is read."""
-
-    def __init__(self, message):
-        super().__init__(message, code="file_refused", field="file")
 
 
 # --- the template ---------------------------------------------------------------------------
@@ -247,82 +233,6 @@ def _validations(sheet, last_row: int) -> None:
         validation.showErrorMessage = True
         validation.allow_blank = True
         sheet.add_data_validation(validation)
-
-
-# --- checking an upload ---------------------------------------------------------------------
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}"
-
-
-def check_upload(data: bytes) -> None:
-    """Refuse a file that is not a safe, sane ``.xlsx`` — before openpyxl sees it."""
-    limit = settings.PROGRESS_IMPORT_MAX_BYTES
-    if len(data) > limit:
-        raise UploadRefused(
-            _("文件大小为%(size)sMB，超过上限%(limit)sMB，请分县区或分批导入。")
-            % {"size": _mb(len(data)), "limit": _mb(limit)}
-        )
-    if not data:
-        raise UploadRefused(_("文件是空的，请选择填好的模板。"))
-    if data.startswith(OLE2_MAGIC):
-        raise UploadRefused(
-            _("这是旧版 Excel（.xls）或其他 Office 文件，请使用平台模板并另存为 .xlsx 后上传。")
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise UploadRefused(
-            _(
-                "文件不是有效的 Excel（.xlsx）文件（可能是改了扩展名的其他文件），"
-                "请使用平台下载的模板。"
-            )
-        ) from error
-    names = {entry.filename for entry in entries}
-    if len(entries) > MAX_ENTRIES:
-        raise UploadRefused(_("文件结构异常（包含%(n)s个部件），已拒绝。") % {"n": len(entries)})
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise UploadRefused(
-            _("文件不是 Excel 工作簿（可能是改了扩展名的 Word 或其他文件），请使用平台下载的模板。")
-        )
-    cap = settings.PROGRESS_IMPORT_MAX_UNZIPPED_BYTES
-    unpacked = sum(entry.file_size for entry in entries)
-    if unpacked > cap:
-        raise UploadRefused(
-            _("文件解压后达%(size)sMB，超过上限%(limit)sMB，疑似异常文件，已拒绝。")
-            % {"size": _mb(unpacked), "limit": _mb(cap)}
-        )
-    for entry in entries:
-        ratio = entry.file_size / max(entry.compress_size, 1)
-        if ratio > MAX_RATIO and entry.file_size > 1024 * 1024:
-            raise UploadRefused(_("文件压缩比异常，疑似压缩炸弹，已拒绝。"))
-    budget = cap
-    for entry in entries:
-        if entry.is_dir():
-            continue
-        try:
-            with archive.open(entry) as handle:
-                content = handle.read(budget + 1)  # a directory that lies stops here
-        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as error:
-            raise UploadRefused(_("文件已损坏，无法读取，请重新保存后上传。")) from error
-        budget -= len(content)
-        if budget < 0:
-            raise UploadRefused(
-                _("文件解压后超过上限%(limit)sMB，疑似异常文件，已拒绝。") % {"limit": _mb(cap)}
-            )
-        if entry.filename.endswith((".xml", ".rels")):
-            try:
-                # streamed and cleared as it goes: checking a large sheet keeps no tree
-                for _event, element in safe_iterparse(io.BytesIO(content), forbid_dtd=True):
-                    element.clear()
-            except DefusedXmlException as error:
-                raise UploadRefused(
-                    _("文件含有不安全的 XML 内容（DTD 或实体声明），已拒绝。")
-                ) from error
-            except ParseError as error:
-                raise UploadRefused(_("文件中的 XML 内容已损坏，请重新保存后上传。")) from error
 
 
 # --- reading rows ---------------------------------------------------------------------------
@@ -486,144 +396,3 @@ def column_header(key: str) -> str:
     """The column a service field is written in (for error messages by row and column)."""
     column = COLUMN_OF.get(FIELD_COLUMN.get(key, key))
     return column.header if column else str(_("整行"))
-
-
-# --- the completion handbook ----------------------------------------------------------------
-
-
-def handbook(user, period: str, region=None) -> bytes:
-    """完成情况手册: every project in scope with each month's approved investment up to
-    ``period``, the year to date against the annual plan and the latest progress, grouped by
-    region with a subtotal per region and a total."""
-    from django.db.models import Q
-
-    year = period[:4]
-    months = [f"{year}-{month:02d}" for month in range(1, int(period[5:]) + 1)]
-    projects = Project.objects.for_user(user).filter(
-        Q(pk__in=active_projects().values("pk"))
-        | Q(monthly_reports__period__in=months, monthly_reports__status=ReportStatus.APPROVED)
-    )
-    if region is not None:
-        projects = projects.filter(region__code__startswith=region.scope_prefix)
-    projects = (
-        projects.distinct()
-        .select_related("region")
-        .prefetch_related(
-            Prefetch(
-                "monthly_reports",
-                queryset=MonthlyReport.objects.filter(
-                    period__in=months, status=ReportStatus.APPROVED
-                ).order_by("period"),
-                to_attr="approved_reports",
-            )
-        )
-        .order_by("region_id", "-total_investment", "pk")
-    )
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("完成情况手册")
-    sheet["A1"] = _("%(period)s 重大项目完成情况手册（已审核数据，金额单位：万元）") % {
-        "period": period
-    }
-    sheet["A1"].font = Font(bold=True, size=14)
-    headers = [
-        _("序号"),
-        _("地区"),
-        _("项目代码"),
-        _("项目名称"),
-        _("当前阶段"),
-        _("总投资"),
-        _("年度计划投资"),
-        *[_("%(m)s月") % {"m": int(m[5:])} for m in months],
-        _("本年累计"),
-        _("年度计划完成率（%）"),
-        _("最新形象进度"),
-        _("工程完成百分比（%）"),
-    ]
-    sheet.append([])
-    sheet.append(headers)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    bold = Font(bold=True)
-    serial = 0
-    totals = {"total": Decimal(0), "plan": Decimal(0), "ytd": Decimal(0)}
-    month_totals = [Decimal(0)] * len(months)
-
-    def subtotal(label, sums, per_month):
-        rate = (
-            (sums["ytd"] * 100 / sums["plan"]).quantize(Decimal("0.01")) if sums["plan"] else None
-        )
-        sheet.append(
-            [
-                "",
-                label,
-                "",
-                "",
-                "",
-                float(sums["total"]),
-                float(sums["plan"]),
-                *[float(v) for v in per_month],
-                float(sums["ytd"]),
-                float(rate) if rate is not None else None,
-                "",
-                None,
-            ]
-        )
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
-
-    current_region, region_sums, region_months = None, None, None
-    for project in projects:
-        if project.region_id != (current_region.code if current_region else None):
-            if current_region is not None:
-                subtotal(
-                    _("%(region)s小计") % {"region": current_region.name},
-                    region_sums,
-                    region_months,
-                )
-            current_region = project.region
-            region_sums = {"total": Decimal(0), "plan": Decimal(0), "ytd": Decimal(0)}
-            region_months = [Decimal(0)] * len(months)
-        by_month = {r.period: r for r in project.approved_reports}
-        amounts = [
-            by_month[m].investment_this_month if m in by_month else Decimal(0) for m in months
-        ]
-        ytd = sum(amounts, Decimal(0))
-        latest = project.approved_reports[-1] if project.approved_reports else None
-        plan = project.planned_investment_year
-        serial += 1
-        sheet.append(
-            [
-                serial,
-                project.region.name,
-                project.code or "",
-                project.name,
-                project.get_stage_display(),
-                float(project.total_investment),
-                float(plan),
-                *[float(v) for v in amounts],
-                float(ytd),
-                float((ytd * 100 / plan).quantize(Decimal("0.01"))) if plan else None,
-                latest.physical_progress if latest else "",
-                float(latest.percent_complete)
-                if latest and latest.percent_complete is not None
-                else None,
-            ]
-        )
-        for sums in (region_sums, totals):
-            sums["total"] += project.total_investment
-            sums["plan"] += plan
-            sums["ytd"] += ytd
-        for index, amount in enumerate(amounts):
-            region_months[index] += amount
-            month_totals[index] += amount
-    if current_region is not None:
-        subtotal(_("%(region)s小计") % {"region": current_region.name}, region_sums, region_months)
-    subtotal(_("合计"), totals, month_totals)
-    rows_as_text(sheet, first_row=4)
-    sheet.freeze_panes = "E4"
-    for index, width in enumerate([6, 12, 22, 36, 8, 12, 12], start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -1,12 +1,12 @@
 """重大项目完成情况手册 (seed 001 二(三)): the month's completion handbook, the workbook of
-the monthly-progress pages (:func:`progress.xlsx.handbook`) for the issuing office's region,
+the monthly-progress pages (:func:`progress.handbook.handbook`) for the issuing office's region,
 archived as a numbered document."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from progress.xlsx import handbook
+from progress.handbook import handbook
 
 from . import Built, filename
 
