@@ -34,6 +34,16 @@ def anyone(obj, user) -> bool:
     return True
 
 
+def about_project(project, *units: int | None) -> dict:
+    """The context of an event about ``project``: the project, its region, its unit and any
+    other ``units`` concerned."""
+    return {
+        "project_id": project.pk,
+        "region": project.region_id,
+        "units": (project.unit_id, *units),
+    }
+
+
 @dataclass(frozen=True)
 class Required:
     """A field the action needs, with the message shown when it is left blank."""

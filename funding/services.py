@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from core.exceptions import DomainError, NotPermitted
-from core.workflow import Action, Workflow
+from core.workflow import Action, Workflow, about_project
 from projects.models import Project
 
 from .models import (
@@ -216,10 +216,6 @@ def _reits_refusal(reits: ReitsProject, action: Action) -> DomainError:
     return DomainError(message, code="illegal_stage", field="stage")
 
 
-def _where(project: Project) -> dict:
-    return {"project_id": project.pk, "region": project.region_id, "units": (project.unit_id,)}
-
-
 #: the REITs pipeline: only forward, one stage at a time (measure 13)
 REITS_WORKFLOW = Workflow(
     name="reits",
@@ -229,7 +225,7 @@ REITS_WORKFLOW = Workflow(
     event_model=ReitsEvent,
     event_subject="reits",
     refusal=_reits_refusal,
-    context=lambda reits: _where(reits.project),
+    context=lambda reits: about_project(reits.project),
     actions=[
         Action(stage, ReitsStage(stage).label, frozenset({previous}), stage, kind="advance")
         for previous, stage in pairwise(ReitsStage.values)
@@ -320,7 +316,7 @@ MATCH_WORKFLOW = Workflow(
     event_model=MatchEvent,
     event_subject="match",
     refusal=_match_refusal,
-    context=lambda match: _where(match.need.project),
+    context=lambda match: about_project(match.need.project),
     actions=[
         Action(
             state,

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
-from core.workflow import Action, Required, Workflow
+from core.workflow import Action, Required, Workflow, about_project
 from schedule import services as schedule_services
 
 from .models import (
@@ -132,11 +132,7 @@ STAGE_WORKFLOW = Workflow(
     state_field="stage",
     event_model=StageChange,
     event_subject="project",
-    context=lambda project: {
-        "project_id": project.pk,
-        "region": project.region_id,
-        "units": (project.unit_id,),
-    },
+    context=about_project,
     actions=[
         Action(
             "advance",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from core.exceptions import DomainError
-from core.workflow import Action, Workflow
+from core.workflow import Action, Workflow, about_project
 from schedule import services as schedule_services
 from schedule.models import Milestone, MilestoneStatus
 from schedule.workdays import WorkdayCalendar, current_calendar
@@ -38,11 +38,7 @@ def _refusal(approval: Approval, action: Action) -> DomainError:
 
 
 def _context(approval: Approval) -> dict:
-    return {
-        "project_id": approval.project_id,
-        "region": approval.project.region_id,
-        "units": (approval.unit_id, approval.project.unit_id),
-    }
+    return about_project(approval.project, approval.unit_id)
 
 
 def may_edit(approval: Approval, user) -> bool:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError, NotPermitted
-from core.workflow import Action, Required, Workflow
+from core.workflow import Action, Required, Workflow, about_project
 from issues import services as issue_services
 from issues.models import Category as IssueCategory
 from issues.models import Source
@@ -269,11 +269,7 @@ WORKFLOW = Workflow(
     refusal=_refusal,
     unknown=("invalid_action", gettext_lazy("未知的操作。")),
     lock=_locked,
-    context=lambda report: {
-        "project_id": report.project_id,
-        "region": report.project.region_id,
-        "units": (report.project.unit_id,),
-    },
+    context=lambda report: about_project(report.project),
     stamps={ReportStatus.SUBMITTED: "submitted_at", ReportStatus.APPROVED: "approved_at",
             ReportStatus.RETURNED: "returned_at"},
     actions=[
