@@ -237,3 +237,28 @@ def test_another_citys_records_are_out_of_sight(office, people, library):
             region=Region.objects.get(code="320200"),
             amount=Decimal("1"),
         )
+
+
+def test_a_match_keeps_its_history_and_a_refused_step_leaves_none(office, library):
+    need = services.need_create(
+        by=office, project=library["jiangyin_other"], kind="loan", amount=Decimal("40000")
+    )
+    bank = FinancialInstitution.objects.order_by("name").first()
+    (match,) = services.need_push(need=need, by=office, institutions=[bank])
+    services.match_update(match=match, by=office, state="credit_granted", credit_amount=50000)
+    with pytest.raises(DomainError):
+        services.match_update(match=match, by=office, state="in_talks")
+    with pytest.raises(DomainError):
+        services.match_update(match=match, by=office, state="disbursed")  # no amount
+    services.match_update(match=match, by=office, state="disbursed", disbursed_amount=20000)
+    history = [
+        (e.from_state, e.to_state, e.credit_amount, e.disbursed_amount, e.actor)
+        for e in match.events.all()
+    ]
+    assert history == [
+        ("", "pushed", Decimal(0), Decimal(0), office),
+        ("pushed", "credit_granted", Decimal(50000), Decimal(0), office),
+        ("credit_granted", "disbursed", Decimal(50000), Decimal(20000), office),
+    ]
+    with pytest.raises(TypeError):
+        match.events.first().delete()
