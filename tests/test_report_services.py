@@ -300,3 +300,28 @@ def test_staff_of_a_department_may_neither_issue_nor_publish(people):
     assert not services.may_manage(department_staff, report)
     with pytest.raises(NotPermitted):
         services.report_publish(report=report, by=department_staff)
+
+
+@pytest.mark.django_db
+def test_every_step_of_a_document_is_on_its_record(people, monkeypatch):
+    office = people["province_office"]
+    report, _q = services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr("reports.documents.build", broken)
+    services.report_run(report.pk)
+    monkeypatch.undo()
+    retried = services.report_retry(report=report, by=office)
+    done = services.report_run(retried.pk)
+    services.report_publish(report=done, by=office)
+    steps = [(e.kind, e.from_state, e.to_state, e.actor) for e in report.events.all()]
+    assert steps == [
+        ("request", "", "queued", office),
+        ("fail", "running", "failed", None),
+        ("retry", "failed", "queued", office),
+        ("done", "running", "done", None),
+        ("publish", "done", "done", office),
+    ]
+    assert "磁盘已满" in report.events.get(kind="fail").comment
