@@ -294,8 +294,7 @@ def window_targets(regions, window: Window) -> dict[tuple[str, str], Decimal]:
 
 def _attach_targets(figures: list[Figure], region: Region, window: Window) -> None:
     targets = {
-        indicator: value
-        for (_code, indicator), value in window_targets([region], window).items()
+        indicator: value for (_code, indicator), value in window_targets([region], window).items()
     }
     for figure in figures:
         figure.target = targets.get(figure.indicator)
