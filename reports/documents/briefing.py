@@ -70,48 +70,12 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
     region = reader.region
     year, window = period.year, sub_period(period)
     projects = Project.objects.for_user(reader)
-    # A figure is judged (滞后/达标) only against a target for its own window (November's
-    # figure against a November target; June's against H1). The year's target is shown
-    # beside it for orientation, not used to judge.
-    year_targets = {
-        indicator: value
-        for (_code, indicator), value in window_targets([region], Window(year)).items()
-    }
-
-    headline = indicators(region, year, window, projects)
-    by_code = {f.indicator: f for f in headline}
-    regions = [
-        RegionFigures(child, {f.indicator: f for f in figures})
-        for child, figures in indicators_by_region(region, year, window, projects)
-    ]
+    year_targets, headline, by_code, regions = _indicator_figures(region, year, window, projects)
     progress(15, _("正在汇总投资完成情况"))
 
     library = projects.filter(region__code__startswith=region.scope_prefix)
-    library_totals = library.admitted().aggregate(
-        total=Sum("total_investment"), planned=Sum("planned_investment_year")
-    )
-    library_count = library.admitted().count()
-
-    # 问题办理: tickets reported, resolved in the month; open and overdue as of today
-    issues = Issue.objects.for_user(reader).filter(region__code__startswith=region.scope_prefix)
-    end = min(period.end, today)
-    issue_total = resolution_totals(issues, period.start, end, today)
-    issue_regions = resolution_by_region(issues, region, period.start, end, today)
-    issue_units = resolution_by_unit(issues, period.start, end, today)
-    notices = list(
-        Notice.objects.for_user(reader)
-        .filter(issue__region__code__startswith=region.scope_prefix)
-        .filter(issued_on__gte=period.start, issued_on__lte=period.end)
-        .select_related("issue", "issue__region", "unit")
-        .order_by("issued_on", "pk")
-    )
-    interviews = list(
-        Interview.objects.for_user(reader)
-        .filter(unit__region__code__startswith=region.scope_prefix)
-        .filter(triggered_on__gte=period.start, triggered_on__lte=period.end)
-        .select_related("unit")
-        .order_by("triggered_on", "pk")
-    )
+    library_figures = _library_figures(library)
+    issue_figures = _issue_figures(reader, period, today)
     progress(30, _("正在汇总审批和资金"))
 
     approvals = performance(
@@ -122,8 +86,96 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
     )
     channels = channel_summary(reader, year=year, region=region)
     financing = financing_summary(reader, region=region)
+    not_started, at_risk = _lagging_projects(region, projects, library, period, today)
+    lagging_regions = [(row.region, figure) for row in regions for figure in row.lagging]
+    progress(45, _("正在绘制图表"))
 
-    # 滞后: projects due to start by the month's end that have not; starts at risk
+    charts = {
+        "investment": _investment_chart(period, regions),
+        "issues": _issues_chart(issue_figures["issue_regions"]),
+        "funding": _funding_chart(channels, today),
+    }
+    return {
+        "period": period,
+        "window_label": _("1—%(month)s月") % {"month": period.month},
+        "headline": [(f, year_targets.get(f.indicator)) for f in headline],
+        "by_code": by_code,
+        "investment": by_code[Indicator.WX_INVESTMENT],
+        "new_start": by_code[Indicator.NEW_START_RATE],
+        "new_starts": by_code[Indicator.NEW_STARTS],
+        "regions": regions,
+        **library_figures,
+        **issue_figures,
+        "approvals": approvals,
+        "channels": channels,
+        "financing": financing,
+        "not_started": list(not_started),
+        "at_risk": list(at_risk),
+        "lagging_regions": lagging_regions,
+        "charts": charts,
+        "today": today,
+    }
+
+
+def _indicator_figures(region, year: int, window: str, projects):
+    """The year's targets, the headline figures (also by indicator) and each child region's."""
+    # A figure is judged (滞后/达标) only against a target for its own window (November's
+    # figure against a November target; June's against H1). The year's target is shown
+    # beside it for orientation, not used to judge.
+    year_targets = {
+        indicator: value
+        for (_code, indicator), value in window_targets([region], Window(year)).items()
+    }
+    headline = indicators(region, year, window, projects)
+    by_code = {f.indicator: f for f in headline}
+    regions = [
+        RegionFigures(child, {f.indicator: f for f in figures})
+        for child, figures in indicators_by_region(region, year, window, projects)
+    ]
+    return year_targets, headline, by_code, regions
+
+
+def _library_figures(library) -> dict:
+    library_totals = library.admitted().aggregate(
+        total=Sum("total_investment"), planned=Sum("planned_investment_year")
+    )
+    return {
+        "library_count": library.admitted().count(),
+        "library_total": library_totals["total"] or Decimal(0),
+        "library_planned": library_totals["planned"] or Decimal(0),
+    }
+
+
+def _issue_figures(reader: OfficeReader, period: Period, today: datetime.date) -> dict:
+    """问题办理: tickets reported, resolved in the month; open and overdue as of today; the
+    month's 通报 and 约谈."""
+    region = reader.region
+    issues = Issue.objects.for_user(reader).filter(region__code__startswith=region.scope_prefix)
+    end = min(period.end, today)
+    return {
+        "issue_total": resolution_totals(issues, period.start, end, today),
+        "issue_regions": resolution_by_region(issues, region, period.start, end, today),
+        "issue_units": resolution_by_unit(issues, period.start, end, today),
+        "notices": list(
+            Notice.objects.for_user(reader)
+            .filter(issue__region__code__startswith=region.scope_prefix)
+            .filter(issued_on__gte=period.start, issued_on__lte=period.end)
+            .select_related("issue", "issue__region", "unit")
+            .order_by("issued_on", "pk")
+        ),
+        "interviews": list(
+            Interview.objects.for_user(reader)
+            .filter(unit__region__code__startswith=region.scope_prefix)
+            .filter(triggered_on__gte=period.start, triggered_on__lte=period.end)
+            .select_related("unit")
+            .order_by("triggered_on", "pk")
+        ),
+    }
+
+
+def _lagging_projects(region, projects, library, period: Period, today: datetime.date):
+    """滞后: projects due to start by the month's end that have not; starts at risk."""
+    year, window = period.year, sub_period(period)
     due = period.end if period.end < today else today
     not_started = (
         projects_behind(Indicator.NEW_START_RATE, region, year, window, "denominator", projects)
@@ -137,81 +189,59 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
         .select_related("region", "schedule")
         .order_by("schedule__forecast_anchor_date", "region_id", "pk")
     )
-    lagging_regions = [(row.region, figure) for row in regions for figure in row.lagging]
-    progress(45, _("正在绘制图表"))
+    return not_started, at_risk
 
-    investment = by_code[Indicator.WX_INVESTMENT]
-    charts = {
-        "investment": bar_chart(
-            [
-                Bar(
-                    row.region.name,
-                    row.investment.value,
-                    row.investment.target,
-                    formatting.percent(row.investment.value),
-                    alert=row.investment.lagging,
-                )
-                for row in regions
-            ],
-            maximum=100,
-            legend=_("条形：1—%(month)s月开工项目投资完成率；竖线：目标") % {"month": period.month},
-        ),
-        "issues": bar_chart(
-            [
-                Bar(
-                    row.label,
-                    row.open,
-                    None,
-                    _("%(open)s（逾期%(overdue)s）") % {"open": row.open, "overdue": row.overdue},
-                    alert=row.overdue > 0,
-                )
-                for row in issue_regions
-            ],
-            legend=_("未办结问题数；红色为有逾期问题的地区"),
-        ),
-        "funding": bar_chart(
-            [
-                Bar(
-                    row.channel.name,
-                    (row.issuance_progress or Decimal(0)) * 100,
-                    Decimal(100) if row.quota else None,
-                    formatting.share(row.issuance_progress),
-                    alert=row.behind_deadline(today),
-                )
-                for row in channels
-                if row.quota
-            ],
-            maximum=100,
-            label_width=150,
-            legend=_("发行（拨付）进度 = 已发行 ÷ 额度"),
-        ),
-    }
-    return {
-        "period": period,
-        "window_label": _("1—%(month)s月") % {"month": period.month},
-        "headline": [(f, year_targets.get(f.indicator)) for f in headline],
-        "by_code": by_code,
-        "investment": investment,
-        "new_start": by_code[Indicator.NEW_START_RATE],
-        "new_starts": by_code[Indicator.NEW_STARTS],
-        "regions": regions,
-        "library_count": library_count,
-        "library_total": library_totals["total"] or Decimal(0),
-        "library_planned": library_totals["planned"] or Decimal(0),
-        "issue_total": issue_total,
-        "issue_regions": issue_regions,
-        "issue_units": issue_units,
-        "notices": notices,
-        "interviews": interviews,
-        "approvals": approvals,
-        "channels": channels,
-        "financing": financing,
-        "not_started": list(not_started),
-        "at_risk": list(at_risk),
-        "lagging_regions": lagging_regions,
-        "charts": charts,
-        "today": today,
-    }
+
+def _investment_chart(period: Period, regions: list[RegionFigures]) -> str:
+    return bar_chart(
+        [
+            Bar(
+                row.region.name,
+                row.investment.value,
+                row.investment.target,
+                formatting.percent(row.investment.value),
+                alert=row.investment.lagging,
+            )
+            for row in regions
+        ],
+        maximum=100,
+        legend=_("条形：1—%(month)s月开工项目投资完成率；竖线：目标") % {"month": period.month},
+    )
+
+
+def _issues_chart(issue_regions) -> str:
+    return bar_chart(
+        [
+            Bar(
+                row.label,
+                row.open,
+                None,
+                _("%(open)s（逾期%(overdue)s）") % {"open": row.open, "overdue": row.overdue},
+                alert=row.overdue > 0,
+            )
+            for row in issue_regions
+        ],
+        legend=_("未办结问题数；红色为有逾期问题的地区"),
+    )
+
+
+def _funding_chart(channels, today: datetime.date) -> str:
+    return bar_chart(
+        [
+            Bar(
+                row.channel.name,
+                (row.issuance_progress or Decimal(0)) * 100,
+                Decimal(100) if row.quota else None,
+                formatting.share(row.issuance_progress),
+                alert=row.behind_deadline(today),
+            )
+            for row in channels
+            if row.quota
+        ],
+        maximum=100,
+        label_width=150,
+        legend=_("发行（拨付）进度 = 已发行 ÷ 额度"),
+    )
 
 
 def build(*, report, reader: OfficeReader, period: Period, today: datetime.date, progress) -> Built:
