@@ -113,6 +113,11 @@ WORKFLOW = Workflow(
 )
 
 
+def allowed_actions(report: Report, user) -> list[str]:
+    """The steps ``user`` may take on ``report`` now (the page's buttons, the API's links)."""
+    return WORKFLOW.allowed_actions(report, user)
+
+
 def _requeue(report: Report, by) -> None:
     report.progress = 0
     report.step = ""

@@ -179,6 +179,7 @@ def _detail_page(
 ):
     user = request.user
     manage = services.may_manage(user, report)
+    actions = services.allowed_actions(report, user)
     draft = not report.is_published
     done = report.status == Status.DONE and bool(report.file)
     corrected_by = None
@@ -197,8 +198,8 @@ def _detail_page(
             "file_url": file_url(report),
             "download_url": file_url(report, download=True),
             "status_url": reverse("reports:status", args=[report.pk]),
-            "may_publish": manage and draft and done,
-            "may_retry": manage and draft and report.status == Status.FAILED,
+            "may_publish": "publish" in actions,
+            "may_retry": "retry" in actions,
             "may_regenerate": manage and draft and report.status == Status.DONE,
             "publish_form": publish_form or PublishForm(),
         },

@@ -100,7 +100,7 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_links(self, report: Report) -> dict:
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        manages = services.may_manage(user, report)
+        actions = services.allowed_actions(report, user)
 
         def url(name: str, allowed: bool = True) -> str | None:
             return (
@@ -109,14 +109,13 @@ class ReportSerializer(serializers.ModelSerializer):
                 else None
             )
 
-        draft = not report.is_published
         page = report.get_absolute_url()
         return {
             "self": url("detail"),
             "page": page if request is None else request.build_absolute_uri(page),
             "file": file_url(report, request),
-            "publish": url("publish", manages and draft and report.status == Status.DONE),
-            "retry": url("retry", manages and draft and report.status == Status.FAILED),
+            "publish": url("publish", "publish" in actions),
+            "retry": url("retry", "retry" in actions),
         }
 
 
