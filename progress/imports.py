@@ -18,6 +18,7 @@ from projects.models import Project
 
 from . import services, xlsx
 from .models import ImportStatus, ProgressAction, ProgressImport
+from .upload import UploadRefused, _mb, check_upload
 
 logger = logging.getLogger(__name__)
 #: how often (in rows) a running job writes how far it has got
@@ -32,27 +33,27 @@ def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
         raise DomainError(_("您没有填报月度进展的权限。"), code="not_permitted")
     limit = settings.PROGRESS_IMPORT_MAX_BYTES
     if uploaded.size is not None and uploaded.size > limit:
-        raise xlsx.UploadRefused(
+        raise UploadRefused(
             _("文件大小为%(size)sMB，超过上限%(limit)sMB，请分县区或分批导入。")
-            % {"size": xlsx._mb(uploaded.size), "limit": xlsx._mb(limit)}
+            % {"size": _mb(uploaded.size), "limit": _mb(limit)}
         )
     data = uploaded.read(limit + 1)
-    xlsx.check_upload(data)
+    check_upload(data)
     parsed = xlsx.read_workbook(data)
     try:
         services.check_period(parsed.period)
     except DomainError as error:
-        raise xlsx.UploadRefused(
+        raise UploadRefused(
             _("模板第2行的填报月份“%(value)s”有误：%(why)s")
             % {"value": parsed.period, "why": error.messages[0]}
         ) from error
     if period and period != parsed.period:
-        raise xlsx.UploadRefused(
+        raise UploadRefused(
             _("文件中的填报月份（%(file)s）与所选月份（%(chosen)s）不一致。")
             % {"file": parsed.period, "chosen": period}
         )
     if not parsed.rows:
-        raise xlsx.UploadRefused(_("文件中没有数据行。"))
+        raise UploadRefused(_("文件中没有数据行。"))
     job = ProgressImport(
         region=by.region,
         period=parsed.period,

@@ -34,6 +34,7 @@ from projects.models import Project
 
 from . import imports, selectors, services, xlsx
 from .forms import ReportRowForm, ReviewForm, StatusFilterForm, UploadForm
+from .handbook import handbook as handbook_workbook
 from .models import (
     ImportStatus,
     MonthlyReport,
@@ -474,6 +475,6 @@ def handbook(request):
     region = _region_in_scope(user, code) if code else None
     place = region.name if region is not None else (user.region.name if user.region_id else "")
     return _xlsx(
-        xlsx.handbook(user, period, region),
+        handbook_workbook(user, period, region),
         _("重大项目完成情况手册-%(place)s-%(period)s.xlsx") % {"place": place, "period": period},
     )

@@ -27,7 +27,6 @@ from projects.models import Project, Stage
 
 # handbook, check_upload, OLE2_MAGIC and _mb are imported for the callers that reach them
 # through this module (the pages, the API, the import and the tests).
-from .handbook import handbook as handbook
 from .models import (
     REPORTABLE_STAGES,
     MonthlyReport,
@@ -35,10 +34,7 @@ from .models import (
     deadline_of,
     previous_period,
 )
-from .upload import OLE2_MAGIC as OLE2_MAGIC
 from .upload import UploadRefused
-from .upload import _mb as _mb
-from .upload import check_upload as check_upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET = "月度进展"

@@ -31,8 +31,6 @@ from .models import (
 )
 
 # The computations are called through this module too (the views, the API and the tests do).
-from .recompute import project_schedule as project_schedule
-from .recompute import recompute_all as recompute_all
 from .recompute import recompute_project
 
 #: words in a department's name that mark it as the handler of a kind of milestone

@@ -17,9 +17,11 @@ from openpyxl import Workbook, load_workbook
 from config.celery_app import app as celery_app
 from core.exceptions import DomainError
 from issues.models import Category as IssueCategory
-from progress import imports, services, xlsx
+from progress import handbook, imports, services, xlsx
+from progress import upload as upload_checks
 from progress.models import ImportStatus, MonthlyReport, ProgressEvent, ProgressImport
 from progress.tasks import run_import
+from progress.upload import UploadRefused
 from projects.models import STAGE_DATE_FIELDS, Admission, Project, Stage
 
 from . import factories
@@ -429,7 +431,7 @@ def no_openpyxl(monkeypatch):
 
 def refused(by, data: bytes, name="月度进展.xlsx", period=None) -> str:
     start = time.perf_counter()
-    with pytest.raises(xlsx.UploadRefused) as error:
+    with pytest.raises(UploadRefused) as error:
         upload(by, data, name, period)
     assert time.perf_counter() - start < 5
     assert (error.value.code, error.value.field) == ("file_refused", "file")
@@ -460,8 +462,8 @@ def test_a_file_over_the_size_cap(people, county, no_openpyxl, settings):
     data = template(people)
     settings.PROGRESS_IMPORT_MAX_BYTES = len(data) - 1
     assert "超过上限" in refused(people["county_filer"], data)
-    with pytest.raises(xlsx.UploadRefused) as error:
-        xlsx.check_upload(data)  # the same check on the bytes, whatever the upload claims
+    with pytest.raises(UploadRefused) as error:
+        upload_checks.check_upload(data)  # the same check on the bytes, whatever the upload claims
     assert "超过上限" in error.value.messages[0]
 
 
@@ -545,7 +547,7 @@ NOT_A_WORKBOOK = (
         ("项目代码,本月完成投资\n2024-320281-26-03-512345,120\n".encode("gbk"), NOT_A_WORKBOOK),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 200, NOT_A_WORKBOOK),
         (
-            xlsx.OLE2_MAGIC + b"\0" * 512,
+            upload_checks.OLE2_MAGIC + b"\0" * 512,
             "这是旧版 Excel（.xls）或其他 Office 文件，请使用平台模板并另存为 .xlsx 后上传。",
         ),
         (b"", "文件是空的，请选择填好的模板。"),
@@ -757,7 +759,7 @@ def test_handbook_groups_every_project_in_scope_with_subtotals(people, county):
     services.report_approve(report=report, by=city)
     active(people, region="321322")  # 沭阳: outside the city office's scope
 
-    sheet = load_workbook(io.BytesIO(xlsx.handbook(city, PERIOD))).active
+    sheet = load_workbook(io.BytesIO(handbook.handbook(city, PERIOD))).active
     header = [c.value for c in sheet[3]]
     assert header[:7] == [
         "序号",

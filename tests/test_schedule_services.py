@@ -9,7 +9,7 @@ from config.celery_app import app as celery_app
 from core.exceptions import DomainError
 from projects import services as project_services
 from projects.models import Stage
-from schedule import services
+from schedule import recompute, services
 from schedule.models import (
     CalendarDay,
     CalendarYear,
@@ -224,7 +224,7 @@ def test_recompute_all_covers_every_project(library, industrial, office):
         project_services.project_update(project=library[key], by=office, planned_start=planned)
         services.apply_template(project=library[key], template=industrial, by=office)
     ProjectSchedule.objects.all().delete()
-    assert services.recompute_all() == 2
+    assert recompute.recompute_all() == 2
     assert not ProjectSchedule.objects.get(project=library["yixing"]).at_risk
     assert ProjectSchedule.objects.get(project=library["shuyang"]).at_risk
     assert not ProjectSchedule.objects.filter(project=library["nanjing"]).exists()

@@ -24,6 +24,7 @@ from accounts.models import Region
 from core.api.actions import workflow_action
 from progress import imports, selectors, services, xlsx
 from progress.filtersets import MonthlyReportFilterSet
+from progress.handbook import handbook
 from progress.models import (
     ImportStatus,
     MonthlyReport,
@@ -280,7 +281,7 @@ class MonthlyReportViewSet(
         """The month's completion handbook (完成情况手册): every project in scope with its
         monthly and cumulative figures, grouped by region."""
         period, region = self._month(request)
-        content = xlsx.handbook(request.user, period, region)
+        content = handbook(request.user, period, region)
         place = self._place(request, region)
         return _workbook(
             content,

@@ -17,6 +17,7 @@ from schedule.api.serializers import (
     schedule_payload,
 )
 from schedule.api.views import milestone_queryset, milestone_writes
+from schedule.recompute import project_schedule
 
 from .serializers import ProjectSerializer, TransitionSerializer
 
@@ -115,5 +116,5 @@ class ProjectViewSet(
         """Latest dates backwards from the planned start, earliest dates forward from today,
         float and the critical path (working days on the Chinese calendar)."""
         project = self.get_object()
-        schedule, milestones = schedule_services.project_schedule(project)
+        schedule, milestones = project_schedule(project)
         return Response(ScheduleSerializer(schedule_payload(project, schedule, milestones)).data)
