@@ -203,6 +203,7 @@ def compute_schedule(
         )
     if anchor is None:
         warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
+        shown = {}
     else:
         # Every milestone must be finished before construction starts: one with no successor
         # is linked to the anchor with no lag.

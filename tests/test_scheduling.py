@@ -277,3 +277,9 @@ def test_moving_the_anchor_moves_every_latest_date_alike(network, shift):
         assert calendar.workdays_between(old.latest_start, new.latest_start) == shift
         assert calendar.workdays_between(old.latest_finish, new.latest_finish) == shift
         assert old.earliest_start == new.earliest_start
+
+
+def test_milestones_without_a_start_are_scheduled_forward_with_a_warning():
+    schedule = run([Node("a", "立项", 5), Node("b", "施工许可", 3, (("a", 0),))])
+    assert "尚未设置开工节点，无法倒排最迟时间。" in schedule.warnings
+    assert row(schedule, "b").predecessors == (("a", 0),)
