@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region, Unit
-from core.pages import page_action
+from core.pages import action_panel, page_action
 from projects.models import Project
 from schedule.workdays import WorkdayCalendar, current_calendar
 
@@ -252,16 +252,9 @@ def approval_board(request):
 def _detail_page(request, approval: Approval, failed=None, status=200):
     """The approval page; ``failed`` is the (action, bound form) a refused post came back with."""
     user = request.user
-    failed_action, failed_form = failed or (None, None)
-    actions = [
-        {
-            "name": action,
-            "label": services.ACTION_LABELS[action],
-            "form": failed_form if action == failed_action else action_form(action, approval),
-        }
-        for action in services.allowed_actions(approval, user)
-    ]
-    offered = {entry["name"] for entry in actions}
+    panel = action_panel(
+        services.WORKFLOW, approval, user, lambda name: action_form(name, approval), failed
+    )
     row = Row(approval, services.figures(approval, timezone.localdate(), current_calendar()))
     return render(
         request,
@@ -272,11 +265,8 @@ def _detail_page(request, approval: Approval, failed=None, status=200):
             "figures": row.figures,
             "target_days": services.target_days(approval.kind, approval.promised_days),
             "events": approval.events.select_related("actor"),
-            "actions": actions,
+            **panel,
             "may_edit": services.may_edit(approval, user),
-            # a refused action that is not (or no longer) offered: its errors go above the list
-            "refused": failed_form if failed_action and failed_action not in offered else None,
-            "refused_label": services.ACTION_LABELS.get(failed_action, ""),
         },
         status=status,
     )

@@ -58,3 +58,27 @@ def page_action(
         messages.success(request, done(result) if callable(done) else done)
     target = then(result) if callable(then) else (result if then is None else then)
     return target if isinstance(target, HttpResponseBase) else redirect(target)
+
+
+def action_panel(workflow, obj, user, make_form, failed=None, extra=()) -> dict:
+    """What a detail page shows of a workflow: a form per step ``user`` may take on ``obj``
+    now (from the workflow's table), and a refused step that is no longer offered.
+
+    ``make_form(name)`` builds a step's empty form; ``failed`` is the (step, bound form) a
+    refused post came back with, shown in its place; ``extra`` are entries of the same shape
+    offered before the table's steps (e.g. an issue's 匹配项目). Answers the page's
+    ``actions``, ``refused`` and ``refused_label``."""
+    failed_action, failed_form = failed or (None, None)
+    actions = list(extra)
+    for name in workflow.allowed_actions(obj, user):
+        form = failed_form if name == failed_action else make_form(name)
+        actions.append({"name": name, "label": workflow.table[name].label, "form": form})
+    offered = {entry["name"] for entry in actions}
+    lost = failed_action is not None and failed_action not in offered
+    action = workflow.table.get(failed_action)
+    return {
+        "actions": actions,
+        # a refused step that is not (or no longer) offered: its errors go above the list
+        "refused": failed_form if lost else None,
+        "refused_label": action.label if action is not None else "",
+    }

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region
-from core.pages import page_action
+from core.pages import action_panel, page_action
 from projects.models import Project
 from schedule.workdays import current_calendar
 
@@ -81,15 +81,14 @@ def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None
     """The issue page; ``failed`` is the (action, bound form) a refused post came back with."""
     user = request.user
     failed_action, failed_form = failed or (None, None)
-    actions = []
-    for action in services.allowed_actions(issue, user):
-        form = failed_form if action == failed_action else action_form(action, issue)
-        actions.append({"name": action, "label": services.TRANSITIONS[action].label, "form": form})
+    extra = []
     if services.may_link_project(issue, user):
         form = failed_form if failed_action == LINK_PROJECT else None
         form = form or LinkProjectForm(issue=issue, user=user)
-        actions.insert(0, {"name": LINK_PROJECT, "label": _("匹配项目"), "form": form})
-    offered = {entry["name"] for entry in actions}
+        extra.append({"name": LINK_PROJECT, "label": _("匹配项目"), "form": form})
+    panel = action_panel(
+        services.WORKFLOW, issue, user, lambda name: action_form(name, issue), failed, extra
+    )
     today = timezone.localdate()
     return render(
         request,
@@ -100,14 +99,7 @@ def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None
             "reporter_phone": issue.reporter_phone if user.is_office_staff else issue.masked_phone,
             "events": issue.events.select_related("actor", "meeting"),
             "notices": issue.notices.select_related("unit"),
-            "actions": actions,
-            # a refused action that is not (or no longer) offered: its errors go above the list
-            "refused": failed_form if failed_action and failed_action not in offered else None,
-            "refused_label": (
-                services.TRANSITIONS[failed_action].label
-                if failed_action in services.TRANSITIONS
-                else ""
-            ),
+            **panel,
         },
         status=status,
     )
