@@ -797,6 +797,24 @@ def test_handbook_groups_every_project_in_scope_with_subtotals(people, county):
     assert subtotals["江阴市小计"][19] == 17.5  # 350 of 2,000
 
 
+def test_the_handbook_keeps_a_formula_like_name_and_progress_as_text(people, county):
+    filer, city = people["county_filer"], people["city_office"]
+    hostile = '=HYPERLINK("http://example.invalid/","详见")'
+    Project.objects.filter(pk=county["a"].pk).update(name=hostile)
+    report, _ = services.report_save(
+        project=county["a"],
+        period="2026-10",
+        by=filer,
+        investment_this_month="10",
+        physical_progress="+1 施工",
+    )
+    services.report_submit(report=report, by=filer)
+    services.report_approve(report=report, by=city)
+    sheet = load_workbook(io.BytesIO(handbook.handbook(city, PERIOD))).active
+    row = next(row for row in sheet.iter_rows(min_row=4) if row[3].value == hostile)
+    assert row[3].data_type == "s" and row[20].value == "+1 施工" and row[20].data_type == "s"
+
+
 def test_an_import_costs_a_few_queries_whatever_its_rows(
     people, county, django_assert_max_num_queries
 ):
