@@ -22,7 +22,7 @@ import datetime
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -114,6 +114,9 @@ CATALOGUE: dict[str, Entry] = {
     "report.done": Entry("文档生成完成", "编发单位"),
     "report.fail": Entry("文档生成失败", "编发单位"),
     "report.publish": Entry("文档印发", "编发单位；文档范围内的领导和重大办"),
+    "meeting.agenda": Entry(
+        "碰头会议程生成（人工创建或每周自动生成）", "组织会议的重大办；议程涉及的责任单位"
+    ),
 }
 
 
@@ -125,12 +128,29 @@ class DomainEvent:
     name: str
     object_type: str
     object_id: int
+    #: the same for the same happening however often it is told: listeners that deliver
+    #: something use it to deliver once (the step's event row, or the object itself)
+    key: str = ""
     project_id: int | None = None
     region: str | None = None
     units: tuple[int, ...] = ()
     actor_id: int | None = None
     at: datetime.datetime = field(default_factory=timezone.now)
     payload: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """A form Celery can carry (JSON): :meth:`from_dict` gives the event back."""
+        return {**asdict(self), "units": list(self.units), "at": self.at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DomainEvent:
+        return cls(
+            **{
+                **data,
+                "units": tuple(data.get("units", ())),
+                "at": datetime.datetime.fromisoformat(data["at"]),
+            }
+        )
 
 
 class UnknownEvent(LookupError):
@@ -175,6 +195,7 @@ def publish(
     units: Iterable[int | None] = (),
     actor=None,
     payload: dict | None = None,
+    key: str = "",
 ) -> DomainEvent:
     """Tell the listeners of ``name`` about ``obj`` once the current transaction commits (at
     once outside a transaction); nothing is told when the transaction rolls back."""
@@ -184,6 +205,7 @@ def publish(
         name=name,
         object_type=obj._meta.label_lower,
         object_id=obj.pk,
+        key=key or f"{name}:{obj._meta.label_lower}:{obj.pk}",
         project_id=project_id,
         region=region,
         units=tuple(sorted({unit for unit in units if unit is not None})),

@@ -260,15 +260,19 @@ class Workflow:
                 fields[was] = before[name]
                 fields[now] = getattr(obj, name)
             row = model.objects.create(**fields)
-        self.publish(obj, kind, by, before=before[self.state_field], comment=comment)
+        key = f"{self.name}.{kind}:{row._meta.label_lower}:{row.pk}" if row is not None else ""
+        self.publish(obj, kind, by, before=before[self.state_field], comment=comment, key=key)
         return row
 
-    def publish(self, obj, kind: str, by, *, before: str = "", comment: str = "", **payload):
+    def publish(
+        self, obj, kind: str, by, *, before: str = "", comment: str = "", key: str = "", **payload
+    ):
         where = self.context(obj) if self.context is not None else {}
         events.publish(
             f"{self.name}.{kind}",
             obj,
             actor=by,
             payload={"from": before, "to": self.state_of(obj), "comment": comment, **payload},
+            key=key,
             **where,
         )

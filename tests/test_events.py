@@ -202,3 +202,29 @@ def test_the_database_keeps_every_event_table_append_only(db, model):
         )
         found = cursor.fetchall()
     assert found, f"{model._meta.db_table} has no append-only trigger"
+
+
+def test_an_event_travels_as_json_and_keeps_its_key(
+    cast, heard, django_capture_on_commit_callbacks
+):
+    import json
+
+    issue = report(cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_services.issue_accept(issue=issue, by=cast["staff"])
+    (event,) = heard
+    again = events.DomainEvent.from_dict(json.loads(json.dumps(event.as_dict())))
+    assert again == event
+    row = issue.events.get(kind="accept")
+    assert event.key == f"issue.accept:issues.issueevent:{row.pk}"
+
+
+def test_a_new_meeting_tells_that_its_agenda_is_ready(
+    cast, heard, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = issue_services.meeting_create(by=cast["staff"], date=datetime.date(2026, 11, 27))
+    (event,) = heard
+    assert (event.name, event.object_id, event.region) == ("meeting.agenda", meeting.pk, "320281")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from approvals.models import RUNNING_STATUSES, Approval
+from core import events
 from core.exceptions import DomainError, NotPermitted
 from projects.models import Project, Tier
 
@@ -71,6 +72,16 @@ def _new_meeting(
     meeting = Meeting.objects.create(date=date, title=title, region=region, created_by=by)
     meeting.attending_units.set(attending_units)
     _build_agenda(meeting, today=date)
+    events.publish(
+        "meeting.agenda",
+        meeting,
+        region=region.code,
+        units=meeting.items.filter(issues__unit__isnull=False).values_list(
+            "issues__unit", flat=True
+        ),
+        actor=by,
+        payload={"date": date.isoformat(), "title": title},
+    )
     return meeting
 
 
