@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "progress",
     "indicators",
     "reports",
+    "notify",
     "demo",
 ]
 
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notify.context_processors.unread",
             ],
         },
     },
@@ -205,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(*_clock("ISSUE_SWEEP_AT", "01:10")),
         "options": {"expires": 60 * 60 * 6},
     },
+    "approvals-due": {
+        "task": "approvals.tasks.announce_due_approvals",
+        "schedule": crontab(*_clock("APPROVAL_DUE_AT", "07:50")),
+        "options": {"expires": 60 * 60 * 6},
+    },
 }
 
 # --- Issue tickets (SPEC §5) ------------------------------------------------------------------
@@ -221,12 +228,28 @@ ISSUE_DEADLINE_MAX_DAYS = 366
 ISSUE_REMIND_WORKDAYS = int(env("ISSUE_REMIND_WORKDAYS", "3"))
 # An issue overdue by this many working days moves one level up (no entry: never).
 ISSUE_ESCALATE_AFTER_WORKDAYS = {"county": 5, "city": 10, "province": 15}
-# 一通报、两约谈: a unit with this many notices within the window (calendar days) is interviewed.
-ISSUE_NOTICE_WINDOW_DAYS = int(env("ISSUE_NOTICE_WINDOW_DAYS", "90"))
+# 一通报、两约谈 (README "困难问题与碰头会"). Per task: a ticket not done by its deadline is
+# notified the next day, and again every ISSUE_RENOTICE_WORKDAYS working days while it stays
+# undone; its 2nd notice brings the deputy leader's interview of the handling unit, its 3rd the
+# principal leader's (ISSUE_INTERVIEW_THRESHOLDS: leader → the notice that brings it).
+ISSUE_RENOTICE_WORKDAYS = int(env("ISSUE_RENOTICE_WORKDAYS", "10"))
 ISSUE_INTERVIEW_THRESHOLDS = {"deputy": 2, "principal": 3}
+# Per unit, a second rule that can be switched off: a unit notified about this many different
+# tickets within the window (calendar days) is interviewed, once per window.
+ISSUE_UNIT_WINDOW_RULE = env_bool("ISSUE_UNIT_WINDOW_RULE", True)
+ISSUE_NOTICE_WINDOW_DAYS = int(env("ISSUE_NOTICE_WINDOW_DAYS", "90"))
+# 即时响应: a ticket reported or escalated to a level is to be accepted (受理) by that level's
+# office within this many working days (the province office also for 省政府); past it the sweep
+# marks it 受理超时 once and it is listed in 专题督办.
+ISSUE_ACCEPT_WORKDAYS = {"county": 2, "city": 2, "province": 3, "government": 5}
 # 专题督办: units and regions with at least this many overdue issues, or this share overdue
 # among at least ``min_open`` open issues.
 ISSUE_SUPERVISION = {"min_overdue": 3, "overdue_ratio": 0.3, "min_open": 3}
+
+# --- Approval tracks (SPEC §7) --------------------------------------------------------------
+# A running approval this many working days or fewer before its promised date (承诺办结日) is
+# announced once (approval.due), and once more when it runs past it (approval.overdue).
+APPROVAL_DUE_WORKDAYS = int(env("APPROVAL_DUE_WORKDAYS", "3"))
 
 # --- Monthly progress (SPEC §8) -------------------------------------------------------------
 # Forms for a month are due by this day of the month (每月20日前报送).
@@ -242,6 +265,11 @@ PROGRESS_IMPORT_MAX_UNZIPPED_BYTES = int(
 )
 PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "10000"))
 PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
+
+# --- 我的待办 (to-do list) ---------------------------------------------------------------------
+# A running approval enters its department's and specialist's to-do list this many working
+# days before its promised limit (and stays there once past it).
+TODO_APPROVAL_DUE_WORKDAYS = int(env("TODO_APPROVAL_DUE_WORKDAYS", "3"))
 
 # --- Reports (SPEC §6, §10) -------------------------------------------------------------------
 # The weekly meeting's day (ISO weekday, 1 = Monday); the agenda for it is produced by the beat
@@ -390,3 +418,46 @@ LOGGING = {
 
 # Demo data refuses to run when DEBUG is off unless forced (see seed_demo).
 DEMO_PASSWORD = "Demo#2026"  # noqa: S105 — published demo password, documented in README
+
+# --- notifications (notify/) ------------------------------------------------------------------
+#: the platform's address, for links in e-mails and robot messages
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "重大项目推进平台 <noreply@localhost>")
+#: Apprise URLs told of every notification (e.g. the province office's group robot)
+NOTIFY_BROADCAST_URLS = env_list("NOTIFY_BROADCAST_URLS", "")
+#: an Apprise SMS URL with ``{phone}`` where the number goes; empty: no SMS
+NOTIFY_SMS_URL = env("NOTIFY_SMS_URL", "")
+#: a file the Apprise messages are written to instead of being sent (``make run``)
+NOTIFY_OUTBOX = env("NOTIFY_OUTBOX", "")
+#: in-platform notifications are kept this long
+NOTIFY_KEEP_DAYS = int(env("NOTIFY_KEEP_DAYS", "180"))
+#: a failed delivery is retried this often, waiting 1, 2, 4 … minutes (about 4 h in all)
+NOTIFY_MAX_ATTEMPTS = int(env("NOTIFY_MAX_ATTEMPTS", "9"))
+NOTIFY_DIGEST_AT = env("NOTIFY_DIGEST_AT", "08:00")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notify-send-due": {
+            "task": "notify.tasks.send_due",
+            "schedule": crontab(minute="*/5"),
+            "options": {"expires": 240},
+        },
+        "notify-digest": {
+            "task": "notify.tasks.send_digests",
+            "schedule": crontab(*_clock("NOTIFY_DIGEST_AT", "08:00")),
+            "options": {"expires": 3600},
+        },
+        "notify-purge": {
+            "task": "notify.tasks.purge",
+            "schedule": crontab(hour=4, minute=30),
+            "options": {"expires": 3600},
+        },
+    }
+)

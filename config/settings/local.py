@@ -13,3 +13,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (  # noqa: F405
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
+
+# Nothing leaves the machine under `make run`: e-mails are files under var/outbox/mail/, robot
+# and SMS messages lines of var/outbox/messages.jsonl (the delivery log page lists both).
+if not env("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "outbox" / "mail")  # noqa: F405
+NOTIFY_OUTBOX = env("NOTIFY_OUTBOX") or str(VAR_DIR / "outbox" / "messages.jsonl")  # noqa: F405
