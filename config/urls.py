@@ -26,7 +26,6 @@ urlpatterns = [
     path("progress/", include("progress.urls")),
     path("indicators/", include("indicators.urls")),
     path("reports/", include("reports.urls")),
-    path("todo/", include("todo.urls")),
     path("notifications/", include("notify.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
