@@ -11,8 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import PreferenceForm
-from .models import Delivery, DeliveryStatus, Notification, Preference
+from .forms import PreferenceForm, UnitChannelForm
+from .models import Delivery, DeliveryStatus, Notification, Preference, UnitChannel
 
 PER_PAGE = 30
 
@@ -71,8 +71,7 @@ def preferences(request):
 def deliveries(request):
     """外部推送记录: what went out to the people and units of the region, failures first."""
     user = request.user
-    if not (user.is_office_staff or user.sees_everything):
-        raise PermissionDenied
+    _office_only(user)
     shown = Delivery.objects.for_user(user).select_related("user", "unit_channel__unit")
     status = request.GET.get("status", "")
     if status:
@@ -85,4 +84,39 @@ def deliveries(request):
         request,
         "notify/deliveries.html",
         {"page": page, "status": status, "statuses": DeliveryStatus.choices, "failed": failed},
+    )
+
+
+def _office_only(user) -> None:
+    if not (user.is_office_staff or user.sees_everything):
+        raise PermissionDenied
+
+
+@login_required
+def unit_channels(request):
+    """单位推送渠道: the group robots of the units in the office's region."""
+    _office_only(request.user)
+    channels = UnitChannel.objects.for_user(request.user).select_related("unit")
+    return render(request, "notify/unit_channels.html", {"channels": channels})
+
+
+@login_required
+def unit_channel_edit(request, pk=None):
+    _office_only(request.user)
+    channel = None
+    if pk is not None:
+        channel = get_object_or_404(UnitChannel.objects.for_user(request.user), pk=pk)
+    form = UnitChannelForm(request.POST or None, instance=channel, user=request.user)
+    if request.method == "POST":
+        if "delete" in request.POST and channel is not None:
+            channel.delete()
+            messages.success(request, _("已删除推送渠道。"))
+            return redirect("notify:unit-channels")
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("推送渠道已保存。"))
+            return redirect("notify:unit-channels")
+    status = 400 if form.errors else 200
+    return render(
+        request, "notify/unit_channel_form.html", {"form": form, "channel": channel}, status=status
     )

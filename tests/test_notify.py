@@ -328,3 +328,36 @@ def test_old_notifications_are_forgotten(cast, told):
         reported(cast, told)
         assert tasks.purge() == 1
     assert Notification.objects.filter(user=cast["office"]).count() == 1
+
+
+@pytest.mark.clock(D(2026, 11, 23))
+def test_an_office_sets_up_a_units_robot_in_its_region_only(cast, told, client, robot):
+    url, posts = robot
+    client.force_login(cast["office"])
+    refused = client.post(
+        reverse("notify:unit-channel-new"),
+        {"unit": cast["dept"].pk, "name": "工作群", "url": "nonsense", "active": "on"},
+    )
+    assert refused.status_code == 400 and "无法识别的推送地址" in refused.content.decode()
+    other = factories.unit("沭阳县自然资源局", "321322", kind=Unit.Kind.DEPARTMENT)
+    outside = client.post(
+        reverse("notify:unit-channel-new"),
+        {"unit": other.pk, "name": "工作群", "url": url, "active": "on"},
+    )
+    assert outside.status_code == 400 and not UnitChannel.objects.exists()
+    made = client.post(
+        reverse("notify:unit-channel-new"),
+        {"unit": cast["dept"].pk, "name": "工作群", "url": url, "active": "on"},
+    )
+    assert made.status_code == 302
+    channel = UnitChannel.objects.get()
+    assert "工作群" in client.get(reverse("notify:unit-channels")).content.decode()
+    assigned(cast, told)
+    tasks.send_due()
+    assert [post["body"]["title"] for post in posts] == ["交办任务：用地指标不足"]
+
+    elsewhere = factories.user("office_sy", "321322", ["office_staff"], factories.office("321322"))
+    client.force_login(elsewhere)
+    assert client.get(reverse("notify:unit-channel", args=[channel.pk])).status_code == 404
+    client.force_login(cast["filer"])
+    assert client.get(reverse("notify:unit-channels")).status_code == 403

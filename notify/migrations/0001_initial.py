@@ -9,98 +9,261 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_reference_data'),
+        ("accounts", "0002_reference_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Preference',
+            name="Preference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.BooleanField(default=True, verbose_name='邮件')),
-                ('sms', models.BooleanField(default=False, verbose_name='短信')),
-                ('muted', models.JSONField(blank=True, default=list, verbose_name='不接收的事件')),
-                ('quiet_start', models.TimeField(default=datetime.time(22, 0), verbose_name='免打扰开始')),
-                ('quiet_end', models.TimeField(default=datetime.time(7, 30), verbose_name='免打扰结束')),
-                ('digest', models.BooleanField(default=False, help_text='邮件每天汇总发送一次，不逐条发送。', verbose_name='每日汇总')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notify_preference', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.BooleanField(default=True, verbose_name="邮件")),
+                ("sms", models.BooleanField(default=False, verbose_name="短信")),
+                ("muted", models.JSONField(blank=True, default=list, verbose_name="不接收的事件")),
+                (
+                    "quiet_start",
+                    models.TimeField(default=datetime.time(22, 0), verbose_name="免打扰开始"),
+                ),
+                (
+                    "quiet_end",
+                    models.TimeField(default=datetime.time(7, 30), verbose_name="免打扰结束"),
+                ),
+                (
+                    "digest",
+                    models.BooleanField(
+                        default=False,
+                        help_text="邮件每天汇总发送一次，不逐条发送。",
+                        verbose_name="每日汇总",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notify_preference",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通知设置',
-                'verbose_name_plural': '通知设置',
+                "verbose_name": "通知设置",
+                "verbose_name_plural": "通知设置",
             },
         ),
         migrations.CreateModel(
-            name='UnitChannel',
+            name="UnitChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='如：发改委重大项目群', max_length=50, verbose_name='名称')),
-                ('url', models.CharField(help_text='Apprise 地址，如 wecombot://<key>、dingtalk://<token>、json://host/path', max_length=500, verbose_name='推送地址')),
-                ('events', models.JSONField(blank=True, default=list, help_text='留空：推送该单位的全部通知。', verbose_name='推送的事件')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.unit', verbose_name='单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="如：发改委重大项目群", max_length=50, verbose_name="名称"
+                    ),
+                ),
+                (
+                    "url",
+                    models.CharField(
+                        help_text="Apprise 地址，如 wecombot://<key>、dingtalk://<token>、json://host/path",
+                        max_length=500,
+                        verbose_name="推送地址",
+                    ),
+                ),
+                (
+                    "events",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="留空：推送该单位的全部通知。",
+                        verbose_name="推送的事件",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.unit",
+                        verbose_name="单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位推送渠道',
-                'verbose_name_plural': '单位推送渠道',
-                'ordering': ['unit_id', 'name'],
+                "verbose_name": "单位推送渠道",
+                "verbose_name_plural": "单位推送渠道",
+                "ordering": ["unit_id", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(max_length=40, verbose_name='事件')),
-                ('key', models.CharField(max_length=200, verbose_name='事件标识')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('body', models.TextField(blank=True, verbose_name='内容')),
-                ('url', models.CharField(blank=True, max_length=300, verbose_name='链接')),
-                ('urgent', models.BooleanField(default=False, verbose_name='紧急')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='已读时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='接收人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event", models.CharField(max_length=40, verbose_name="事件")),
+                ("key", models.CharField(max_length=200, verbose_name="事件标识")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("body", models.TextField(blank=True, verbose_name="内容")),
+                ("url", models.CharField(blank=True, max_length=300, verbose_name="链接")),
+                ("urgent", models.BooleanField(default=False, verbose_name="紧急")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间"),
+                ),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="已读时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="接收人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站内通知',
-                'verbose_name_plural': '站内通知',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['user', 'read_at'], name='notify_noti_user_id_64a3cc_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'key'), name='notify_once_per_user')],
+                "verbose_name": "站内通知",
+                "verbose_name_plural": "站内通知",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["user", "read_at"], name="notify_noti_user_id_64a3cc_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "key"), name="notify_once_per_user")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, verbose_name='事件标识')),
-                ('event', models.CharField(max_length=40, verbose_name='事件')),
-                ('channel', models.CharField(choices=[('email', '邮件'), ('sms', '短信'), ('robot', '群机器人'), ('broadcast', '全局推送')], max_length=10, verbose_name='渠道')),
-                ('recipient_key', models.CharField(max_length=40, verbose_name='接收方')),
-                ('target', models.CharField(help_text='已隐去密钥。', max_length=200, verbose_name='发送到')),
-                ('subject', models.CharField(max_length=200, verbose_name='标题')),
-                ('body', models.TextField(blank=True, verbose_name='内容')),
-                ('urgent', models.BooleanField(default=False, verbose_name='紧急')),
-                ('status', models.CharField(choices=[('pending', '待发送'), ('held', '免打扰顺延'), ('digest', '待汇总'), ('sending', '发送中'), ('sent', '已发送'), ('failed', '发送失败')], default='pending', max_length=10, verbose_name='状态')),
-                ('not_before', models.DateTimeField(default=django.utils.timezone.now, verbose_name='最早发送时间')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='尝试次数')),
-                ('last_error', models.TextField(blank=True, verbose_name='最近错误')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='生成时间')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='发送时间')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.region', verbose_name='地区')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='接收人')),
-                ('unit_channel', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='notify.unitchannel', verbose_name='单位推送渠道')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, verbose_name="事件标识")),
+                ("event", models.CharField(max_length=40, verbose_name="事件")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "邮件"),
+                            ("sms", "短信"),
+                            ("robot", "群机器人"),
+                            ("broadcast", "全局推送"),
+                        ],
+                        max_length=10,
+                        verbose_name="渠道",
+                    ),
+                ),
+                ("recipient_key", models.CharField(max_length=40, verbose_name="接收方")),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="已隐去密钥。", max_length=200, verbose_name="发送到"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="标题")),
+                ("body", models.TextField(blank=True, verbose_name="内容")),
+                ("urgent", models.BooleanField(default=False, verbose_name="紧急")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待发送"),
+                            ("held", "免打扰顺延"),
+                            ("digest", "待汇总"),
+                            ("sending", "发送中"),
+                            ("sent", "已发送"),
+                            ("failed", "发送失败"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "not_before",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="最早发送时间"
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="尝试次数")),
+                ("last_error", models.TextField(blank=True, verbose_name="最近错误")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="生成时间"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="发送时间")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.region",
+                        verbose_name="地区",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="接收人",
+                    ),
+                ),
+                (
+                    "unit_channel",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="notify.unitchannel",
+                        verbose_name="单位推送渠道",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '外部推送记录',
-                'verbose_name_plural': '外部推送记录',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['status', 'not_before'], name='notify_deli_status_82f28c_idx')],
-                'constraints': [models.UniqueConstraint(fields=('key', 'recipient_key', 'channel'), name='notify_deliver_once')],
+                "verbose_name": "外部推送记录",
+                "verbose_name_plural": "外部推送记录",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "not_before"], name="notify_deli_status_82f28c_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("key", "recipient_key", "channel"), name="notify_deliver_once"
+                    )
+                ],
             },
         ),
     ]
