@@ -21,6 +21,7 @@ from progress.api.views import MonthlyReportViewSet, ProgressImportViewSet
 from projects.api.views import ProjectViewSet
 from reports.api.views import ReportViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
+from todo.api.views import MyTodoView
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -53,5 +54,6 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("funding/summary/", FundingSummaryView.as_view(), name="funding-summary"),
+    path("me/todo/", MyTodoView.as_view(), name="me-todo"),
     *router.urls,
 ]

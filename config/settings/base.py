@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "indicators",
     "reports",
     "notify",
+    "todo",
     "demo",
 ]
 
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notify.context_processors.unread",
+                "todo.context_processors.todo",
             ],
         },
     },
