@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "reports",
     "notify",
     "todo",
+    "webhooks",
     "demo",
 ]
 
@@ -327,6 +328,38 @@ CELERY_BEAT_SCHEDULE.update(
             ),
             "args": ("handbook",),
             "options": {"expires": 60 * 60 * 12},
+        },
+    }
+)
+
+# --- Webhooks (webhooks/) -------------------------------------------------------------------
+# Deliveries are signed JSON posts; a failed one is tried again after 1, 2, 4 … minutes, at most
+# WEBHOOK_RETRY_MAX_SECONDS apart, the last time WEBHOOK_RETRY_HOURS after the event. A
+# subscription whose every attempt of such a window failed is paused (and its owner told);
+# WEBHOOK_PAUSE_AFTER_FAILURES > 0 also pauses it after that many failed attempts in a row.
+WEBHOOK_TIMEOUT_SECONDS = int(env("WEBHOOK_TIMEOUT_SECONDS") or 10)
+WEBHOOK_RETRY_HOURS = int(env("WEBHOOK_RETRY_HOURS") or 24)
+WEBHOOK_RETRY_FIRST_SECONDS = 60
+WEBHOOK_RETRY_MAX_SECONDS = 6 * 60 * 60
+WEBHOOK_PAUSE_AFTER_FAILURES = int(env("WEBHOOK_PAUSE_AFTER_FAILURES") or 0)
+# Finished deliveries and their attempts are kept this many days.
+WEBHOOK_KEEP_DAYS = int(env("WEBHOOK_KEEP_DAYS") or 30)
+# 即时反馈: status changes of 12345 hotline tickets are posted here, signed with the secret
+# (empty URL: no callback).
+HOTLINE_CALLBACK_URL = env("HOTLINE_CALLBACK_URL", "") or ""
+HOTLINE_CALLBACK_SECRET = env("HOTLINE_CALLBACK_SECRET", "") or ""
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-send-due": {
+            "task": "webhooks.tasks.send_due",
+            "schedule": crontab(),  # every minute
+            "options": {"expires": 50},
+        },
+        "webhooks-purge": {
+            "task": "webhooks.tasks.purge",
+            "schedule": crontab(hour=4, minute=45),
+            "options": {"expires": 60 * 60},
         },
     }
 )
