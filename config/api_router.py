@@ -22,6 +22,7 @@ from projects.api.views import ProjectViewSet
 from reports.api.views import ReportViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
 from todo.api.views import MyTodoView
+from webhooks.api.views import SubscriptionViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -49,6 +50,7 @@ router.register("progress", MonthlyReportViewSet, basename="progress")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("targets", TargetViewSet, basename="target")
 router.register("reports", ReportViewSet, basename="report")
+router.register("webhooks", SubscriptionViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [

@@ -27,6 +27,7 @@ urlpatterns = [
     path("indicators/", include("indicators.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notify.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
