@@ -85,6 +85,9 @@ class Status(models.TextChoices):
 
 #: statuses in which a handling unit is working against a deadline
 HANDLING_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS)
+#: statuses of a ticket whose task is not done (一通报、两约谈 keep counting): waiting to be
+#: accepted or dispatched (also after an escalation), or being handled
+UNDONE_STATUSES = (Status.REPORTED, Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS)
 #: statuses that are finished: nothing more happens to the ticket
 FINAL_STATUSES = (Status.CLOSED, Status.REJECTED)
 #: statuses of a ticket still on the close-out list (清单)
@@ -175,6 +178,14 @@ class Issue(models.Model):
     reminded_for = models.DateField(
         _("已提醒的时限"), null=True, blank=True, help_text=_("到期提醒针对的办结时限。")
     )
+    accept_overdue_since = models.DateField(
+        _("受理超时起始日"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "上报或上提后超过受理时限仍未受理，由每日巡检标记；受理、上提或不予受理后清除。"
+        ),
+    )
 
     reported_at = models.DateTimeField(_("上报时间"), default=timezone.now)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -231,6 +242,25 @@ class Issue(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def accept_late(self) -> bool:
+        """Marked by the sweep as not accepted within its level's time limit (受理超时)."""
+        return self.status == Status.REPORTED and self.accept_overdue_since is not None
+
+    @property
+    def waiting_since(self):
+        """When the ticket reached its current level (reported, or escalated to it)."""
+        return self.escalated_at or self.reported_at
+
+    def accept_due_on(self, calendar):
+        """The last day the office at the ticket's level has for accepting it (即时响应):
+        ISSUE_ACCEPT_WORKDAYS working days after it reached the level; None for a level
+        without a limit. ``calendar`` is a :class:`schedule.workdays.WorkdayCalendar`."""
+        days = settings.ISSUE_ACCEPT_WORKDAYS.get(self.level)
+        if days is None:
+            return None
+        return calendar.add_workdays(timezone.localdate(self.waiting_since), days)
+
     def is_overdue(self, today=None) -> bool:
         today = today or timezone.localdate()
         return (
@@ -275,6 +305,7 @@ class EventKind(models.TextChoices):
     REJECT = "reject", _("不予受理")
     REMIND = "remind", _("到期提醒")
     OVERDUE = "overdue", _("逾期")
+    ACCEPT_OVERDUE = "accept_overdue", _("受理超时")
     NOTICE = "notice", _("通报")
     DECISION = "decision", _("会商意见")
     MATCH = "match", _("匹配项目")
@@ -293,7 +324,7 @@ class IssueEvent(WorkflowEvent):
     issue = models.ForeignKey(
         Issue, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="events"
     )
-    kind = models.CharField(_("事项"), max_length=12, choices=EventKind.choices)
+    kind = models.CharField(_("事项"), max_length=16, choices=EventKind.choices)
     from_status = models.CharField(_("原状态"), max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices, blank=True)
     from_level = models.CharField(_("原层级"), max_length=12, choices=Level.choices, blank=True)
@@ -324,10 +355,16 @@ class NoticeQuerySet(ImmutableQuerySet, AssignmentScopedQuerySet):
 
 
 class Notice(ImmutableModel):
-    """通报: an overdue issue recorded against its handling unit, once per overdue spell."""
+    """通报: a ticket not done by its deadline recorded against its handling unit (seed 003
+    "一通报"). The first comes the day after the deadline; while the task stays undone another
+    follows every ISSUE_RENOTICE_WORKDAYS working days, whatever its level (an escalation does
+    not start the count again). ``sequence`` numbers a ticket's notices 1, 2, 3 …"""
 
     issue = models.ForeignKey(
         Issue, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="notices"
+    )
+    sequence = models.PositiveSmallIntegerField(
+        _("第几次通报"), default=1, help_text=_("同一问题的通报依次编号，上提后接着计数。")
     )
     unit = models.ForeignKey(
         Unit, verbose_name=_("被通报单位"), on_delete=models.PROTECT, related_name="notices"
@@ -344,10 +381,9 @@ class Notice(ImmutableModel):
         verbose_name = _("通报")
         verbose_name_plural = _("通报")
         constraints = [
-            models.UniqueConstraint(
-                fields=["issue", "overdue_since"], name="notice_once_per_overdue_spell"
-            )
+            models.UniqueConstraint(fields=["issue", "sequence"], name="notice_sequence_once"),
         ]
+        indexes = [models.Index(fields=["unit", "issued_on"], name="notice_unit_issued")]
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.issue}"
@@ -359,19 +395,41 @@ class InterviewQuerySet(ImmutableQuerySet, AssignmentScopedQuerySet):
 
 
 class Interview(ImmutableModel):
-    """约谈 (seed 003 "两约谈"): a unit notified twice in the window is interviewed by the
-    deputy leader, three times by the principal leader."""
+    """约谈 (seed 003 "两约谈"), by one of two rules (settings, README "困难问题"):
+
+    - per task (``task``): a ticket notified the second time → its handling unit is
+      interviewed by the deputy leader, the third time → by the principal leader; once each
+      per ticket (``issue`` is set);
+    - per unit (``unit_window``): a unit notified about 2 (3) different tickets within
+      ISSUE_NOTICE_WINDOW_DAYS → deputy (principal) leader's interview, once per window.
+    """
 
     class Kind(models.TextChoices):
         DEPUTY = "deputy", _("分管领导约谈")
         PRINCIPAL = "principal", _("主要领导约谈")
 
+    class Rule(models.TextChoices):
+        TASK = "task", _("同一任务多次通报未完成")
+        UNIT_WINDOW = "unit_window", _("单位一定时期内多次被通报")
+
     unit = models.ForeignKey(
         Unit, verbose_name=_("被约谈单位"), on_delete=models.PROTECT, related_name="interviews"
     )
     kind = models.CharField(_("约谈类型"), max_length=12, choices=Kind.choices)
+    rule = models.CharField(
+        _("约谈依据"), max_length=12, choices=Rule.choices, default=Rule.UNIT_WINDOW
+    )
+    issue = models.ForeignKey(
+        Issue,
+        verbose_name=_("所涉问题"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="interviews",
+        help_text=_("按同一任务通报次数约谈时的问题。"),
+    )
     triggered_on = models.DateField(_("触发日期"))
-    notice_count = models.PositiveSmallIntegerField(_("窗口内通报次数"))
+    notice_count = models.PositiveSmallIntegerField(_("通报次数"))
     notices = models.ManyToManyField(Notice, verbose_name=_("所涉通报"), related_name="interviews")
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
@@ -381,6 +439,18 @@ class Interview(ImmutableModel):
         ordering = ["-triggered_on", "-pk"]
         verbose_name = _("约谈")
         verbose_name_plural = _("约谈")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "kind"],
+                condition=Q(issue__isnull=False),
+                name="interview_once_per_task_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(rule="task", issue__isnull=False)
+                | Q(rule="unit_window", issue__isnull=True),
+                name="interview_task_rule_names_its_issue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.get_kind_display()}"

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import (
     Case,
+    CharField,
     Count,
     ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
+    Min,
     Q,
     QuerySet,
     Value,
@@ -31,7 +33,7 @@ from django.utils import timezone
 from accounts.models import Region, Role, Unit
 from schedule.workdays import WorkdayCalendar, current_calendar
 
-from .models import HANDLING_STATUSES, OPEN_STATUSES, Interview, Issue, Notice, Status
+from .models import HANDLING_STATUSES, OPEN_STATUSES, Interview, Issue, Level, Notice, Status
 
 #: the board's columns unless the user filters by status; rejected tickets are a link beside it
 BOARD_STATUSES = tuple(s for s in Status if s != Status.REJECTED)
@@ -57,10 +59,19 @@ def overdue_q(today: datetime.date) -> Q:
     return Q(status__in=HANDLING_STATUSES, deadline__lt=today)
 
 
+def accept_late_q() -> Q:
+    """Still to be accepted, and marked by the sweep as past its level's time limit for it
+    (受理超时, the same rule as ``Issue.accept_late``)."""
+    return Q(status=Status.REPORTED, accept_overdue_since__isnull=False)
+
+
 def _urgency(today: datetime.date) -> list:
-    """Overdue first, then the nearest deadline; tickets without one last, oldest first."""
+    """Overdue (or 受理超时) first, then the nearest deadline; tickets without one last, oldest
+    first."""
     late = Case(
-        When(overdue_q(today), then=Value(0)), default=Value(1), output_field=IntegerField()
+        When(overdue_q(today) | accept_late_q(), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
     )
     return [late.asc(), F("deadline").asc(nulls_last=True), F("reported_at").asc(), F("pk").asc()]
 
@@ -77,6 +88,10 @@ class Card:
     issue: Issue
     overdue: bool
     due_soon: bool
+    #: not accepted within its level's time limit (受理超时)
+    accept_late: bool = False
+    #: for a ticket still to be accepted: the last day for accepting it
+    accept_due: datetime.date | None = None
 
 
 @dataclass
@@ -92,8 +107,9 @@ class Column:
 
 
 def card(issue: Issue, today: datetime.date, calendar: WorkdayCalendar | None) -> Card:
-    """A ticket with its badges: overdue, or due within ISSUE_REMIND_WORKDAYS working days.
-    ``calendar`` is only consulted for a ticket being handled against a deadline."""
+    """A ticket with its badges: overdue, or due within ISSUE_REMIND_WORKDAYS working days;
+    受理超时. ``calendar`` is only consulted for a ticket being handled against a deadline,
+    and, when given, for the time limit of one still to be accepted."""
     overdue = issue.is_overdue(today)
     due_soon = (
         not overdue
@@ -101,7 +117,12 @@ def card(issue: Issue, today: datetime.date, calendar: WorkdayCalendar | None) -
         and issue.deadline is not None
         and calendar.workdays_between(today, issue.deadline) <= settings.ISSUE_REMIND_WORKDAYS
     )
-    return Card(issue, overdue, due_soon)
+    accept_due = (
+        issue.accept_due_on(calendar)
+        if calendar is not None and issue.status == Status.REPORTED
+        else None
+    )
+    return Card(issue, overdue, due_soon, issue.accept_late, accept_due)
 
 
 def status_counts(queryset: QuerySet) -> dict[str, int]:
@@ -214,13 +235,19 @@ class SupervisionRow:
 
 
 def supervision_limits() -> dict:
-    """The thresholds as the page states them (the share in percent)."""
+    """The thresholds as the page states them (the share in percent), and the time limits for
+    accepting per level."""
     limits = settings.ISSUE_SUPERVISION
     return {
         "min_overdue": limits["min_overdue"],
         "min_open": limits["min_open"],
         "percent": round(limits["overdue_ratio"] * 100),
         "window_days": settings.ISSUE_NOTICE_WINDOW_DAYS,
+        "accept": [
+            (Level(level).label, days)
+            for level, days in settings.ISSUE_ACCEPT_WORKDAYS.items()
+            if level in Level.values
+        ],
     }
 
 
@@ -309,6 +336,61 @@ def supervised_regions(user, today: datetime.date | None = None) -> list[Supervi
         and regions[row["code"]].level in (Region.Level.CITY, Region.Level.COUNTY)
     ]
     return sorted(found, key=lambda row: (-row.overdue_count, -row.share, row.subject.code))
+
+
+@dataclass
+class AcceptLateRow:
+    """The tickets of one level's office not accepted within its time limit (受理超时): the
+    office is that of ``region`` (the province office for both 省级 and 省政府)."""
+
+    region: Region
+    office: str
+    level: str
+    count: int
+    since: datetime.date
+
+    @property
+    def level_label(self) -> str:
+        return Level(self.level).label
+
+
+def accept_late_offices(user) -> list[AcceptLateRow]:
+    """The offices with tickets marked 受理超时 among those the user may see, per level, most
+    first; one query for the counts, one for the offices and their regions."""
+    office = Case(
+        When(level=Level.COUNTY, then=F("region_id")),
+        When(level=Level.CITY, then=Concat(Substr("region_id", 1, 4), Value("00"))),
+        default=Concat(Substr("region_id", 1, 2), Value("0000")),
+        output_field=CharField(),
+    )
+    rows = list(
+        Issue.objects.for_user(user)
+        .filter(accept_late_q())
+        .order_by()
+        .annotate(office=office)
+        .values("office", "level")
+        .annotate(count=Count("pk"), since=Min("accept_overdue_since"))
+        .order_by("-count", "office", "level")
+    )
+    offices = {
+        unit.region_id: unit
+        for unit in Unit.objects.filter(
+            kind=Unit.Kind.OFFICE, region__in={row["office"] for row in rows}
+        )
+        .select_related("region")
+        .order_by("-name")  # one office per region; the first by name when there are more
+    }
+    return [
+        AcceptLateRow(
+            offices[row["office"]].region,
+            offices[row["office"]].name,
+            row["level"],
+            row["count"],
+            row["since"],
+        )
+        for row in rows
+        if row["office"] in offices
+    ]
 
 
 # --- resolution over a period (the briefing's 问题办理情况) ----------------------------------

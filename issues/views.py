@@ -99,6 +99,7 @@ def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None
             "reporter_phone": issue.reporter_phone if user.is_office_staff else issue.masked_phone,
             "events": issue.events.select_related("actor", "meeting"),
             "notices": issue.notices.select_related("unit"),
+            "interviews": issue.interviews.select_related("unit"),
             **panel,
         },
         status=status,
@@ -215,6 +216,7 @@ def supervision_list(request):
         {
             "units": selectors.supervised_units(request.user, today),
             "regions": selectors.supervised_regions(request.user, today),
+            "accept_late": selectors.accept_late_offices(request.user),
             "limits": selectors.supervision_limits(),
         },
     )

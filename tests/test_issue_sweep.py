@@ -1,6 +1,7 @@
-"""The daily sweep (SPEC §5): reminders, overdue, 通报 once per overdue spell, 约谈 at two and
-three notices, automatic escalation after N working days — and twice on one day changes
-nothing."""
+"""The daily sweep (SPEC §5): reminders, overdue, 通报 (again while the task stays undone), the
+per-unit 约谈 at two and three notified tickets, automatic escalation after N working days — and
+twice on one day changes nothing. The per-task 通报/约谈 over months and the acceptance limits
+are in test_issue_followup.py."""
 
 import datetime
 from io import StringIO
@@ -12,7 +13,7 @@ from django.test import override_settings
 from accounts.models import Unit
 from issues import services
 from issues.models import Interview, Issue, IssueEvent, Notice, Status
-from issues.services import sweeping
+from issues.services import followup, sweeping
 
 from . import factories
 
@@ -70,6 +71,7 @@ def test_reminder_before_the_deadline_once(desk):
     assert everything() == snapshot
 
 
+@override_settings(ISSUE_ESCALATE_AFTER_WORKDAYS={})
 def test_overdue_marks_and_notices_once_per_spell(desk):
     issue = assigned(desk, D(2026, 11, 20))
     on_the_day = services.sweep(D(2026, 11, 20))  # the deadline day itself is not late
@@ -93,14 +95,21 @@ def test_overdue_marks_and_notices_once_per_spell(desk):
     assert services.sweep(D(2026, 11, 24)) == {}  # still the same spell: no second notice
     assert everything() == snapshot
 
-    # Resolved, then sent back after the deadline: a new spell, a new notice.
+    # Resolved, then sent back after the deadline: a new overdue spell, but the task is the
+    # same one: its next notice (the 2nd) comes ISSUE_RENOTICE_WORKDAYS after the first.
     services.issue_resolve(issue=issue, by=desk["handler"], resolution="已办结")
     assert Issue.objects.get(pk=issue.pk).overdue_since is None
     services.issue_return(issue=issue, by=desk["county_office"], reason="企业不满意")
-    assert services.sweep(D(2026, 11, 25))["notices"] == 1
-    assert Notice.objects.filter(issue=issue).count() == 2
+    assert services.sweep(D(2026, 11, 25)) == {"overdue": 1}
+    assert services.sweep(D(2026, 12, 4)) == {}  # 9 working days after the first notice
+    assert services.sweep(D(2026, 12, 7)) == {"notices": 1, "interviews": 1}
+    assert list(issue.notices.order_by("sequence").values_list("sequence", "issued_on")) == [
+        (1, D(2026, 11, 23)),
+        (2, D(2026, 12, 7)),
+    ]
 
 
+@override_settings(ISSUE_RENOTICE_WORKDAYS=60)  # the per-unit rule alone: no notice repeats
 def test_interviews_at_two_and_three_notices(desk):
     days = [D(2026, 11, 2), D(2026, 11, 9), D(2026, 11, 16), D(2026, 11, 23)]
     [
@@ -129,7 +138,7 @@ def test_interviews_at_two_and_three_notices(desk):
     assert not Interview.objects.filter(unit=other_unit).exists()
 
 
-@override_settings(ISSUE_NOTICE_WINDOW_DAYS=10)
+@override_settings(ISSUE_NOTICE_WINDOW_DAYS=10, ISSUE_RENOTICE_WORKDAYS=60)
 def test_notices_outside_the_window_do_not_add_up(desk):
     first = assigned(desk, D(2026, 11, 1))
     services.sweep(D(2026, 11, 2))
@@ -196,7 +205,7 @@ def test_an_overlapping_sweep_working_from_a_stale_list_changes_nothing(desk):
     calendar = current_calendar()
     with transaction.atomic():
         assert sweeping._auto_escalate(stale, D(2026, 11, 23), calendar) == 0
-        assert sweeping._overdue(stale, D(2026, 11, 23), calendar) == (0, 0, 0)
+        assert followup.follow_up(stale, D(2026, 11, 23), calendar) == (0, 0, 0)
     assert Issue.objects.get(pk=late.pk).level == "city"  # once, not twice
 
     # A ticket resolved after the sweep listed it gets no notice (and no crash).
@@ -204,17 +213,27 @@ def test_an_overlapping_sweep_working_from_a_stale_list_changes_nothing(desk):
     listed = Issue.objects.get(pk=resolved.pk)
     services.issue_resolve(issue=resolved, by=desk["handler"], resolution="已办结")
     with transaction.atomic():
-        assert sweeping._overdue(listed, D(2026, 11, 23), calendar) == (0, 0, 0)
+        assert followup.follow_up(listed, D(2026, 11, 23), calendar) == (0, 0, 0)
     assert not Notice.objects.filter(issue=resolved).exists()
 
 
-def test_one_broken_ticket_does_not_stop_the_sweep(desk, caplog):
-    broken = assigned(desk, D(2099, 1, 1))  # beyond the calendar (written past the service)
+def test_one_broken_ticket_does_not_stop_the_sweep(desk, caplog, monkeypatch):
+    broken = assigned(desk, D(2026, 11, 19), title="坏")
     late = assigned(desk, D(2026, 11, 20))
+    notify = followup._notify
+
+    def breaks_on_one(locked, today, calendar):
+        if locked.pk == broken.pk:
+            raise RuntimeError("broken ticket")
+        return notify(locked, today, calendar)
+
+    monkeypatch.setattr(followup, "_notify", breaks_on_one)
     done = services.sweep(D(2026, 11, 23))
     assert done["failed"] == 1 and done["notices"] == 1
     assert Notice.objects.get().issue == late
     assert f"ticket {broken.pk} failed" in caplog.text
+    # what the broken ticket's step wrote is rolled back with it
+    assert Issue.objects.get(pk=broken.pk).overdue_since is None
 
 
 def test_notices_and_interviews_cannot_be_rewritten(desk):

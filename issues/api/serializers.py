@@ -76,6 +76,7 @@ class IssueSerializer(serializers.ModelSerializer):
             "resolution",
             "overdue",
             "overdue_since",
+            "accept_overdue_since",
             "reporter_name",
             "reporter_phone",
             "reported_at",
@@ -134,7 +135,8 @@ class IssueEventSerializer(serializers.ModelSerializer):
 
 
 class NoticeSerializer(serializers.ModelSerializer):
-    """通报: an overdue ticket recorded against its handling unit."""
+    """通报: a ticket not done by its deadline recorded against its handling unit; ``sequence``
+    numbers a ticket's notices (1, 2, 3 …)."""
 
     issue_title = serializers.CharField(source="issue.title", read_only=True)
     project_name = serializers.CharField(
@@ -149,6 +151,7 @@ class NoticeSerializer(serializers.ModelSerializer):
             "issue",
             "issue_title",
             "project_name",
+            "sequence",
             "unit",
             "unit_name",
             "overdue_since",
@@ -159,10 +162,13 @@ class NoticeSerializer(serializers.ModelSerializer):
 
 
 class InterviewSerializer(serializers.ModelSerializer):
-    """约谈 of a unit notified repeatedly, with the notices that triggered it."""
+    """约谈 of a unit notified repeatedly, with the notices that triggered it; ``rule`` says
+    why: the same ticket notified again (``task``, with its ``issue``) or several tickets of
+    the unit within the window (``unit_window``)."""
 
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    rule_display = serializers.CharField(source="get_rule_display", read_only=True)
 
     class Meta:
         model = Interview
@@ -172,6 +178,9 @@ class InterviewSerializer(serializers.ModelSerializer):
             "unit_name",
             "kind",
             "kind_display",
+            "rule",
+            "rule_display",
+            "issue",
             "triggered_on",
             "notice_count",
             "notices",

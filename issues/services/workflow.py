@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role, Unit
+from core import events
 from core.exceptions import DomainError, NotPermitted
 from core.workflow import Action, Required, Workflow
 from schedule.workdays import WorkdayCalendar, current_calendar
@@ -174,9 +175,12 @@ def allowed_actions(issue: Issue, user) -> list[str]:
 
 
 def _settle(issue: Issue) -> None:
-    """A ticket no longer being handled against a deadline carries no overdue mark."""
+    """A ticket no longer being handled against a deadline carries no overdue mark; one no
+    longer waiting to be accepted, no 受理超时 mark."""
     if issue.status not in HANDLING_STATUSES:
         issue.overdue_since = None
+    if issue.status != S.REPORTED:
+        issue.accept_overdue_since = None
 
 
 def _step(issue: Issue, action: str, by, *, data=None, change=None, comment: str = "") -> Issue:
@@ -357,6 +361,8 @@ def _lift(issue: Issue) -> None:
     issue.responsible_leader = issue.responsible_person = issue.solution = ""
     issue.deadline = None
     issue.reminded_for = None
+    # A new level, a new time limit for accepting; not handled against a deadline any more.
+    issue.overdue_since = issue.accept_overdue_since = None
 
 
 ACTION_FUNCTIONS = {
@@ -384,10 +390,47 @@ def check_action(issue: Issue, action: str, by) -> None:
     WORKFLOW.check(issue, WORKFLOW.action(action), by)
 
 
-def record(issue: Issue, kind: str, by=None, *, comment: str = "", **extra) -> IssueEvent:
+def record(
+    issue: Issue,
+    kind: str,
+    by=None,
+    *,
+    comment: str = "",
+    units: tuple[int | None, ...] = (),
+    payload: dict | None = None,
+    **extra,
+) -> IssueEvent:
     """An event on the ticket's timeline that is no status step (reported, matched, a
-    reminder, an overdue mark, a 通报, a meeting's decision), published like every step."""
-    return WORKFLOW.record(issue, kind, by, comment=comment, **extra)
+    reminder, an overdue mark, a 通报, a meeting's decision), published like every step.
+
+    ``units`` adds units concerned besides the ticket's own (the unit a 通报 is recorded
+    against, the office that has to accept), ``payload`` facts for the listeners (a 通报's
+    sequence); the event row and the event's key are those of any step."""
+    if not units and not payload:
+        return WORKFLOW.record(issue, kind, by, comment=comment, **extra)
+    row = IssueEvent.objects.create(
+        issue=issue,
+        kind=kind,
+        actor=by,
+        comment=comment,
+        from_status=issue.status,
+        to_status=issue.status,
+        from_level=issue.level,
+        to_level=issue.level,
+        **extra,
+    )
+    where = _context(issue)
+    events.publish(
+        f"{WORKFLOW.name}.{kind}",
+        issue,
+        project_id=where["project_id"],
+        region=where["region"],
+        units=(*where["units"], *units),
+        actor=by,
+        payload={"from": issue.status, "to": issue.status, "comment": comment, **(payload or {})},
+        key=f"{WORKFLOW.name}.{kind}:{row._meta.label_lower}:{row.pk}",
+    )
+    return row
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from issues import services
 
 
 class Command(BaseCommand):
-    help = "巡检困难问题：到期提醒、标记逾期、通报与约谈、逾期自动上提（与每日定时任务相同）。"
+    help = "巡检困难问题：到期提醒、逾期、通报与约谈、受理超时、自动上提（与每日定时任务相同）。"
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="按指定日期巡检（YYYY-MM-DD），默认今天")
@@ -24,6 +24,7 @@ class Command(BaseCommand):
             "overdue": "新标记逾期",
             "notices": "通报",
             "interviews": "约谈",
+            "accept_overdue": "受理超时",
             "escalated": "自动上提",
             "failed": "处理失败（详见日志）",
         }
