@@ -141,6 +141,14 @@ class Approval(models.Model):
     actual_days = models.PositiveSmallIntegerField(
         _("实际用时（工作日）"), null=True, blank=True, editable=False
     )
+    # The promise dates the daily job has announced (approval.due / approval.overdue) for, so
+    # each is told once per approval and promise date.
+    due_told_for = models.DateField(
+        _("已提示临近的承诺办结日"), null=True, blank=True, editable=False
+    )
+    overdue_told_for = models.DateField(
+        _("已提示超期的承诺办结日"), null=True, blank=True, editable=False
+    )
     document_no = models.CharField(_("批复文号"), max_length=100, blank=True)
     specialist = models.ForeignKey(
         settings.AUTH_USER_MODEL,

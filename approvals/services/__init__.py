@@ -6,9 +6,11 @@ approval that is granted finishes its linked milestone and the schedule recomput
 - :mod:`.workflow`: who may change an approval, the table of its steps, the step itself;
 - :mod:`.figures`: promise and target dates, working days, how an approval stands;
 - :mod:`.records`: registering and editing approvals;
-- :mod:`.sync`: the online approval platform's bulk sync.
+- :mod:`.sync`: the online approval platform's bulk sync;
+- :mod:`.deadlines`: the daily job telling of approvals near or past their promised date.
 """
 
+from .deadlines import announce_due
 from .figures import Figures, figures, refresh_dates, target_days
 from .records import (
     EDITABLE_FIELDS,
@@ -45,6 +47,7 @@ __all__ = [
     "TRANSITIONS",
     "WORKFLOW",
     "allowed_actions",
+    "announce_due",
     "approval_create",
     "approval_step",
     "approval_sync",
