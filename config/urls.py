@@ -26,6 +26,7 @@ urlpatterns = [
     path("progress/", include("progress.urls")),
     path("indicators/", include("indicators.urls")),
     path("reports/", include("reports.urls")),
+    path("todo/", include("todo.urls")),
     path("notifications/", include("notify.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),

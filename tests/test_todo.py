@@ -7,11 +7,12 @@ November.
 """
 
 import datetime
+import os
 import re
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +27,18 @@ from projects.models import Admission, Project, Stage
 from reports.models import Kind as ReportKind
 from reports.models import Report
 from reports.models import Status as ReportJobStatus
+from schedule.models import CalendarDay
 from todo.selectors import todo_count, todo_items
 
 from . import factories
 from .conftest import clock_at
+from .test_browser_progress import (
+    CHROMIUM,
+    PHONE,
+    browser,  # noqa: F401  (the fixture)
+    phone_page,
+    scroll_width,
+)
 
 TODAY = datetime.date(2026, 11, 23)
 NOV = {day: datetime.date(2026, 11, day) for day in range(1, 31)}
@@ -342,6 +351,26 @@ def test_a_wider_window_brings_the_later_promise_in(world, settings):
     assert todo_count(world["liaison"]) == len(items) == 3
 
 
+def test_days_entered_in_the_calendar_move_the_window(world):
+    """Holidays entered by hand on 24–26 November: three working days from today reach to
+    Tuesday 1 December, and an approval promised for 30 November comes in."""
+    monday = running_approval(
+        world["jiangyin_other"],
+        "forestry",
+        world["liaison"].unit,
+        by=world["province_office"],
+        accepted=NOV[16],
+        promised_days=10,
+    )
+    assert monday.promise_due_on == NOV[30]
+    assert len(todo_items(world["liaison"])) == todo_count(world["liaison"]) == 2
+    for day in (24, 25, 26):
+        CalendarDay.objects.create(date=NOV[day], is_workday=False, note="临时放假")
+    items = todo_items(world["liaison"])
+    assert "审批临近承诺时限：江阴其他企业项目 · 用林" in titles(items)
+    assert todo_count(world["liaison"]) == len(items) == 3
+
+
 def test_documents_to_publish_for_the_issuing_office(world):
     reports = [item for item in todo_items(world["city_office"]) if item.kind == "report"]
     assert titles(reports) == ["待印发：重大项目工作简报（2026-10）第1期"]
@@ -405,7 +434,10 @@ def test_the_page_lists_the_items_with_their_links_and_the_badge(client, world):
     html = client.get(reverse("todo:list")).content.decode()
     listed = re.findall(r'<h2><a href="([^"]+)">([^<]+)</a></h2>', html)
     assert [title for _url, title in listed] == titles(todo_items(world["handler"]))
-    assert listed[0][0] == world["tickets"]["late"].get_absolute_url()
+    late = world["tickets"]["late"].get_absolute_url()
+    assert listed[0][0] == late
+    # each step named leads to its form on the ticket's page
+    assert f'<a class="step" href="{late}#action-resolve">办结</a>' in html
     assert "共 3 项待办" in html and "其中 2 项已逾期" in html
     assert html.count('<span class="badge overdue">已逾期</span>') == 2
     assert re.search(r'class="badge todo-count"[^>]*>3</span>', html)
@@ -418,6 +450,25 @@ def test_no_badge_without_items_and_the_page_says_so(client, world):
     client.force_login(world["county_filer2"])
     html = client.get(reverse("todo:list")).content.decode()
     assert "暂无待办事项。" in html and "todo-count" not in html
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}")
+def test_the_list_fits_a_phone_and_leads_to_the_ticket(
+    transactional_db,
+    world,
+    live_server,
+    browser,  # noqa: F811
+):
+    page = phone_page(browser, live_server, world["handler"])
+    page.goto(live_server.url + reverse("todo:list"))
+    assert scroll_width(page) <= PHONE["width"]
+    assert page.locator(".todo-item").count() == 3
+    assert page.locator(".mainnav .todo-count").inner_text() == "3"
+    page.get_by_role("link", name="待办结：征地拆迁迟迟未完成").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(world["tickets"]["late"].get_absolute_url())
+    assert page.locator("#action-resolve").count() == 1
+    page.context.close()
 
 
 def test_the_page_needs_a_login(client, world):
@@ -505,6 +556,7 @@ def test_the_list_costs_the_same_queries_for_many_items(client, api, world):
 
     def measured() -> tuple[int, int, int, int]:
         person.refresh_from_db()  # a fresh user: nothing cached on it
+        reset_queries()  # the log keeps 9,000 queries; the world took many of them
         with CaptureQueriesContext(connection) as listed:
             items = todo_items(person)
         with CaptureQueriesContext(connection) as counted:
@@ -522,5 +574,12 @@ def test_the_list_costs_the_same_queries_for_many_items(client, api, world):
     many_items, *many = measured()
     assert many_items >= few_items + 16
     assert many == few
-    listed, counted, _pages = many
-    assert listed <= 16 and counted <= 5
+    listed, counted, (page, answer) = many
+    assert listed <= 10 and counted == 1 and page <= 14 and answer <= 14
+
+
+def test_the_domain_does_not_import_the_to_do_list():
+    """The list reads the domain; nothing below it reads the list."""
+    from .test_layers import DOMAIN_APPS, offending
+
+    assert offending(["core", *DOMAIN_APPS[:-1]], {"todo"}) == []

@@ -24,6 +24,8 @@ class Step:
 
     name: str
     label: str
+    #: where on the item's page the step is taken (an element's id), if it has its own place
+    anchor: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,17 @@ from functools import reduce
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
     Q,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
@@ -62,7 +65,8 @@ from progress.services import REVIEW_LEVELS
 from reports import services as report_services
 from reports.models import Report
 from reports.models import Status as ReportJobStatus
-from schedule.workdays import current_calendar
+from schedule.models import CalendarDay
+from schedule.workdays import WorkdayCalendar, current_calendar
 
 from .items import Item, Kind, Step, by_urgency, month_label
 
@@ -170,8 +174,11 @@ def _issue_items(user, today) -> list[Item]:
     return items
 
 
-def _steps(workflow, names) -> tuple[Step, ...]:
-    return tuple(Step(name, str(workflow.table[name].label)) for name in names)
+def _steps(workflow, names, anchor: str = "action-{name}") -> tuple[Step, ...]:
+    """The workflow's steps with their labels, each at its form on the page (``anchor``)."""
+    return tuple(
+        Step(name, str(workflow.table[name].label), anchor.format(name=name)) for name in names
+    )
 
 
 # --- monthly forms ---------------------------------------------------------------------------
@@ -270,11 +277,24 @@ def _review_items(user) -> list[Item]:
 # --- approvals -------------------------------------------------------------------------------
 
 
-def approval_horizon(today, calendar=None) -> datetime.date:
+def _shipped_horizon(today) -> datetime.date:
+    """The horizon on the calendar shipped with the platform, before the days entered by hand."""
+    return WorkdayCalendar().add_workdays(today, settings.TODO_APPROVAL_DUE_WORKDAYS)
+
+
+def _entered_days(today, horizon):
+    """Days entered by hand (``CalendarDay``) up to the shipped horizon: only they can move it."""
+    return CalendarDay.objects.filter(date__range=(today, horizon))
+
+
+def approval_horizon(today) -> datetime.date:
     """The last promised day that counts as near: ``TODO_APPROVAL_DUE_WORKDAYS`` working days
-    from today on the platform's calendar."""
-    calendar = calendar or current_calendar()
-    return calendar.add_workdays(today, settings.TODO_APPROVAL_DUE_WORKDAYS)
+    from today on the platform's calendar (read whole only when a day entered by hand falls
+    before the horizon)."""
+    horizon = _shipped_horizon(today)
+    if _entered_days(today, horizon).exists():
+        horizon = current_calendar().add_workdays(today, settings.TODO_APPROVAL_DUE_WORKDAYS)
+    return horizon
 
 
 def _approval_rows(user, horizon):
@@ -323,12 +343,15 @@ def _approval_items(user, today) -> list[Item]:
 
 def _report_rows(user):
     """Finished drafts of the user's issuing office (``reports.services.may_manage``)."""
-    rows = Report.objects.for_user(user)
-    if not user.sees_everything:
-        if not user.is_office_staff or user.unit_id is None:
-            return None
+    if user.sees_everything:
+        rows = Report.objects.for_user(user)
+    elif user.is_office_staff and user.unit_id is not None:
         own_office = Unit.objects.filter(pk=user.unit_id, kind=Unit.Kind.OFFICE)
-        rows = rows.filter(unit__region_id__in=own_office.values("region_id"))
+        rows = Report.objects.for_user(user).filter(
+            unit__region_id__in=own_office.values("region_id")
+        )
+    else:
+        return None
     return rows.filter(status=ReportJobStatus.DONE, published_at__isnull=True).exclude(file="")
 
 
@@ -347,7 +370,7 @@ def _report_items(user) -> list[Item]:
                 title=_("待印发：%(title)s") % {"title": report.title},
                 url=report.get_absolute_url(),
                 detail=report.unit.name,
-                steps=_steps(report_services.WORKFLOW, allowed),
+                steps=_steps(report_services.WORKFLOW, allowed, anchor="{name}"),
             )
         )
     return items
@@ -452,14 +475,14 @@ class _CountDistinct(Func):
     output_field = IntegerField()
 
 
-def _counted(user, today) -> list[Subquery]:
+def _counted(user, today, horizon) -> list[Subquery]:
     """What :func:`todo_items` makes one item of, counted: the same querysets, by what tells
     one item from another."""
     sources = [
         (_issue_rows(user), F("pk")),
         # per county and month
         (_review_rows(user), Concat("project__region_id", "period", output_field=CharField())),
-        (_approval_rows(user, approval_horizon(today)), F("pk")),
+        (_approval_rows(user, horizon), F("pk")),
         (_report_rows(user), F("pk")),
         (_decision_rows(user), F("pk")),  # per agenda item, whatever its issues
     ]
@@ -476,19 +499,33 @@ def _counted(user, today) -> list[Subquery]:
 
 
 def todo_count(user, today: datetime.date | None = None) -> int:
-    """How many items :func:`todo_items` would list, counted in the database in one query
-    (after the working-day calendar): for the badge in the navigation."""
+    """How many items :func:`todo_items` would list, counted in the database in one query: for
+    the badge in the navigation. The approvals are counted against the shipped calendar's
+    horizon; when a day entered by hand falls before it, they are counted again against the
+    whole calendar."""
     if user is None or not user.is_authenticated or not user.is_active:
         return 0
     today = today or timezone.localdate()
-    counts = _counted(user, today)
-    if not counts:
+    horizon = _shipped_horizon(today)
+    found = _count(user, today, horizon, entered=Exists(_entered_days(today, horizon)))
+    if found is None:
         return 0
-    total = reduce(operator.add, counts)
-    found = (
+    total, entered = found
+    if entered:
+        total, _entered = _count(user, today, approval_horizon(today), entered=Value(False))
+    return total
+
+
+def _count(user, today, horizon, entered) -> tuple[int, bool] | None:
+    counts = _counted(user, today, horizon)
+    if not counts:
+        return None
+    return (
         User.objects.filter(pk=user.pk)
-        .annotate(todo=ExpressionWrapper(total, output_field=IntegerField()))
-        .values_list("todo", flat=True)
+        .annotate(
+            todo=ExpressionWrapper(reduce(operator.add, counts), output_field=IntegerField()),
+            entered=ExpressionWrapper(entered, output_field=BooleanField()),
+        )
+        .values_list("todo", "entered")
         .first()
     )
-    return found or 0

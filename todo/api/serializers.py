@@ -23,7 +23,7 @@ class TodoItemSerializer(serializers.Serializer):
         allow_null=True, help_text=_("合并为一项的件数（如未报送的月报数）；单件事项为空")
     )
     actions = TodoStepSerializer(
-        many=True, source="steps", help_text=_("该事项要办理的操作（与页面上的按钮一致）")
+        many=True, source="steps", help_text=_("该事项要办理的操作（流程中的步骤及其名称）")
     )
 
     @extend_schema_field(OpenApiTypes.URI)
