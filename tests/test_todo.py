@@ -173,6 +173,11 @@ def world(people, library):
         "closed": ticket(enterprise_project, "已销号的问题", Status.CLOSED),
         "yixing": ticket(library["yixing"], "宜兴的问题", Status.REPORTED),
     }
+    # reported on Monday 16 November: two working days to accept it, to the 18th
+    tickets["slow"] = ticket(other, "迟迟未受理的问题", Status.REPORTED)
+    Issue.objects.filter(pk=tickets["slow"].pk).update(
+        reported_at=timezone.make_aware(datetime.datetime(2026, 11, 16, 9))
+    )
     projects = [active_project(people, "320281", f"江阴在建项目{n}") for n in (1, 2, 3)]
     submitted_form(people, projects[0])
     land = people["liaison"].unit  # 省自然资源厅
@@ -230,17 +235,21 @@ def test_the_county_office_accepts_assigns_and_closes_at_its_level(world):
     items = todo_items(world["county_office"])
     tickets = world["tickets"]
     assert titles(items) == [
-        "落实会商意见：江阴澄新一期",  # overdue: its 征地拆迁 ticket was due on 20 November
-        "待交办：环评批复滞后",
-        "待受理：用地指标不足",
+        "待受理：迟迟未受理的问题",  # to be accepted by the 18th
+        "落实会商意见：江阴澄新一期",  # its 征地拆迁 ticket was due on the 20th
+        "待受理：用地指标不足",  # reported today: to be accepted by the 25th
+        "待交办：环评批复滞后",  # no date: last, by title
         "待销号：道路配套已完成",
     ]
     by_title = {item.title: item for item in items}
+    assert (by_title["待受理：迟迟未受理的问题"].due_on, items[0].overdue) == (NOV[18], True)
     accept = by_title["待受理：用地指标不足"]
     assert accept.url == tickets["reported"].get_absolute_url()
     assert [step.name for step in accept.steps] == ["accept", "escalate", "reject"]
     assert [step.label for step in accept.steps] == ["受理", "上提", "不予受理"]
-    assert (accept.due_on, accept.overdue) == (None, False)
+    assert (accept.due_on, accept.overdue) == (NOV[25], False)
+    assign = by_title["待交办：环评批复滞后"]
+    assert (assign.due_on, assign.overdue) == (None, False)
     assert [step.name for step in by_title["待销号：道路配套已完成"].steps] == ["close"]
     decision = by_title["落实会商意见：江阴澄新一期"]
     assert decision.url == (
@@ -254,6 +263,13 @@ def test_each_office_gets_the_tickets_of_its_own_level(world):
     city = titles(todo_items(world["city_office"]))
     province = titles(todo_items(world["province_office"]))
     assert "待受理：跨县用水指标" in city and "待受理：跨县用水指标" not in province
+    # the province office has three working days to accept, the city office two
+    dues = {
+        item.title: item.due_on
+        for who in ("city_office", "province_office")
+        for item in todo_items(world[who])
+    }
+    assert dues["待受理：跨县用水指标"] == NOV[25] and dues["待受理：省级用林指标"] == NOV[26]
     assert "待受理：省级用林指标" in province and "待受理：省级用林指标" not in city
     # the county's own tickets wait on the county office, not on the offices above it
     assert not any("用地指标不足" in title for title in city + province)
@@ -575,7 +591,7 @@ def test_the_list_costs_the_same_queries_for_many_items(client, api, world):
     assert many_items >= few_items + 16
     assert many == few
     listed, counted, (page, answer) = many
-    assert listed <= 10 and counted == 1 and page <= 14 and answer <= 14
+    assert listed <= 12 and counted == 1 and page <= 16 and answer <= 16
 
 
 def test_the_domain_does_not_import_the_to_do_list():

@@ -149,29 +149,40 @@ def _issue_items(user, today) -> list[Item]:
     if rows is None:
         return []
     items = []
+    calendar = None  # read once, when a ticket waits to be accepted
     for issue in rows.select_related("project", "unit", "region__parent__parent"):
         allowed = ISSUE_WORKFLOW.allowed_actions(issue, user)
         played = issue_services.parties(issue, user)
         if not any(name in ISSUE_TODO[party] for party in played for name in allowed):
             continue
-        where = [issue.project.name if issue.project_id else _("未匹配项目")]
-        where.append(issue.get_level_display())
-        if issue.unit_id:
-            where.append(issue.unit.name)
-        handling = issue.status in HANDLING_STATUSES
+        if issue.status == Status.REPORTED:
+            calendar = calendar or current_calendar()
+            due_on = issue.accept_due_on(calendar)  # 即时响应: the level's time to accept
+            overdue = due_on is not None and due_on < today
+        else:
+            due_on = issue.deadline if issue.status in HANDLING_STATUSES else None
+            overdue = issue.is_overdue(today)
         items.append(
             Item(
                 kind=Kind.ISSUE,
                 title=_("%(waits)s：%(title)s")
                 % {"waits": ISSUE_WAITS[issue.status], "title": issue.title},
                 url=issue.get_absolute_url(),
-                detail=" · ".join(where),
-                due_on=issue.deadline if handling else None,
-                overdue=issue.is_overdue(today),
+                detail=_issue_detail(issue),
+                due_on=due_on,
+                overdue=overdue,
                 steps=_steps(ISSUE_WORKFLOW, allowed),
             )
         )
     return items
+
+
+def _issue_detail(issue: Issue) -> str:
+    where = [issue.project.name if issue.project_id else _("未匹配项目")]
+    where.append(issue.get_level_display())
+    if issue.unit_id:
+        where.append(issue.unit.name)
+    return " · ".join(where)
 
 
 def _steps(workflow, names, anchor: str = "action-{name}") -> tuple[Step, ...]:
