@@ -43,6 +43,7 @@ from accounts.scope import ScopedQuerySet
 from config.api_router import router
 from funding.api.serializers import FundingRecordSerializer
 from funding.models import FundingRecord
+from issues.models import Interview
 from projects.models import Project
 
 from .conftest import clock_at
@@ -609,7 +610,9 @@ def test_reference_data_belongs_to_nothing_and_the_scoped_resources_to_something
     traced = {model._meta.label: owner_paths(model)[0] for model in models if owner_paths(model)}
     assert traced["funding.FundingRecord"] == ("project", Project)
     assert traced["funding.FinancingMatch"] == ("need__project", Project)
-    assert traced["issues.Interview"] == ("unit__region", Region)
+    # an interview per task belongs to its ticket's project; by the unit rule, to its unit's region
+    assert traced["issues.Interview"] == ("issue__project", Project)
+    assert ("unit__region", Region) in owner_paths(Interview)
     assert len(traced) >= 15, traced
 
 
