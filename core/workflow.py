@@ -243,9 +243,21 @@ class Workflow:
         if field_name and self.state_of(obj) != before:
             setattr(obj, field_name, timezone.now())
 
-    def record(self, obj, kind: str, by, *, before: dict | None = None, comment="", **extra):
+    def record(
+        self,
+        obj,
+        kind: str,
+        by,
+        *,
+        before: dict | None = None,
+        comment="",
+        units=(),
+        payload: dict | None = None,
+        **extra,
+    ):
         """Append the event row of a step (or of a job's mark on the object: a reminder, an
-        overdue mark) and publish ``<workflow>.<kind>`` after commit."""
+        overdue mark) and publish ``<workflow>.<kind>`` after commit; ``units`` adds units
+        concerned besides the object's own, ``payload`` facts for the listeners."""
         before = before or self._snapshot(obj)
         row = None
         if self.event_model is not None:
@@ -261,13 +273,32 @@ class Workflow:
                 fields[now] = getattr(obj, name)
             row = model.objects.create(**fields)
         key = f"{self.name}.{kind}:{row._meta.label_lower}:{row.pk}" if row is not None else ""
-        self.publish(obj, kind, by, before=before[self.state_field], comment=comment, key=key)
+        self.publish(
+            obj,
+            kind,
+            by,
+            before=before[self.state_field],
+            comment=comment,
+            key=key,
+            units=units,
+            **(payload or {}),
+        )
         return row
 
     def publish(
-        self, obj, kind: str, by, *, before: str = "", comment: str = "", key: str = "", **payload
+        self,
+        obj,
+        kind: str,
+        by,
+        *,
+        before: str = "",
+        comment: str = "",
+        key: str = "",
+        units=(),
+        **payload,
     ):
-        where = self.context(obj) if self.context is not None else {}
+        where = dict(self.context(obj)) if self.context is not None else {}
+        where["units"] = (*where.get("units", ()), *units)
         events.publish(
             f"{self.name}.{kind}",
             obj,

@@ -361,7 +361,7 @@ def test_approvals_near_or_past_their_promise_for_the_department_and_the_special
 
 
 def test_a_wider_window_brings_the_later_promise_in(world, settings):
-    settings.TODO_APPROVAL_DUE_WORKDAYS = 15  # to Mon 14 December
+    settings.APPROVAL_DUE_WORKDAYS = 15  # to Mon 14 December
     items = todo_items(world["liaison"])
     assert "审批临近承诺时限：宜兴项目 · 用地用海" in titles(items)
     assert todo_count(world["liaison"]) == len(items) == 3

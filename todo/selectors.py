@@ -11,7 +11,7 @@ something they cannot open, and asks the workflow who must act:
 - monthly forms: county filers, per county and month (this month and the one before), the
   forms still missing with the filing deadline; the city or province office, per county and
   month, the submitted forms waiting for its review;
-- approvals running within ``TODO_APPROVAL_DUE_WORKDAYS`` working days of their promised
+- approvals running within ``APPROVAL_DUE_WORKDAYS`` working days of their promised
   limit, or past it: the handling department's liaisons and the approval's service specialist;
 - documents generated but not published: the issuing office's staff (the step ``publish``);
 - meeting decisions (会商意见) whose issues are still open: the organising office and the
@@ -290,7 +290,7 @@ def _review_items(user) -> list[Item]:
 
 def _shipped_horizon(today) -> datetime.date:
     """The horizon on the calendar shipped with the platform, before the days entered by hand."""
-    return WorkdayCalendar().add_workdays(today, settings.TODO_APPROVAL_DUE_WORKDAYS)
+    return WorkdayCalendar().add_workdays(today, settings.APPROVAL_DUE_WORKDAYS)
 
 
 def _entered_days(today, horizon):
@@ -299,12 +299,12 @@ def _entered_days(today, horizon):
 
 
 def approval_horizon(today) -> datetime.date:
-    """The last promised day that counts as near: ``TODO_APPROVAL_DUE_WORKDAYS`` working days
+    """The last promised day that counts as near: ``APPROVAL_DUE_WORKDAYS`` working days
     from today on the platform's calendar (read whole only when a day entered by hand falls
     before the horizon)."""
     horizon = _shipped_horizon(today)
     if _entered_days(today, horizon).exists():
-        horizon = current_calendar().add_workdays(today, settings.TODO_APPROVAL_DUE_WORKDAYS)
+        horizon = current_calendar().add_workdays(today, settings.APPROVAL_DUE_WORKDAYS)
     return horizon
 
 

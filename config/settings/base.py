@@ -270,9 +270,9 @@ PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "10000"))
 PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 
 # --- 我的待办 (to-do list) ---------------------------------------------------------------------
-# A running approval enters its department's and specialist's to-do list this many working
-# days before its promised limit (and stays there once past it).
-TODO_APPROVAL_DUE_WORKDAYS = int(env("TODO_APPROVAL_DUE_WORKDAYS", "3"))
+# A running approval enters its department's and specialist's to-do list APPROVAL_DUE_WORKDAYS
+# working days before its promised limit (and stays there once past it) — the same day it is
+# announced as approval.due.
 
 # --- Reports (SPEC §6, §10) -------------------------------------------------------------------
 # The weekly meeting's day (ISO weekday, 1 = Monday); the agenda for it is produced by the beat

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role, Unit
-from core import events
 from core.exceptions import DomainError, NotPermitted
 from core.workflow import Action, Required, Workflow
 from schedule.workdays import WorkdayCalendar, current_calendar
@@ -406,31 +405,7 @@ def record(
     ``units`` adds units concerned besides the ticket's own (the unit a 通报 is recorded
     against, the office that has to accept), ``payload`` facts for the listeners (a 通报's
     sequence); the event row and the event's key are those of any step."""
-    if not units and not payload:
-        return WORKFLOW.record(issue, kind, by, comment=comment, **extra)
-    row = IssueEvent.objects.create(
-        issue=issue,
-        kind=kind,
-        actor=by,
-        comment=comment,
-        from_status=issue.status,
-        to_status=issue.status,
-        from_level=issue.level,
-        to_level=issue.level,
-        **extra,
-    )
-    where = _context(issue)
-    events.publish(
-        f"{WORKFLOW.name}.{kind}",
-        issue,
-        project_id=where["project_id"],
-        region=where["region"],
-        units=(*where["units"], *units),
-        actor=by,
-        payload={"from": issue.status, "to": issue.status, "comment": comment, **(payload or {})},
-        key=f"{WORKFLOW.name}.{kind}:{row._meta.label_lower}:{row.pk}",
-    )
-    return row
+    return WORKFLOW.record(issue, kind, by, comment=comment, units=units, payload=payload, **extra)
 
 
 @transaction.atomic
