@@ -130,7 +130,7 @@ def issue_message(event: DomainEvent, issue) -> Message | None:
             users=handlers(issue.unit_id) + level_office,
         )
     if name == "notice":
-        unit_id = issue.unit_id or _last_notice_unit(issue)
+        unit_id = event.payload.get("unit") or issue.unit_id or _last_notice_unit(issue)
         return Message(
             _("通报：%(t)s 逾期未办结") % {"t": title},
             f"{lines}\n{comment}",
