@@ -361,3 +361,28 @@ def test_an_office_sets_up_a_units_robot_in_its_region_only(cast, told, client, 
     assert client.get(reverse("notify:unit-channel", args=[channel.pk])).status_code == 404
     client.force_login(cast["filer"])
     assert client.get(reverse("notify:unit-channels")).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_the_mail_of_a_real_commit(transactional_db, smtp, settings):
+    """The whole way: the step commits, the listener stores and queues, a Celery worker on the
+    configured broker sends through the SMTP server."""
+    import time
+
+    from .conftest import celery_worker
+
+    settings.NOTIFY_OUTBOX = ""
+    office = factories.office("320281")
+    factories.user("office", "320281", ["office_staff"], office, email="office@example.invalid")
+    filer = factories.user("filer", "320281", ["county_filer"])
+    project = factories.project("320281", by=filer, name="江阴储能电站")
+    with clock_at(D(2026, 11, 23)), celery_worker():
+        issue_services.issue_report(
+            by=filer, project=project, title="用地指标不足", category="land_sea"
+        )
+        for _wait in range(100):
+            if smtp.messages:
+                break
+            time.sleep(0.1)
+    assert [m["subject"] for m in smtp.messages] == ["新问题待受理：用地指标不足"]
+    assert Delivery.objects.get().status == "sent"
