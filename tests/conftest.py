@@ -93,6 +93,21 @@ def clock_at(day: datetime.date, hour: int = 10):
 
 
 @pytest.fixture
+def heard():
+    """Every domain event delivered to listeners during the test (after its commit)."""
+    from core import events
+
+    got = []
+
+    def listen(event):
+        got.append(event)
+
+    events.subscribe(events.ANY)(listen)
+    yield got
+    events.unsubscribe(listen)
+
+
+@pytest.fixture
 def notdef_warnings(caplog):
     """The characters WeasyPrint drew as boxes (.notdef) during the test."""
     import logging

@@ -12,7 +12,6 @@ from django.db import connection, connections
 from approvals import services as approval_services
 from approvals.models import Approval, ApprovalEvent, ApprovalKind
 from approvals.tasks import announce_due_approvals
-from core import events
 
 from .conftest import clock_at
 
@@ -23,19 +22,6 @@ ONE_DAY = datetime.timedelta(days=1)
 @pytest.fixture
 def cast(people, library):
     return {**people, "project": library["jiangyin_other"]}
-
-
-@pytest.fixture
-def heard():
-    """Every event delivered during the test (after its transaction commits)."""
-    got = []
-
-    def listen(event):
-        got.append(event)
-
-    events.subscribe(events.ANY)(listen)
-    yield got
-    events.unsubscribe(listen)
 
 
 def days(first: datetime.date, last: datetime.date):

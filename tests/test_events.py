@@ -38,19 +38,6 @@ WORKFLOWS = [
 
 
 @pytest.fixture
-def heard():
-    """Every event delivered to a listener during the test."""
-    got = []
-
-    def listen(event):
-        got.append(event)
-
-    events.subscribe(events.ANY)(listen)
-    yield got
-    events.unsubscribe(listen)
-
-
-@pytest.fixture
 def cast(db):
     office = factories.office("320281")
     staff = factories.user("staff", "320281", ["office_staff"], unit_obj=office)

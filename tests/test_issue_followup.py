@@ -16,7 +16,6 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import Unit
-from core import events
 from issues import selectors, services
 from issues.models import Interview, Issue, IssueEvent, Level, Notice, Status
 from issues.services import followup
@@ -43,19 +42,6 @@ def cast(people, library):
         ),
         "city_liaison": factories.user("city_liaison", "320200", ["department_liaison"], city_dept),
     }
-
-
-@pytest.fixture
-def heard():
-    """Every event delivered during the test (after its transaction commits)."""
-    got = []
-
-    def listen(event):
-        got.append(event)
-
-    events.subscribe(events.ANY)(listen)
-    yield got
-    events.unsubscribe(listen)
 
 
 def days(first: datetime.date, last: datetime.date):

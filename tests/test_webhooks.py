@@ -21,7 +21,6 @@ import time_machine
 from django.db import transaction
 
 from config.celery_app import app as celery_app
-from core import events
 from issues import services as issue_services
 from webhooks import delivery, services, signing, tasks
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Kind, Subscription
@@ -114,18 +113,6 @@ def eager():
     yield
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_eager_propagates = False
-
-
-@pytest.fixture
-def heard():
-    got = []
-
-    def listen(event):
-        got.append(event)
-
-    events.subscribe(events.ANY)(listen)
-    yield got
-    events.unsubscribe(listen)
 
 
 def subscribe(receiver, owner, region: str, names, path: str = "/hook") -> Subscription:
