@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts import throttling
 
@@ -33,9 +34,24 @@ class ThrottledSignInMixin:
                 attempt.succeeded()
 
 
-class SignInForm(ThrottledSignInMixin, AuthenticationForm):
+class PeopleOnlyMixin:
+    """Machine accounts (the API client role) call the API with a token; they do not sign in
+    to pages at all."""
+
+    machine_account = False
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.is_machine:
+            self.machine_account = True
+            raise forms.ValidationError(
+                _("系统接口账号只能使用接口令牌访问，不能登录网页。"), code="machine_account"
+            )
+
+
+class SignInForm(ThrottledSignInMixin, PeopleOnlyMixin, AuthenticationForm):
     pass
 
 
-class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+class AdminSignInForm(ThrottledSignInMixin, PeopleOnlyMixin, AdminAuthenticationForm):
     pass

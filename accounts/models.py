@@ -215,6 +215,16 @@ class User(AbstractUser):
         return self.region.scope_prefix
 
     @property
+    def is_machine(self) -> bool:
+        """An account of another system (API client role only): token access, no pages."""
+        codes = self.role_codes
+        return (
+            Role.Code.API_CLIENT in codes
+            and not self.is_superuser
+            and codes <= {Role.Code.API_CLIENT}
+        )
+
+    @property
     def can_edit_library(self) -> bool:
         return self.is_superuser or bool(self.role_codes & EDITOR_ROLES)
 

@@ -114,7 +114,7 @@ DEMO_USERS = (
         "省数据局",
         ("api_client",),
         False,
-        "用 Token 调 REST API：12345 热线推送问题、县区报送月报",
+        "只用 Token 调 REST API（不能登录网页）：12345 热线推送问题、县区报送月报",
     ),
     DemoUser(
         "admin",

@@ -598,3 +598,23 @@ def test_docs_page_renders_without_any_cdn(people, client):
     assert "/static/" in html  # assets are served by the platform itself
     for cdn in ("cdn.jsdelivr", "unpkg", "cdnjs", "googleapis"):
         assert cdn not in html
+
+
+def test_a_machine_account_gets_a_token_but_never_a_page_session(people, client):
+    token = client.post(TOKEN_URL, {"username": "api_client", "password": factories.PASSWORD})
+    assert token.status_code == 200 and token.json()["token"]
+    refused = client.post(
+        "/accounts/login/", {"username": "api_client", "password": factories.PASSWORD}
+    )
+    assert refused.status_code == 200
+    assert "系统接口账号只能使用接口令牌访问，不能登录网页。" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    admin = client.post("/admin/login/", {"username": "api_client", "password": factories.PASSWORD})
+    assert admin.status_code == 200 and "_auth_user_id" not in client.session
+    # a person signs in as before
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "county_office", "password": factories.PASSWORD}
+        ).status_code
+        == 302
+    )
