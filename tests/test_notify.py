@@ -376,13 +376,18 @@ def test_a_worker_sends_the_mail_of_a_real_commit(transactional_db, smtp, settin
     factories.user("office", "320281", ["office_staff"], office, email="office@example.invalid")
     filer = factories.user("filer", "320281", ["county_filer"])
     project = factories.project("320281", by=filer, name="江阴储能电站")
-    with clock_at(D(2026, 11, 23)), celery_worker():
+    from config.celery_app import app
+
+    app.control.purge()  # what earlier tests left queued is not this test's
+    with clock_at(D(2026, 11, 23)):
         issue_services.issue_report(
             by=filer, project=project, title="用地指标不足", category="land_sea"
-        )
-        for _wait in range(300):  # a busy machine's worker takes its time
-            if smtp.messages and Delivery.objects.filter(status="sent").exists():
-                break
-            time.sleep(0.1)
+        )  # committed: the delivery waits in the queue for a worker
+        assert Delivery.objects.get().status == "pending" and smtp.messages == []
+        with celery_worker():
+            for _wait in range(300):  # a busy machine's worker takes its time
+                if smtp.messages and Delivery.objects.filter(status="sent").exists():
+                    break
+                time.sleep(0.1)
     assert [m["subject"] for m in smtp.messages] == ["新问题待受理：用地指标不足"]
     assert Delivery.objects.get().status == "sent"

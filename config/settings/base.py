@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notify.context_processors.unread",
+                "config.navigation.navigation",
                 "todo.context_processors.todo",
             ],
         },
