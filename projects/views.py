@@ -23,7 +23,7 @@ from . import selectors, services
 from .exports import projects_workbook
 from .filtersets import ProjectFilterSet
 from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
-from .models import Admission, PreReview, Project
+from .models import Admission, PreReview, Project, Stage
 
 PAGE_SIZE = 20
 
@@ -66,6 +66,12 @@ def project_export(request):
     return response
 
 
+def _next_stage(stage: str) -> str:
+    """The stage a change most often leads to: the next one (a move back is a correction)."""
+    stages = Stage.values
+    return stages[min(stages.index(stage) + 1, len(stages) - 1)]
+
+
 @login_required
 def project_detail(request, pk):
     project = get_object_or_404(Project.objects.for_user(request.user).with_related(), pk=pk)
@@ -81,7 +87,9 @@ def project_detail(request, pk):
             "chart": schedule_chart(project),
             "milestone_history": milestone_history(project),
             "apply_template_form": ApplyTemplateForm(),
-            "transition_form": TransitionForm(initial={"date": timezone.localdate()}),
+            "transition_form": TransitionForm(
+                initial={"date": timezone.localdate(), "stage": _next_stage(project.stage)}
+            ),
             "prereview_form": PreReviewOpenForm(
                 user=request.user, initial={"held_on": timezone.localdate()}
             ),

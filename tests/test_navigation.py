@@ -41,3 +41,12 @@ def test_each_role_is_offered_what_it_uses(people, client):
     assert {"碰头会", "节点模板", "Webhook", "接口文档"} <= set(office)
     assert "管理后台" not in office  # staff status alone opens an empty admin
     assert "管理后台" in offered(client, people["admin"])
+
+
+def test_pages_carry_the_platforms_icon(people, client):
+    from django.contrib.staticfiles import finders
+
+    client.force_login(people["county_office"])
+    page = client.get(reverse("projects:list")).content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    assert finders.find("favicon.svg")

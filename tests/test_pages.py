@@ -315,3 +315,14 @@ class TestPreReviewPages:
             ).status_code
             == 404
         )
+
+
+def test_the_stage_change_offers_the_next_stage_first(client, people, library):
+    project = library["jiangyin_other"]
+    client.force_login(people["county_office"])
+    page = client.get(reverse("projects:detail", args=[project.pk]))
+    assert project.stage == Stage.PLANNING  # the factories' default
+    assert '<option value="signed" selected>' in page.content.decode()  # 签约, not 谋划
+    Project.objects.filter(pk=project.pk).update(stage=Stage.AT_CAPACITY)
+    page = client.get(reverse("projects:detail", args=[project.pk]))
+    assert '<option value="at_capacity" selected>' in page.content.decode()  # nothing after
