@@ -342,6 +342,12 @@ class ProjectSchedule(models.Model):
     anchor_date = models.DateField(_("倒排基准（计划开工）"), null=True, blank=True)
     forecast_anchor_date = models.DateField(_("预计开工日期"), null=True, blank=True)
     at_risk = models.BooleanField(_("开工有风险"), default=False, db_index=True)
+    min_float = models.IntegerField(
+        _("最小机动时间（工作日）"),
+        null=True,
+        blank=True,
+        help_text=_("未完成节点的最小总时差；为负表示开工已难以按期。"),
+    )
     calendar_provisional = models.BooleanField(_("工作日历暂算"), default=False)
     warnings = models.JSONField(_("提示"), default=list, blank=True)
     computed_for = models.DateField(_("计算基准日"))

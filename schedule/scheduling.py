@@ -98,6 +98,17 @@ class Schedule:
     def by_id(self) -> dict[Hashable, NodeResult]:
         return {result.id: result for result in self.milestones}
 
+    @property
+    def min_float(self) -> int | None:
+        """The least total float (working days) of the milestones not yet finished: how much
+        the construction start can still absorb (negative: it is already late)."""
+        floats = [
+            result.total_float
+            for result in self.milestones
+            if result.total_float is not None and result.actual_finish is None
+        ]
+        return min(floats, default=None)
+
 
 def topological_order(nodes: Sequence[Node]) -> list[Node]:
     """Nodes with every predecessor first, keeping the given order where free; refuses cycles."""

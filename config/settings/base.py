@@ -497,3 +497,13 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Project lights (indicators/lights.py): yellow when the start's float is this many working
+# days or fewer, or a deadline this near; red when this year's approved investment is below this
+# share of the plan to date.
+LIGHT_FLOAT_WORKDAYS = int(env("LIGHT_FLOAT_WORKDAYS", "5"))
+LIGHT_DEADLINE_WORKDAYS = int(env("LIGHT_DEADLINE_WORKDAYS", "3"))
+LIGHT_INVESTMENT_SHARE = float(env("LIGHT_INVESTMENT_SHARE", "0.8"))
+# Cockpit KPI cards: green at or above target, yellow within this many percentage points below
+# it, red further below.
+COCKPIT_YELLOW_MARGIN = float(env("COCKPIT_YELLOW_MARGIN", "5"))

@@ -1,0 +1,211 @@
+"""Project lights (红/黄/绿): one derived status per project from documented rules, computed in
+the database as annotations so a list can filter and sort by it at province scale.
+
+Red — any of:
+- ``start_at_risk``     not yet started and the backward schedule has a negative float
+                        (the construction start can no longer be met: 开工有风险)
+- ``issue_overdue``     an issue being handled (交办/办理中) past its 办结时限
+- ``approval_overdue``  an approval running past its promised date (承诺办结日)
+- ``investment_behind`` under construction, and this year's approved investment is below
+                        ``LIGHT_INVESTMENT_SHARE`` of the plan to date (the year's planned
+                        investment spread evenly over the months whose filing deadline has passed)
+
+Yellow — none of those, but any of:
+- ``float_low``         not yet started and the least float is ``LIGHT_FLOAT_WORKDAYS`` working days
+                        or fewer
+- ``deadline_near``     an issue's 办结时限 or an approval's promised date falls within
+                        ``LIGHT_DEADLINE_WORKDAYS`` working days from today
+
+Green — none of these. Nothing here is stored or set by hand: change the facts and the light
+follows. "Worst first" orders red before yellow before green, then by how many rules a project
+breaks, then by total investment.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from projects.models import Stage
+
+RED, YELLOW, GREEN = "red", "yellow", "green"
+LIGHTS = ((RED, _("红灯")), (YELLOW, _("黄灯")), (GREEN, _("绿灯")))
+LIGHT_LABELS = dict(LIGHTS)
+RANK = {RED: 0, YELLOW: 1, GREEN: 2}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    light: str
+    label: str
+
+
+RULES = (
+    Rule("start_at_risk", RED, _("开工有风险（机动时间为负）")),
+    Rule("issue_overdue", RED, _("有逾期未办结的问题")),
+    Rule("approval_overdue", RED, _("有超过承诺时限的审批")),
+    Rule("investment_behind", RED, _("投资完成低于序时进度")),
+    Rule("float_low", YELLOW, _("开工机动时间不足")),
+    Rule("deadline_near", YELLOW, _("问题或审批时限临近")),
+)
+RED_RULES = tuple(rule.code for rule in RULES if rule.light == RED)
+YELLOW_RULES = tuple(rule.code for rule in RULES if rule.light == YELLOW)
+NOT_STARTED = (Stage.PLANNING, Stage.SIGNED, Stage.FILED)
+MONEY = DecimalField(max_digits=18, decimal_places=4)
+
+
+def _field(code: str) -> str:
+    return f"light_{code}"
+
+
+def months_due(today: datetime.date) -> int:
+    """How many months of this year have passed their filing deadline (the plan to date)."""
+    from progress.models import deadline_of
+
+    return sum(1 for m in range(1, 13) if deadline_of(f"{today.year:04d}-{m:02d}") < today)
+
+
+def horizon(today: datetime.date) -> datetime.date:
+    """The last day that counts as "near" for a deadline."""
+    from schedule.workdays import current_calendar
+
+    return current_calendar().add_workdays(today, settings.LIGHT_DEADLINE_WORKDAYS)
+
+
+def _flag(condition) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def _rules(today: datetime.date) -> dict:
+    """One boolean expression per rule, over a Project queryset."""
+    from approvals.models import RUNNING_STATUSES, Approval
+    from issues.models import HANDLING_STATUSES, Issue
+    from progress.models import MonthlyReport, ReportStatus
+
+    near = horizon(today)
+    issues = Issue.objects.filter(project=OuterRef("pk"), status__in=HANDLING_STATUSES)
+    approvals = Approval.objects.filter(project=OuterRef("pk"), status__in=RUNNING_STATUSES)
+    months = months_due(today)
+    not_started = Q(stage__in=NOT_STARTED)
+    rules = {
+        "start_at_risk": _flag(not_started & Q(schedule__at_risk=True)),
+        "issue_overdue": Exists(issues.filter(deadline__lt=today)),
+        "approval_overdue": Exists(approvals.filter(promise_due_on__lt=today)),
+        "float_low": _flag(not_started & Q(schedule__min_float__lte=settings.LIGHT_FLOAT_WORKDAYS)),
+        "deadline_near": _flag(
+            Exists(issues.filter(deadline__gte=today, deadline__lte=near))
+            | Exists(approvals.filter(promise_due_on__gte=today, promise_due_on__lte=near))
+        ),
+    }
+    if months:
+        done = (
+            MonthlyReport.objects.filter(
+                project=OuterRef("pk"),
+                status=ReportStatus.APPROVED,
+                period__gte=f"{today.year:04d}-01",
+                period__lte=f"{today.year:04d}-{months:02d}",
+            )
+            .values("project")
+            .annotate(total=Sum("investment_this_month"))
+            .values("total")
+        )
+        share = Decimal(str(settings.LIGHT_INVESTMENT_SHARE)) * months / 12
+        rules["_investment_done"] = Coalesce(
+            Subquery(done, output_field=MONEY), Value(Decimal(0), output_field=MONEY)
+        )
+        rules["_investment_due"] = ExpressionWrapper(
+            F("planned_investment_year") * Value(share, output_field=MONEY), output_field=MONEY
+        )
+        under_construction = Q(stage=Stage.STARTED) & Q(planned_investment_year__gt=0)
+        rules["investment_behind"] = _flag(
+            under_construction & Q(light_investment_done__lt=F("light_investment_due"))
+        )
+    else:
+        rules["investment_behind"] = Value(False, output_field=BooleanField())
+    return rules
+
+
+def with_lights(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """``queryset`` (projects) annotated with ``light`` (red/yellow/green), ``light_rank``
+    (0 worst), ``light_score`` (rules broken, red ones weighing 10) and one boolean
+    ``light_<rule>`` per rule."""
+    today = today or timezone.localdate()
+    rules = _rules(today)
+    helpers = {f"light{name}": rules.pop(name) for name in list(rules) if name.startswith("_")}
+    queryset = queryset.annotate(**helpers) if helpers else queryset
+    queryset = queryset.annotate(**{_field(code): expression for code, expression in rules.items()})
+    red = Q(**{_field(RED_RULES[0]): True})
+    for code in RED_RULES[1:]:
+        red |= Q(**{_field(code): True})
+    yellow = Q(**{_field(YELLOW_RULES[0]): True})
+    for code in YELLOW_RULES[1:]:
+        yellow |= Q(**{_field(code): True})
+    score = sum(
+        (
+            Case(
+                When(**{_field(rule.code): True}, then=Value(10 if rule.light == RED else 1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            for rule in RULES
+        ),
+        start=Value(0, output_field=IntegerField()),
+    )
+    return queryset.annotate(
+        light_rank=Case(
+            When(red, then=Value(0)),
+            When(yellow, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        light_score=score,
+    ).annotate(
+        light=Case(
+            When(light_rank=0, then=Value(RED)),
+            When(light_rank=1, then=Value(YELLOW)),
+            default=Value(GREEN),
+        )
+    )
+
+
+def worst_first(queryset: QuerySet) -> QuerySet:
+    return queryset.order_by("light_rank", "-light_score", "-total_investment", "pk")
+
+
+def reasons(project) -> list[Rule]:
+    """The rules an annotated project breaks, red ones first."""
+    return [rule for rule in RULES if getattr(project, _field(rule.code), False)]
+
+
+def light_of(project, today: datetime.date | None = None) -> tuple[str, list[Rule]]:
+    """The light of one project (annotated already, or looked up in two queries)."""
+    if not hasattr(project, "light"):
+        from projects.models import Project
+
+        project = with_lights(Project.objects.filter(pk=project.pk), today).get()
+    return project.light, reasons(project)

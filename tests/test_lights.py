@@ -1,0 +1,172 @@
+"""Project lights (indicators/lights.py) on a small hand-made library: each rule turns a project
+red or yellow on its own, the light follows the facts, and "worst first" orders by it.
+
+Pinned to Monday 7 December 2026: November's forms were due on 20 November, so eleven months
+of this year's plan are "to date"; three working days from today reach Thursday 10 December.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from approvals import services as approval_services
+from approvals.models import ApprovalKind
+from indicators import lights
+from issues.models import Issue, Level, Status
+from progress.models import MonthlyReport, ReportStatus
+from projects.models import Project, Stage
+from schedule.models import ProjectSchedule
+
+from . import factories
+from .conftest import clock_at
+
+TODAY = datetime.date(2026, 12, 7)
+pytestmark = pytest.mark.clock(TODAY)
+
+
+@pytest.fixture
+def by(people):
+    return people["province_office"]
+
+
+def light(project) -> tuple[str, set[str]]:
+    annotated = lights.with_lights(Project.objects.filter(pk=project.pk), TODAY).get()
+    return annotated.light, {rule.code for rule in lights.reasons(annotated)}
+
+
+def issue(project, *, status=Status.ASSIGNED, deadline=None) -> Issue:
+    return Issue.objects.create(
+        project=project,
+        region=project.region,
+        title="征地拆迁未完成",
+        category="land_sea",
+        source="county",
+        level=Level.COUNTY,
+        status=status,
+        # 五到位
+        unit=factories.unit("江阴市自然资源和规划局", "320281", "department"),
+        responsible_leader="分管副市长",
+        responsible_person="经办人",
+        solution="加快征收",
+        deadline=deadline,
+    )
+
+
+def schedule(project, *, at_risk=False, min_float=None) -> None:
+    ProjectSchedule.objects.update_or_create(
+        project=project,
+        defaults={
+            "at_risk": at_risk,
+            "min_float": min_float,
+            "computed_for": TODAY,
+            "computed_at": timezone.now(),
+        },
+    )
+
+
+def filed(project, period: str, amount: str, status=ReportStatus.APPROVED) -> None:
+    MonthlyReport.objects.create(
+        project=project, period=period, investment_this_month=Decimal(amount), status=status
+    )
+
+
+def test_a_project_with_nothing_wrong_is_green(people, by):
+    project = factories.project("320281", by=by, stage=Stage.FILED)
+    schedule(project, min_float=6)
+    assert light(project) == ("green", set())
+
+
+def test_an_overdue_issue_makes_the_project_red_until_it_is_resolved(by):
+    project = factories.project("320281", by=by)
+    ticket = issue(project, deadline=datetime.date(2026, 12, 4))
+    assert light(project) == ("red", {"issue_overdue"})
+    ticket.status = Status.RESOLVED
+    ticket.save()
+    assert light(project) == ("green", set())
+
+
+def test_a_deadline_within_three_working_days_is_yellow_and_a_later_one_green(by):
+    project = factories.project("320281", by=by)
+    ticket = issue(project, deadline=datetime.date(2026, 12, 10))  # Thursday: third working day
+    assert light(project) == ("yellow", {"deadline_near"})
+    ticket.deadline = datetime.date(2026, 12, 11)
+    ticket.save()
+    assert light(project) == ("green", set())
+
+
+def test_an_approval_running_past_its_promise_is_red_and_one_near_it_yellow(by):
+    project = factories.project("320281", by=by)
+    with clock_at(datetime.date(2026, 11, 2)):
+        item = approval_services.approval_create(
+            by=by, project=project, kind=ApprovalKind.objects.get(code="land")
+        )
+        for status in ("submitted", "accepted"):
+            item = approval_services.approval_transition(
+                approval=item, by=by, status=status, date=datetime.date(2026, 11, 2)
+            )
+    promised = item.promise_due_on
+    assert promised is not None
+    expected = (
+        "red" if promised < TODAY else "yellow" if promised <= lights.horizon(TODAY) else "green"
+    )
+    assert light(project)[0] == expected
+    item.promise_due_on = datetime.date(2026, 12, 1)
+    item.save(update_fields=["promise_due_on"])
+    assert light(project) == ("red", {"approval_overdue"})
+    item.promise_due_on = datetime.date(2026, 12, 9)
+    item.save(update_fields=["promise_due_on"])
+    assert light(project) == ("yellow", {"deadline_near"})
+
+
+def test_the_start_at_risk_or_short_of_float_counts_only_before_the_start(by):
+    waiting = factories.project("320281", by=by, stage=Stage.FILED)
+    schedule(waiting, at_risk=True, min_float=-4)
+    assert light(waiting) == ("red", {"start_at_risk", "float_low"})
+    schedule(waiting, min_float=5)
+    assert light(waiting) == ("yellow", {"float_low"})
+    started = factories.project(
+        "320281", by=by, stage=Stage.STARTED, started_on=datetime.date(2026, 3, 1)
+    )
+    schedule(started, at_risk=True, min_float=-4)
+    assert light(started) == ("green", set())
+
+
+def test_investment_below_the_share_of_plan_to_date_is_red(by, settings):
+    settings.LIGHT_INVESTMENT_SHARE = 0.8
+    project = factories.project(
+        "320281",
+        by=by,
+        stage=Stage.STARTED,
+        started_on=datetime.date(2026, 2, 1),
+        planned_investment_year=Decimal("1200"),
+    )
+    assert lights.months_due(TODAY) == 11  # plan to date 1,100; 80 % of it is 880
+    filed(project, "2026-10", "500")
+    filed(project, "2026-11", "370")
+    filed(project, "2026-12", "100", status=ReportStatus.SUBMITTED)  # not approved: not counted
+    filed(project, "2025-12", "900")  # last year: not counted
+    assert light(project) == ("red", {"investment_behind"})
+    MonthlyReport.objects.filter(project=project, period="2026-11").update(
+        investment_this_month=Decimal("380")
+    )
+    assert light(project) == ("green", set())
+
+
+def test_worst_first_orders_red_then_yellow_then_green_and_filters_by_light(by):
+    calm = factories.project("320281", by=by, name="平稳项目", total_investment=Decimal("900000"))
+    near = factories.project("320281", by=by, name="临期项目")
+    issue(near, deadline=datetime.date(2026, 12, 8))
+    bad = factories.project("320281", by=by, name="逾期项目", total_investment=Decimal("1000"))
+    issue(bad, deadline=datetime.date(2026, 12, 1))
+    worse = factories.project("320281", by=by, name="多项逾期项目", stage=Stage.FILED)
+    issue(worse, deadline=datetime.date(2026, 12, 1))
+    schedule(worse, at_risk=True, min_float=-1)
+    ours = Project.objects.filter(pk__in=[calm.pk, near.pk, bad.pk, worse.pk])
+    ordered = lights.worst_first(lights.with_lights(ours, TODAY))
+    assert [p.name for p in ordered] == ["多项逾期项目", "逾期项目", "临期项目", "平稳项目"]
+    reds = lights.with_lights(ours, TODAY).filter(light="red")
+    assert {p.name for p in reds} == {"多项逾期项目", "逾期项目"}
+    with clock_at(TODAY):
+        assert lights.light_of(calm)[0] == "green"
