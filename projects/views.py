@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals.views import project_approvals
+from core.sorting import Column, Sorting, choice_order
 from funding.views import project_funding
 from issues import selectors as issue_selectors
 from schedule.forms import ApplyTemplateForm
@@ -23,9 +24,22 @@ from . import selectors, services
 from .exports import projects_workbook
 from .filtersets import ProjectFilterSet
 from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
-from .models import Admission, PreReview, Project, Stage
+from .models import Admission, PreReview, Project, Stage, Tier
 
 PAGE_SIZE = 20
+
+#: the library's sortable columns (``?sort=-total_investment``); by default the largest first
+PROJECT_SORT = Sorting(
+    name=Column("name"),
+    code=Column("code"),
+    region=Column("region__code"),
+    tier=Column(choice_order("tier", Tier)),
+    stage=Column(choice_order("stage", Stage)),
+    total_investment=Column("total_investment", descending_first=True),
+    planned_start=Column("planned_start"),
+    unit=Column("unit__name"),
+    default="-total_investment",
+)
 
 
 def _filtered_projects(request) -> ProjectFilterSet:
@@ -44,18 +58,19 @@ def project_list(request):
         filterset.form.fields[name].widget = forms.CheckboxSelectMultiple(
             choices=filterset.form.fields[name].choices
         )
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    sort = PROJECT_SORT.read(request)
+    page = Paginator(sort.apply(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/project_list.html",
-        {"filter": filterset, "page": page, "projects": page.object_list},
+        {"filter": filterset, "page": page, "projects": page.object_list, "sort": sort},
     )
 
 
 @login_required
 def project_export(request):
     filterset = _filtered_projects(request)
-    content = projects_workbook(filterset.qs)
+    content = projects_workbook(PROJECT_SORT.read(request).apply(filterset.qs))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
