@@ -32,6 +32,12 @@ class ProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
         label=_("开工有风险"),
         help_text=_("关键节点倒排后总时差为负、计划开工日期已难以保证的项目"),
     )
+    light = django_filters.MultipleChoiceFilter(
+        choices=[("red", _("红灯")), ("yellow", _("黄灯")), ("green", _("绿灯"))],
+        method="filter_light",
+        label=_("红黄绿灯"),
+        help_text=_("由进度、问题、审批和投资推算的项目状态"),
+    )
     search = django_filters.CharFilter(method="filter_search", label=_("名称或代码"))
 
     class Meta:
@@ -49,6 +55,7 @@ class ProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
             "planned_start_after",
             "planned_start_before",
             "at_risk",
+            "light",
             "search",
         ]
 
@@ -63,6 +70,15 @@ class ProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
         if value:
             return queryset.filter(schedule__at_risk=True)
         return queryset.exclude(schedule__at_risk=True)
+
+    def filter_light(self, queryset, name, value):
+        from indicators.lights import with_lights
+
+        if not value:
+            return queryset
+        if "light" not in queryset.query.annotations:
+            queryset = with_lights(queryset)
+        return queryset.filter(light__in=value)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

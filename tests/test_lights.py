@@ -170,3 +170,21 @@ def test_worst_first_orders_red_then_yellow_then_green_and_filters_by_light(by):
     assert {p.name for p in reds} == {"多项逾期项目", "逾期项目"}
     with clock_at(TODAY):
         assert lights.light_of(calm)[0] == "green"
+
+
+def test_the_api_gives_each_project_its_light_and_filters_by_it(people, by, api):
+    calm = factories.project("320281", by=by, name="平稳项目")
+    bad = factories.project("320281", by=by, name="逾期项目")
+    issue(bad, deadline=datetime.date(2026, 12, 1))
+    client = api.as_user(people["city_office"])
+    red = client.get("/api/v1/projects/", {"light": "red"}).json()
+    assert [row["name"] for row in red["results"]] == ["逾期项目"]
+    assert red["results"][0]["light_reasons"] == [
+        {"code": "issue_overdue", "light": "red", "label": "有逾期未办结的问题"}
+    ]
+    detail = client.get(f"/api/v1/projects/{calm.pk}/").json()
+    assert (detail["light"], detail["light_reasons"]) == ("green", [])
+    assert client.get("/api/v1/projects/", {"light": "purple"}).status_code == 400
+    elsewhere = api.as_user(people["county_filer2"])  # 沭阳: neither project is in its scope
+    assert elsewhere.get("/api/v1/projects/", {"light": "red"}).json()["count"] == 0
+    assert elsewhere.get(f"/api/v1/projects/{bad.pk}/").status_code == 404

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Region, Unit
@@ -12,6 +13,12 @@ class ElementNeedSerializer(serializers.ModelSerializer):
     class Meta:
         model = ElementNeed
         fields = ["kind", "needed", "secured", "gap", "note"]
+
+
+class LightReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="规则代码，如 issue_overdue")
+    light = serializers.ChoiceField(choices=["red", "yellow", "green"])
+    label = serializers.CharField()
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -35,6 +42,10 @@ class ProjectSerializer(serializers.ModelSerializer):
     at_risk = serializers.BooleanField(
         read_only=True, help_text="关键节点倒排后有负时差：计划开工日期难以保证"
     )
+    light = serializers.SerializerMethodField(
+        help_text="红/黄/绿灯（由进度、问题、审批和投资推算，不可填写）"
+    )
+    light_reasons = serializers.SerializerMethodField(help_text="亮红灯或黄灯的原因，红灯原因在前")
 
     class Meta:
         model = Project
@@ -71,6 +82,8 @@ class ProjectSerializer(serializers.ModelSerializer):
             "planned_start",
             "planned_completion",
             "at_risk",
+            "light",
+            "light_reasons",
             "responsible_unit",
             "responsible_leader",
             "responsible_leader_level",
@@ -89,6 +102,24 @@ class ProjectSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"code": {"allow_null": True, "required": False}}
+
+    def _light(self, project) -> tuple[str, list]:
+        from indicators.lights import light_of
+
+        if not hasattr(project, "_light"):
+            project._light = light_of(project)
+        return project._light
+
+    @extend_schema_field(serializers.ChoiceField(choices=["red", "yellow", "green"]))
+    def get_light(self, project) -> str:
+        return self._light(project)[0]
+
+    @extend_schema_field(LightReasonSerializer(many=True))
+    def get_light_reasons(self, project) -> list[dict]:
+        return [
+            {"code": rule.code, "light": rule.light, "label": str(rule.label)}
+            for rule in self._light(project)[1]
+        ]
 
     def get_fields(self):
         fields = super().get_fields()

@@ -38,7 +38,9 @@ class ProjectViewSet(
     permission_classes = [permissions.IsAuthenticated, CanEditLibrary]
 
     def get_queryset(self):
-        return (
+        from indicators.lights import with_lights
+
+        return with_lights(
             Project.objects.for_user(self.request.user)
             .with_related()
             .prefetch_related("element_needs")
