@@ -2,21 +2,26 @@
 sampled figure equals the platform's own selectors, Chinese prints with embedded CJK fonts and
 never as boxes, and a document that would print boxes fails visibly and can be retried."""
 
+import datetime
 import io
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from core.charts import Bar, bar_chart
-from projects.models import Project
+from indicators.models import Indicator, Target
+from indicators.selectors import DEFINITIONS
+from projects.models import Project, Stage
 from reports import services
 from reports.models import Kind, Status
 from reports.pdf import MissingGlyphs, render_pdf
 from reports.periods import month_of
 
 from . import factories
+from .conftest import clock_at
 
 
 def pdf_text(report) -> str:
@@ -89,3 +94,83 @@ def test_chart_labels_are_text_in_the_fonts_of_the_document():
     assert svg.startswith("<svg") and "font-family=" in svg.split(">", 1)[0]
     assert "无锡市" in svg and "&lt;b&gt;" in svg
     assert bar_chart([]) == ""
+
+
+def _cell(row: str, label: str) -> str:
+    match = re.search(rf'<td[^>]*data-label="{label}"[^>]*>(.*?)</td>', row, re.S)
+    assert match, label
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def dashboard_judgements(html: str) -> dict[str, tuple[str, str]]:
+    """indicator → (目标, 情况) as the indicators page prints them."""
+    judged = {}
+    for code in DEFINITIONS:
+        row = re.search(rf'<tr id="indicator-{code}"[^>]*>.*?</tr>', html, re.S).group(0)
+        judged[code] = (_cell(row, "目标"), _cell(row, "情况").split()[0])
+    return judged
+
+
+@pytest.mark.django_db
+def test_the_briefing_judges_every_figure_as_the_indicators_page_does(client, people):
+    """无锡 has targets for the year only (as offices mostly set them): the November briefing of
+    the 无锡 office prints, row by row, the target and the 滞后/达标 the indicators page shows for
+    无锡 — and flags the county the page flags."""
+    day = datetime.date
+    by = people["province_office"]
+    with clock_at(day(2026, 11, 23)):
+        for name, fields in (
+            ("江阴已开工项目", {"stage": Stage.STARTED, "started_on": day(2026, 5, 1)}),
+            ("江阴已备案项目", {"stage": Stage.FILED}),
+        ):
+            factories.project(
+                "320281",
+                by=by,
+                name=name,
+                signed_on=day(2026, 2, 1),
+                filed_on=day(2026, 3, 1),
+                **fields,
+            )
+        factories.project(
+            "320282", by=by, name="宜兴已签约项目", stage=Stage.SIGNED, signed_on=day(2026, 3, 1)
+        )
+        for region, indicator, value in (
+            ("320200", Indicator.WX_FILING, 80),  # 2 of 3 filed: 滞后
+            ("320200", Indicator.WX_START, 40),  # 1 of 2 started: 达标
+            ("320281", Indicator.WX_FILING, 50),  # 江阴 2 of 2: 达标
+            ("320282", Indicator.WX_FILING, 50),  # 宜兴 0 of 1: 滞后
+        ):
+            Target.objects.create(region_id=region, year=2026, indicator=indicator, value=value)
+
+        client.force_login(people["city_office"])
+        html = client.get(reverse("indicators:dashboard")).content.decode()
+        assert "2026年 全年" in html and "指标完成情况 · 无锡市" in html
+        judged = dashboard_judgements(html)
+        assert judged[Indicator.WX_FILING] == ("80.00%", "滞后")
+        assert judged[Indicator.WX_START] == ("40.00%", "达标")
+
+        report, _queued = services.report_request(
+            kind=Kind.BRIEFING, period="2026-11", by=people["city_office"]
+        )
+        report = services.report_run(report.pk)
+        assert report.status == Status.DONE, report.error
+    body = flat(pdf_text(report))
+
+    table = body[body.index("（一）主要指标完成情况") : body.index("二、投资完成情况")]
+    labels = [str(Indicator(code).label) for code in DEFINITIONS]
+    starts, at = [], 0
+    for label in labels:  # rows in the dashboard's order; 开工率 is also inside longer names
+        at = table.index(label, at)
+        starts.append(at)
+        at += len(label)
+    ends = [*starts[1:], table.index("注：")]
+    for code, begin, end in zip(DEFINITIONS, starts, ends, strict=True):
+        target, state = judged[code]
+        # 本期目标, 全年目标 (the same: only the year has targets), 状态
+        briefing_state = {"未设目标": "—"}.get(state, state)
+        row = re.sub(r"—\d+—$", "", table[begin:end])  # a page's number (—1—) at a page break
+        assert row.endswith(f"{target}{target}{briefing_state}"), (code, judged[code], row)
+
+    lagging = body[body.index("（一）指标滞后的地区") :]
+    assert "未达目标的地区： 宜兴市 " in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "宜兴市签约项目备案率0.00%50.00%" in lagging and "江阴市" not in lagging[:200]

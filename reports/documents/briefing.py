@@ -22,14 +22,7 @@ from approvals.selectors import performance
 from core.charts import Bar, bar_chart
 from funding.selectors import channel_summary, financing_summary
 from indicators.models import Indicator
-from indicators.selectors import (
-    Figure,
-    Window,
-    indicators,
-    indicators_by_region,
-    projects_behind,
-    window_targets,
-)
+from indicators.selectors import Figure, indicators, indicators_by_region, projects_behind
 from issues.models import Interview, Issue, Notice
 from issues.selectors import resolution_by_region, resolution_by_unit, resolution_totals
 from projects.models import Project
@@ -38,7 +31,7 @@ from .. import formatting
 from ..periods import Period
 from ..reader import OfficeReader
 from . import Built
-from .common import masthead, render
+from .common import judge_by_the_year, masthead, render
 
 TITLE = "重大项目工作简报"
 
@@ -118,19 +111,17 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
 
 
 def _indicator_figures(region, year: int, window: str, projects):
-    """The year's targets, the headline figures (also by indicator) and each child region's."""
-    # A figure is judged (滞后/达标) only against a target for its own window (November's
-    # figure against a November target; June's against H1). The year's target is shown
-    # beside it for orientation, not used to judge.
-    year_targets = {
-        indicator: value
-        for (_code, indicator), value in window_targets([region], Window(year)).items()
-    }
+    """The year's targets, the headline figures (also by indicator) and each child region's,
+    judged as the indicators page judges them (:func:`common.judge_by_the_year`)."""
     headline = indicators(region, year, window, projects)
+    children = indicators_by_region(region, year, window, projects)
+    targets = judge_by_the_year([(region, headline), *children], year)
+    year_targets = {
+        indicator: value for (code, indicator), value in targets.items() if code == region.code
+    }
     by_code = {f.indicator: f for f in headline}
     regions = [
-        RegionFigures(child, {f.indicator: f for f in figures})
-        for child, figures in indicators_by_region(region, year, window, projects)
+        RegionFigures(child, {f.indicator: f for f in figures}) for child, figures in children
     ]
     return year_targets, headline, by_code, regions
 

@@ -59,13 +59,11 @@ def investment_figure(figures: list[Figure]) -> Figure:
     return next(f for f in figures if f.indicator == Indicator.WX_INVESTMENT)
 
 
-def investment_by_region(region: Region, year: int, sub_period: str, queryset) -> list:
-    """The investment completion of each region directly below ``region`` that has projects
-    under construction, best first; regions with nothing planned come last, unranked."""
-    rows = [
-        (child, investment_figure(figures))
-        for child, figures in indicators_by_region(region, year, sub_period, queryset=queryset)
-    ]
+def investment_by_region(children: list[tuple[Region, list[Figure]]]) -> list:
+    """The investment completion of each region directly below the office's (``children``:
+    :func:`indicators.selectors.indicators_by_region`) that has projects under construction,
+    best first; regions with nothing planned come last, unranked."""
+    rows = [(child, investment_figure(figures)) for child, figures in children]
     rows = [(child, f) for child, f in rows if f.denominator or f.numerator]
     rows.sort(key=lambda r: (r[1].value is None, -(r[1].value or 0), r[0].code))
     return [
@@ -99,8 +97,11 @@ def build(*, report, reader, period, today, progress):
 
     progress(25, _("正在计算投资完成情况"))
     sub_period = f"M{period.month:02d}"
-    investment = investment_figure(indicators(region, period.year, sub_period, queryset=scope))
-    by_region = investment_by_region(region, period.year, sub_period, scope)
+    figures = indicators(region, period.year, sub_period, queryset=scope)
+    children = indicators_by_region(region, period.year, sub_period, queryset=scope)
+    common.judge_by_the_year([(region, figures), *children], period.year)  # as the indicators page
+    investment = investment_figure(figures)
+    by_region = investment_by_region(children)
     chart = bar_chart(
         [
             Bar(
