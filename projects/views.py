@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from approvals.views import project_approvals
 from core.sorting import Column, Sorting, choice_order
 from funding.views import project_funding
+from indicators.lights import reasons, with_lights
 from issues import selectors as issue_selectors
 from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
@@ -38,6 +39,7 @@ PROJECT_SORT = Sorting(
     total_investment=Column("total_investment", descending_first=True),
     planned_start=Column("planned_start"),
     unit=Column("unit__name"),
+    light=Column("light_rank"),
     default="-total_investment",
 )
 
@@ -46,9 +48,8 @@ def _filtered_projects(request) -> ProjectFilterSet:
     """The library as the user filtered it; by default only projects admitted to the library."""
     data = request.GET.copy()
     data.setdefault("admission", Admission.ADMITTED)
-    return ProjectFilterSet(
-        data, queryset=Project.objects.for_user(request.user).with_related(), request=request
-    )
+    projects = with_lights(Project.objects.for_user(request.user).with_related())
+    return ProjectFilterSet(data, queryset=projects, request=request)
 
 
 @login_required
@@ -60,6 +61,8 @@ def project_list(request):
         )
     sort = PROJECT_SORT.read(request)
     page = Paginator(sort.apply(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    for project in page.object_list:
+        project.light_reasons = reasons(project)
     return render(
         request,
         "projects/project_list.html",
@@ -89,7 +92,10 @@ def _next_stage(stage: str) -> str:
 
 @login_required
 def project_detail(request, pk):
-    project = get_object_or_404(Project.objects.for_user(request.user).with_related(), pk=pk)
+    project = get_object_or_404(
+        with_lights(Project.objects.for_user(request.user).with_related()), pk=pk
+    )
+    project.light_reasons = reasons(project)
     return render(
         request,
         "projects/project_detail.html",

@@ -188,3 +188,19 @@ def test_the_api_gives_each_project_its_light_and_filters_by_it(people, by, api)
     elsewhere = api.as_user(people["county_filer2"])  # 沭阳: neither project is in its scope
     assert elsewhere.get("/api/v1/projects/", {"light": "red"}).json()["count"] == 0
     assert elsewhere.get(f"/api/v1/projects/{bad.pk}/").status_code == 404
+
+
+def test_the_library_and_the_project_page_show_the_light_and_filter_by_it(people, by, client):
+    calm = factories.project("320281", by=by, name="平稳项目", admission="admitted")
+    bad = factories.project("320281", by=by, name="逾期项目", admission="admitted")
+    issue(bad, deadline=datetime.date(2026, 12, 1))
+    client.force_login(people["city_office"])
+    page = client.get("/projects/", {"light": "red"}).content.decode()
+    assert "共 1 个项目" in page and "逾期项目" in page and "平稳项目" not in page
+    ordered = client.get("/projects/", {"sort": "light"}).content.decode()
+    assert ordered.index("逾期项目") < ordered.index("平稳项目")
+    detail = client.get(f"/projects/{bad.pk}/").content.decode()
+    assert "红灯" in detail and "有逾期未办结的问题" in detail
+    assert "绿灯" in client.get(f"/projects/{calm.pk}/").content.decode()
+    client.force_login(people["county_filer2"])
+    assert client.get(f"/projects/{bad.pk}/").status_code == 404
