@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, F, IntegerField, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.core.paginator import Paginator
+from django.db.models import Count, F
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region, Unit
 from core.pages import action_panel, page_action
+from core.sorting import Column, Sorting, choice_order
 from projects.models import Project
 from schedule.workdays import WorkdayCalendar, current_calendar
 
@@ -52,8 +53,6 @@ BOARD_STATUSES = (
     S.APPROVED,
     S.REFUSED,
 )
-#: rows per kind; the section says how many more the filters would show
-BOARD_KIND_LIMIT = 60
 
 
 def _scoped(request):
@@ -123,35 +122,18 @@ def project_approvals(user, project: Project, today: datetime.date | None = None
 
 # --- the board -----------------------------------------------------------------------------
 
-
-@dataclass
-class StatusGroup:
-    status: str
-    label: str
-    rows: list[Row]
-
-
-@dataclass
-class KindSection:
-    kind: ApprovalKind
-    count: int
-    groups: list[StatusGroup]
-    shown: int
-
-    @property
-    def hidden(self) -> int:
-        return self.count - self.shown
+#: approvals per page of the board
+BOARD_PAGE_SIZE = 50
 
 
 def _board_order() -> list:
-    rank = Case(
-        *[When(status=status, then=Value(i)) for i, status in enumerate(BOARD_STATUSES)],
-        output_field=IntegerField(),
-    )
-    # Within a status: the latest decisions, then the nearest promise (the overdue first), then
-    # the nearest planned submission.
+    """The board's default order: the kinds' order, then the status groups (BOARD_STATUSES);
+    within a status the latest decisions, then the nearest promise (the overdue first), then
+    the nearest planned submission."""
     return [
-        rank.asc(),
+        F("kind__position").asc(),
+        F("kind_id").asc(),
+        choice_order("status", BOARD_STATUSES).asc(),
         F("decided_on").desc(nulls_first=True),
         F("promise_due_on").asc(nulls_last=True),
         F("planned_submission_on").asc(nulls_last=True),
@@ -159,39 +141,21 @@ def _board_order() -> list:
     ]
 
 
-def board_sections(queryset, kinds, counts, today, calendar, limit=None) -> list[KindSection]:
-    """One section per kind with approvals, its rows grouped by status, the first ``limit`` of
-    each kind in one query however many there are (the per-kind cut is a window function)."""
-    limit = limit or BOARD_KIND_LIMIT
-    ranked = (
-        Approval.objects.filter(pk__in=queryset.values("pk"))
-        .with_related()
-        .annotate(
-            position=Window(RowNumber(), partition_by=[F("kind_id")], order_by=_board_order())
-        )
-        .filter(position__lte=limit)
-        .order_by("kind_id", "position")
-    )
-    by_kind: dict[str, dict[str, list[Row]]] = {}
-    for row in rows_with_figures(ranked, today, calendar):
-        by_kind.setdefault(row.approval.kind_id, {}).setdefault(row.approval.status, []).append(row)
-    sections = []
-    for kind in kinds:
-        total = sum(counts.get((kind.code, status), 0) for status in S.values)
-        if not total:
-            continue
-        rows = by_kind.get(kind.code, {})
-        groups = [
-            StatusGroup(status, S(status).label, rows[status])
-            for status in BOARD_STATUSES
-            if rows.get(status)
-        ]
-        sections.append(KindSection(kind, total, groups, sum(len(g.rows) for g in groups)))
-    return sections
+#: the board's sortable columns; 距承诺时限 and 距目标时限 sort by the dates they count down to
+BOARD_SORT = Sorting(
+    project=Column("project__name"),
+    kind=Column("kind__position", "kind_id"),
+    unit=Column("unit__name"),
+    status=Column(choice_order("status", BOARD_STATUSES)),
+    accepted_on=Column("accepted_on", descending_first=True),
+    promised_days=Column("promised_days"),
+    promise_due_on=Column("promise_due_on"),
+    target_on=Column("target_on"),
+)
 
 
 def _status_matrix(kinds, counts) -> list[dict]:
-    """Counts per kind and status, for the summary table above the sections."""
+    """Counts per kind and status, for the summary table above the list."""
     return [
         {
             "kind": kind,
@@ -224,15 +188,22 @@ def approval_board(request):
         .values_list("kind_id", "status")
         .annotate(n=Count("pk", distinct=True))
     }
-    calendar = current_calendar()  # one calendar for every row of the page
-    sections = board_sections(queryset, kinds, counts, today, calendar)
+    sort = BOARD_SORT.read(request)
+    # each approval once, however many rows the filters' joins gave it
+    listed = Approval.objects.filter(pk__in=queryset.values("pk")).with_related()
+    ordered = sort.apply(listed) if sort.key else listed.order_by(*_board_order())
+    page = Paginator(ordered, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    # one calendar for every row of the page
+    rows = rows_with_figures(page.object_list, today, current_calendar())
     overdue = queryset.overdue(today).filter(status__in=RUNNING_STATUSES).count()
     return render(
         request,
         "approvals/approval_board.html",
         {
             "filter": filterset,
-            "sections": sections,
+            "page": page,
+            "rows": rows,
+            "sort": sort,
             "matrix": [line for line in _status_matrix(kinds, counts) if line["total"]],
             "statuses": [(status, S(status).label) for status in BOARD_STATUSES],
             "total": sum(counts.values()),
@@ -369,55 +340,38 @@ PERFORMANCE_COLUMNS = (
     ("within_target", gettext_lazy("目标时限内办结率"), "percent"),
     ("overdue", gettext_lazy("超时事项"), "number"),
 )
-SORT_KEYS = frozenset(key for key, _label, _shown in PERFORMANCE_COLUMNS)
+#: every column sorts; a first click sorts the figures from the largest, the names from A
+PERFORMANCE_SORT = Sorting(
+    **{
+        key: Column(key, descending_first=shown != "text")
+        for key, _label, shown in PERFORMANCE_COLUMNS
+    }
+)
 PERFORMANCE_FILTERS = ("kind", "region")
 
 
-def sort_rows(rows: list, key: str | None, descending: bool) -> list:
-    """Rows sorted by one column; rows without a figure go last either way, and ties keep the
-    selector's order (kind, then unit)."""
-    if key not in SORT_KEYS:
-        return rows
-    present = [row for row in rows if getattr(row, key) is not None]
-    missing = [row for row in rows if getattr(row, key) is None]
-    present.sort(key=lambda row: getattr(row, key), reverse=descending)
-    return present + missing
-
-
 def _performance(request):
-    """The performance rows as filtered (kind, region) and sorted, and the filterset."""
+    """The performance rows as filtered (kind, region) and sorted (rows without a figure go
+    last either way, ties keep the selector's order: kind, then unit), and the filterset and
+    sort."""
     data = QueryDict(mutable=True)
     for name in PERFORMANCE_FILTERS:
         data.setlist(name, request.GET.getlist(name))
     filterset = _filtered(request, _scoped(request), data)
-    sort = request.GET.get("sort")
-    descending = request.GET.get("dir") == "desc"
+    sort = PERFORMANCE_SORT.read(request)
     rows = selectors.performance(filterset.qs, timezone.localdate())
-    return filterset, sort_rows(rows, sort, descending), sort, descending
+    return filterset, sort.sort_list(rows, getattr), sort
 
 
 @login_required
 def performance(request):
-    filterset, rows, sort, descending = _performance(request)
+    filterset, rows, sort = _performance(request)
     field = filterset.form.fields["kind"]
     field.widget = django_forms.CheckboxSelectMultiple(choices=field.choices)
-    columns = []
-    for key, label, shown in PERFORMANCE_COLUMNS:
-        current = None if key != sort else ("desc" if descending else "asc")
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "shown": shown,
-                "current": current,
-                # a first click sorts the figures from the largest, the names from A
-                "next": (
-                    ("asc" if current == "desc" else "desc")
-                    if current
-                    else ("asc" if shown == "text" else "desc")
-                ),
-            }
-        )
+    columns = [
+        {"key": key, "label": label, "css_class": "" if shown == "text" else "num"}
+        for key, label, shown in PERFORMANCE_COLUMNS
+    ]
     return render(
         request,
         "approvals/performance.html",
@@ -425,6 +379,7 @@ def performance(request):
             "filter": filterset,
             "rows": rows,
             "columns": columns,
+            "sort": sort,
             "regions": Region.objects.for_user(request.user),
         },
     )
@@ -432,7 +387,7 @@ def performance(request):
 
 @login_required
 def performance_export(request):
-    _filterset, rows, _sort, _descending = _performance(request)
+    _filterset, rows, _sort = _performance(request)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(performance_workbook(rows), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(

@@ -65,9 +65,10 @@ class Column:
 
 
 def choice_order(field: str, choices) -> Case:
-    """A choice field in the order its choices are declared (a stage in lifecycle order), not
-    alphabetically by stored value: use as ``Column(choice_order("stage", Stage))``."""
-    values = [value for value, _label in getattr(choices, "choices", choices)]
+    """A choice field in the order its choices are given (a stage in lifecycle order), not
+    alphabetically by stored value: ``Column(choice_order("stage", Stage))``; ``choices`` is a
+    choices class or a sequence of its values in the wanted order."""
+    values = [getattr(choice, "value", choice) for choice in choices]
     return Case(
         *(When(**{field: value}, then=Value(index)) for index, value in enumerate(values)),
         default=Value(len(values)),

@@ -120,13 +120,12 @@ def login(client, person):
     return client
 
 
+def board_list(response) -> list[tuple[str, str]]:
+    return [(row.approval.project.name, row.approval.kind.name) for row in response.context["rows"]]
+
+
 def board_rows(response) -> set[tuple[str, str]]:
-    return {
-        (row.approval.project.name, row.approval.kind.name)
-        for section in response.context["sections"]
-        for group in section.groups
-        for row in group.rows
-    }
+    return set(board_list(response))
 
 
 def action_url(approval, action):
@@ -164,16 +163,64 @@ def test_board_shows_the_approvals_in_scope_with_their_figures(client, world):
     assert board_rows(page) == {("沭阳项目", "环评")}
 
 
-def test_board_groups_by_kind_and_status(client, world):
+def test_board_lists_by_kind_then_status_and_counts_them(client, world):
     page = login(client, world["province_office"]).get(reverse("approvals:board"))
-    sections = {section.kind.code: section for section in page.context["sections"]}
-    assert list(sections) == ["land", "eia", "energy"]  # the kinds' order
-    eia = sections["eia"]
-    assert eia.count == 3
-    assert [group.status for group in eia.groups] == ["accepted", "submitted", "approved"]
+    # the kinds' order, within a kind the department's clock running first, then what is on
+    # its way, then what is decided (the latest decision first)
+    assert [(row.approval.kind.code, row.approval.status) for row in page.context["rows"]] == [
+        ("land", "accepted"),
+        ("land", "approved"),
+        ("eia", "accepted"),
+        ("eia", "submitted"),
+        ("eia", "approved"),
+        ("energy", "not_started"),
+    ]
     matrix = {line["kind"].code: dict(line["cells"]) for line in page.context["matrix"]}
     assert matrix["eia"]["accepted"] == 1 and matrix["eia"]["approved"] == 1
     assert matrix["land"]["accepted"] == 1 and matrix["land"]["approved"] == 1
+    # a kind in the summary lists that kind
+    html = page.content.decode()
+    assert '<a href="?kind=eia">环评</a>' in html
+
+
+def test_board_sorts_by_a_column_and_ignores_an_unknown_one(client, world):
+    login(client, world["province_office"])
+    board = reverse("approvals:board")
+    by_promise = client.get(board, {"sort": "promise_due_on"})
+    # promised by 9 March (5 days from 2 March), then 30 working days from 2 March; the others
+    # have no promise yet (last)
+    assert board_list(by_promise)[:2] == [
+        ("江阴其他企业项目", "用地用海"),
+        ("江阴澄新一期", "用地用海"),
+    ]
+    html = by_promise.content.decode()
+    assert 'aria-sort="ascending"' in html and "sort=-promise_due_on" in html
+    by_project = board_list(client.get(board, {"sort": "-project", "kind": "eia"}))
+    assert [name for name, _kind in by_project] == sorted(
+        ["江阴其他企业项目", "宜兴项目", "沭阳项目"], reverse=True
+    )
+    unknown = client.get(board, {"sort": "figures"})
+    assert unknown.status_code == 200
+    assert board_list(unknown) == board_list(client.get(board))
+
+
+def test_board_pages_keep_the_filters_and_the_sort(client, world, monkeypatch):
+    from approvals import views
+
+    monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 2)
+    login(client, world["province_office"])
+    board = reverse("approvals:board")
+    first = client.get(board, {"kind": "eia", "sort": "project"})
+    assert first.context["page"].paginator.count == 3 and len(first.context["rows"]) == 2
+    html = first.content.decode()
+    assert 'href="?kind=eia&amp;sort=project&amp;page=2" rel="next"' in html
+    second = client.get(board, {"kind": "eia", "sort": "project", "page": 2})
+    assert len(board_list(second)) == 1
+    assert set(board_list(first) + board_list(second)) == {
+        ("江阴其他企业项目", "环评"),
+        ("宜兴项目", "环评"),
+        ("沭阳项目", "环评"),
+    }
 
 
 def test_board_filters_by_kind_status_region_unit_and_overdue(client, world):
@@ -206,7 +253,8 @@ def test_board_query_count_does_not_grow_with_rows(client, world, django_assert_
         make(project, "land", world["land"], by=by, submitted=MAR[3])
         make(project, "forestry", world["land"], by=by)
     assert queries() == few
-    with django_assert_max_num_queries(16):  # +2: the notification bell and the to-do badge
+    # +2: the notification bell and the to-do badge; +1: the pager counts the rows
+    with django_assert_max_num_queries(17):
         client.get(reverse("approvals:board"))
 
 
@@ -441,7 +489,7 @@ def test_performance_table_sorts_by_any_column(client, world):
         ("省生态环境厅", "energy"),
     ]
 
-    by_median = client.get(url, {"sort": "median_days", "dir": "desc"})
+    by_median = client.get(url, {"sort": "-median_days"})
     # EIA took 10 working days, land 6; energy has nothing decided and goes last
     assert performance_rows(by_median) == [
         ("省生态环境厅", "eia"),
@@ -450,11 +498,11 @@ def test_performance_table_sorts_by_any_column(client, world):
     ]
     html = by_median.content.decode()
     assert 'aria-sort="descending"' in html
-    assert "sort=median_days&amp;dir=asc" in html  # the heading now sorts the other way
-    ascending = client.get(url, {"sort": "median_days", "dir": "asc"})
+    assert 'href="?sort=median_days"' in html  # the heading now sorts the other way
+    ascending = client.get(url, {"sort": "median_days"})
     assert performance_rows(ascending)[:2] == [("省自然资源厅", "land"), ("省生态环境厅", "eia")]
 
-    by_count = client.get(url, {"sort": "count", "dir": "desc"})
+    by_count = client.get(url, {"sort": "-count"})
     first = by_count.context["rows"][0]
     assert (first.kind_code, first.count, first.running) == ("eia", 4, 2)
 
@@ -470,7 +518,7 @@ def test_performance_is_scoped(client, world):
 
 def test_performance_export_holds_the_rows_of_the_page(client, world):
     login(client, world["province_office"])
-    query = {"sort": "median_days", "dir": "desc"}
+    query = {"sort": "-median_days"}
     response = client.get(reverse("approvals:performance-export"), query)
     assert response.status_code == 200
     assert response["Content-Type"].startswith(
