@@ -200,6 +200,16 @@ class Report(Job):
         return self.kind != Kind.HANDBOOK
 
     @property
+    def badge(self) -> tuple[str, str]:
+        """The state readers see, as (class suffix, label): 已印发, 待印发 (generated, not yet
+        published), else the job's status — on the pages and in the answer their poll reads."""
+        if self.is_published:
+            return "published", str(_("已印发"))
+        if self.status == Status.DONE:
+            return "done", str(_("待印发"))
+        return self.status, str(self.get_status_display())
+
+    @property
     def content_type(self) -> str:
         from progress.xlsx import XLSX
 

@@ -216,8 +216,11 @@ def report_detail(request, pk):
 def report_status(request, pk):
     """The job's state for the page that follows it (polled about once a second)."""
     report = _report_in_scope(request, pk)
+    badge, label = report.badge
     return job_status(
         report,
+        status_label=label,  # the badge's words (待印发, 已印发 once done), as the page shows them
+        badge=badge,
         progress=report.progress,
         error=report.error,
         published=report.is_published,

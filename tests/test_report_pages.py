@@ -233,13 +233,25 @@ def test_office_staff_generate_a_document_and_follow_it(client, people):
     assert "已提交生成" in page and "生成进度" in page and "job-progress.js" in page
     assert report.unit == people["county_office"].unit and report.status == Status.QUEUED
 
-    status = client.get(reverse("reports:status", args=[report.pk])).json()
+    status_url = reverse("reports:status", args=[report.pk])
+    status = client.get(status_url).json()
     assert status["status"] == "queued" and not status["finished"]
+    assert (status["status_label"], status["badge"]) == ("排队中", "queued")
     assert status["file_url"] is None
+    # every status badge of the page (beside the title, in the facts, in the job box) follows
+    # the poll of that address
+    assert page.count(f'data-job-badge="{status_url}"') == 2
+    assert page.count(f'data-job-status="{status_url}"') == 1
 
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, progress=60)
+    status = client.get(status_url).json()
+    assert (status["status_label"], status["badge"], status["percent"]) == ("生成中", "running", 60)
+
+    Report.objects.filter(pk=report.pk).update(status=Status.QUEUED, progress=0)
     services.report_run(report.pk)
-    status = client.get(reverse("reports:status", args=[report.pk])).json()
+    status = client.get(status_url).json()
     assert status["finished"] and status["progress"] == 100
+    assert (status["status_label"], status["badge"]) == ("待印发", "done")
     assert status["file_url"] == file_of(report)
     page = client.get(detail(report)).content.decode()
     assert "待印发" in page and "生成进度" not in page
@@ -429,11 +441,21 @@ def test_a_phone_follows_the_job_and_publishes(
     report, _queued = services.report_request(
         kind="handbook", period="2026-11", by=people["county_office"]
     )
-    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, progress=40, step="汇总")
     page = phone_page(browser, live_server, people["county_office"])
     page.goto(live_server.url + detail(report))
     bar = "#progress progress"
-    assert page.eval_on_selector(bar, "bar => bar.value") == 40
+    badges = ".pagehead .report-status, #facts .report-status, #progress .report-status"
+    assert page.eval_on_selector(bar, "bar => bar.value") == 0
+    assert page.eval_on_selector_all(badges, "all => all.map(b => b.textContent)") == ["排队中"] * 3
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, progress=60, step="汇总")
+    page.wait_for_function(f"document.querySelector('{bar}').value === 60", timeout=5000)
+    # the badges follow the same poll as the bar: none says 排队中 beside a bar at 60 %
+    assert (
+        page.eval_on_selector_all(
+            badges, "all => all.map(b => [b.textContent, b.classList.contains('status-running')])"
+        )
+        == [["生成中", True]] * 3
+    )
     Report.objects.filter(pk=report.pk).update(progress=70, step="正在写入工作簿")
     page.wait_for_function(f"document.querySelector('{bar}').value === 70", timeout=5000)
     assert "正在写入工作簿" in page.inner_text("#progress")
