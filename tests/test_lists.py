@@ -96,3 +96,25 @@ def test_pages_keep_the_filters_and_the_sort(client, people):
     assert "region=320281" in header and "page=" not in header
     # the filter form carries the chosen sort along
     assert '<input type="hidden" name="sort" value="name">' in html
+
+
+def test_the_navigation_folds_into_a_menu_button(client, people):
+    """At most 600 px wide the menu is a button (static/js/layout.js folds it); the bell and the
+    to-do count stay outside the fold."""
+    client.force_login(people["city_office"])
+    html = client.get(reverse("projects:list")).content.decode()
+    menu = re.search(
+        r'<details class="navmenu" data-fold open>\s*'
+        r'<summary class="menu-button">菜单(.*?)</summary>'
+        r'\s*<nav class="mainnav"[^>]*>(.*?)</nav>\s*</details>',
+        html,
+        re.S,
+    )
+    assert menu, "the navigation is not inside the menu's <details>"
+    assert ">项目库</a>" in menu.group(2) and ">要素审批</a>" in menu.group(2)
+    after = html[menu.end() :]
+    assert f'<a class="bell" href="{reverse("notify:centre")}"' in after
+    assert '<script src="/static/js/layout.js" defer></script>' in html
+    # the filter panel folds the same way
+    assert '<details class="filters-fold card" data-fold open>' in html
+    assert "onclick" not in html and "<script>" not in html  # nothing inline (CSP)
