@@ -17,8 +17,8 @@ from funding.forms import RegionChoiceField
 from issues.models import Category as IssueCategory
 from projects.forms import DateInput
 
-from . import services
-from .models import REPORTABLE_STAGES, MonthlyReport, period_of
+from . import selectors, services
+from .models import REPORTABLE_STAGES, MonthlyReport
 
 #: typed with the numeric keypad on a phone, free text otherwise (“1,200” is accepted)
 NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
@@ -112,15 +112,21 @@ class StatusFilterForm(ScopedForm, forms.Form):
     )
 
     def clean_period(self) -> str:
-        period = self.cleaned_data["period"] or period_of(timezone.localdate())
+        period = self.cleaned_data["period"]
+        if not period:
+            return ""  # none asked for: the month being filed (chosen_period)
         try:
             return services.check_period(period)
         except DomainError as error:
             raise forms.ValidationError(error.messages) from error
 
     def chosen_period(self) -> str:
-        self.is_valid()  # a wrong month falls back to this one, with its error shown
-        return self.cleaned_data.get("period") or period_of(timezone.localdate())
+        """The month asked for; else — none asked, or a wrong one (its error shown) — the
+        month being filed in the user's scope (``selectors.filing_period``)."""
+        self.is_valid()
+        return self.cleaned_data.get("period") or selectors.filing_period(
+            self.user, self.chosen_region()
+        )
 
     def chosen_region(self) -> Region | None:
         self.is_valid()

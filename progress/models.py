@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Concat, Left
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,12 @@ def period_bounds(period: str) -> tuple[datetime.date, datetime.date]:
 def previous_period(period: str) -> str:
     first, _last = period_bounds(period)
     return period_of(first - datetime.timedelta(days=1))
+
+
+def month_label(period: str) -> str:
+    """``2026-11`` → ``2026年11月``."""
+    year, month = period.split("-")
+    return _("%(year)s年%(month)s月") % {"year": year, "month": int(month)}
 
 
 def deadline_of(period: str) -> datetime.date:
@@ -79,6 +86,24 @@ class MonthlyReportQuerySet(ProjectPartQuerySet):
 
     def filed(self) -> "MonthlyReportQuerySet":
         return self.filter(status__in=FILED)
+
+    def with_earlier_pending(self) -> "MonthlyReportQuerySet":
+        """Each form with ``earlier_pending`` and ``earlier_pending_status``: the first month
+        of the same project and year before it that is not approved (None: there is none),
+        which must be approved first (``progress.services`` asks it before 审核通过)."""
+        earlier = (
+            MonthlyReport.objects.filter(
+                project_id=models.OuterRef("project_id"),
+                period__lt=models.OuterRef("period"),
+                period__gte=Concat(Left(models.OuterRef("period"), 4), models.Value("-01")),
+            )
+            .exclude(status=ReportStatus.APPROVED)
+            .order_by("period")
+        )
+        return self.annotate(
+            earlier_pending=models.Subquery(earlier.values("period")[:1]),
+            earlier_pending_status=models.Subquery(earlier.values("status")[:1]),
+        )
 
 
 class MonthlyReport(models.Model):

@@ -17,7 +17,33 @@ from .models import (
     ReportStatus,
     active_projects,
     deadline_of,
+    period_of,
+    previous_period,
 )
+
+
+def filing_period(user, region: Region | None = None, today: datetime.date | None = None) -> str:
+    """The month being filed (``YYYY-MM``): what the monthly pages open when no month is
+    asked for.
+
+    A month's form reports that month and is due by its deadline (``deadline_of``, day
+    ``PROGRESS_DEADLINE_DAY``, 每月20日前), and is then reviewed, so at the start of a month
+    the live month is still the one before. The rule: **last month** while last month still
+    has forms in the user's scope (within ``region``, if given) not yet approved — missing,
+    草稿, 已报送 or 已退回, counted over the projects that file now (``active_projects``) —
+    and today is on or before this month's deadline day; **this month** otherwise (last
+    month all approved, or this month's deadline passed). One query at most."""
+    today = today or timezone.localdate()
+    this = period_of(today)
+    if today > deadline_of(this):
+        return this
+    last = previous_period(this)
+    projects = active_projects().filter(pk__in=Project.objects.for_user(user).values("pk"))
+    if region is not None:
+        projects = projects.filter(region__code__startswith=region.scope_prefix)
+    approved = MonthlyReport.objects.filter(period=last, status=ReportStatus.APPROVED)
+    pending = projects.exclude(pk__in=approved.values("project_id")).exists()
+    return last if pending else this
 
 
 @dataclass

@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +42,7 @@ from .models import (
     ProgressImport,
     ReportStatus,
     deadline_of,
+    month_label,
     period_bounds,
     period_of,
     previous_period,
@@ -83,6 +85,14 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 def form_url(region_code: str, period: str) -> str:
     return reverse("progress:form", kwargs={"region": region_code, "period": period})
+
+
+def _blocking_url(refused, project: Project) -> str:
+    """The project's row on the sheet of the earlier month that holds 审核通过 back, when that
+    is the refusal ("" otherwise)."""
+    if isinstance(refused, services.EarlierMonthPending):
+        return form_url(project.region_id, refused.period) + f"#p{project.pk}"
+    return ""
 
 
 # --- the filing status of a month -------------------------------------------------------------
@@ -161,6 +171,14 @@ class SheetRow:
     last_ytd: Decimal | None
     form: ReportRowForm | None
     actions: list[dict] = field(default_factory=list)
+    #: why 审核通过 is not offered on a form the user reviews (the step's own refusal)
+    blocked_by: DomainError | None = None
+    #: the earlier month's sheet to approve first, when that is why
+    blocked_url: str = ""
+
+    @property
+    def blocked(self) -> str:
+        return self.blocked_by.messages[0] if self.blocked_by is not None else ""
 
     @property
     def status(self) -> str:
@@ -184,27 +202,37 @@ def _sheet_rows(user, region: Region, period: str, data=None) -> tuple[list[Shee
         # a city-level code lists the projects registered at the city itself, as the status does
         if item["project"].region_id == region.code
     ]
-    # Every row is of this region and in the user's scope, so who may file, and which review
-    # steps a status offers, are the same for all rows: asked once, not once per row.
+    # Every row is of this region and in the user's scope, so who may file is the same for
+    # all rows (asked once), and the review steps are asked once per kind of form.
     may_file = bool(found) and services.may_file(found[0]["project"], user)
-    steps_of_status: dict[str, list[str]] = {}
+    steps = services.review_steps([item["report"] for item in found if item["report"]], user)
     rows = []
     for item in found:
         project, report = item["project"], item["report"]
         previous = next((r for r in project.near_reports if r.period != period), None)
         editable = may_file and (report is None or report.editable)
         form = ReportRowForm(data, project_id=project.pk, report=report) if editable else None
-        actions = []
+        row = SheetRow(project, report, previous, item["last_ytd"], form)
         if report is not None:
-            if report.status not in steps_of_status:
-                steps_of_status[report.status] = services.allowed_actions(report, user)
-            actions = [
+            allowed, blocked = steps[report.pk]
+            row.actions = [
                 {"name": step, "label": REVIEW_LABELS[step], "form_id": f"act-{report.pk}-{step}"}
-                for step in steps_of_status[report.status]
+                for step in allowed
                 if step in REVIEW_ACTIONS
             ]
-        rows.append(SheetRow(project, report, previous, item["last_ytd"], form, actions))
+            if blocked is not None:
+                row.blocked_by = blocked
+                row.blocked_url = _blocking_url(blocked, project)
+        rows.append(row)
     return rows, may_file
+
+
+def _waits_for_submitted_month(row: SheetRow) -> bool:
+    refused = row.blocked_by
+    return (
+        isinstance(refused, services.EarlierMonthPending)
+        and refused.status == ReportStatus.SUBMITTED
+    )
 
 
 def _sheet_page(
@@ -230,6 +258,9 @@ def _sheet_page(
             counts[row.report.status] += 1
     filed = counts[ReportStatus.SUBMITTED] + counts[ReportStatus.APPROVED]
     approvable = [row for row in rows if any(a["name"] == "approve" for a in row.actions)]
+    # forms held back by an earlier month that is itself submitted: 全部审核通过 approves
+    # that month first, so they are part of the batch
+    earlier_first = [row for row in rows if _waits_for_submitted_month(row)]
     return render(
         request,
         "progress/sheet.html",
@@ -239,7 +270,9 @@ def _sheet_page(
             "rows": rows,
             "may_file": may_file,
             "editable_count": sum(row.form is not None for row in rows),
-            "approvable_count": len(approvable),
+            "batch_count": len(approvable) + len(earlier_first),
+            "earlier_first_count": len(earlier_first),
+            "blocked_count": sum(bool(row.blocked) for row in rows),
             "review_column": any(row.actions for row in rows),
             "counts": counts,
             "filed": filed,
@@ -332,7 +365,7 @@ def report_action(request, pk, action):
 
     def refused(error, _status):  # NotPermitted too: the reason on the sheet
         why = _("%(project)s：“%(action)s”未完成。%(why)s") % {**names, "why": error.messages[0]}
-        messages.error(request, why)
+        messages.error(request, _with_blocking_link(why, error, project))
         return redirect(row)
 
     return page_action(
@@ -346,32 +379,63 @@ def report_action(request, pk, action):
     )
 
 
+def _with_blocking_link(text: str, refused, project: Project) -> str:
+    """A refusal's text, with a link to the earlier month's sheet when that month holds
+    审核通过 back."""
+    url = _blocking_url(refused, project)
+    if not url:
+        return text
+    label = _("查看%(month)s的月报") % {"month": month_label(refused.period)}
+    return format_html('{} <a href="{}">{}</a>', text, url, label)
+
+
 @login_required
 @require_POST
 def approve_all(request, region, period):
-    """全部审核通过: every submitted form of the county's month, in one transaction."""
+    """全部审核通过: the county's month, month by month (earlier months of the same projects
+    first), each form on its own; what could not be approved is listed with its reason."""
     user = request.user
     region = _region_in_scope(user, region)
     period = _checked_period(period)
     month = form_url(region.code, period)
-
-    def refused(error, _status):
-        messages.error(request, _("未审核任何项目：%(why)s") % {"why": error.messages[0]})
-        return redirect(month)
-
-    def approved(count: int) -> str:
-        if count:
-            messages.success(request, _("已审核通过%(n)s个项目。") % {"n": count})
-        else:
-            messages.info(request, _("没有待审核的项目。"))
-        return month
-
-    return page_action(
-        request,
-        lambda: services.month_approve(region=region, period=period, by=user),
-        then=approved,
-        refused=refused,
-    )
+    done = services.month_approve(region=region, period=period, by=user)
+    earlier = sum(report.period != period for report in done.approved)
+    if done.approved:
+        text = _("已审核通过%(n)s份月报。") % {"n": len(done.approved)}
+        if earlier:
+            text += _("其中%(n)s份为更早月份的月报，已按月份先后先行审核通过。") % {"n": earlier}
+        messages.success(request, text)
+    if done.skipped:
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            (
+                (
+                    _with_blocking_link(
+                        _("%(project)s（%(month)s）：%(why)s")
+                        % {
+                            "project": report.project.name,
+                            "month": month_label(report.period),
+                            "why": refused.messages[0],
+                        },
+                        refused,
+                        report.project,
+                    ),
+                )
+                for report, refused in done.skipped
+            ),
+        )
+        messages.warning(
+            request,
+            format_html(
+                '{}<ul class="skipped">{}</ul>',
+                _("%(n)s份月报未审核通过，原因如下：") % {"n": len(done.skipped)},
+                items,
+            ),
+        )
+    if not done.approved and not done.skipped:
+        messages.info(request, _("没有待审核的项目。"))
+    return redirect(month)
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -406,6 +470,8 @@ def sheet_upload(request, region, period):
     def started(job: ProgressImport):
         if job.status == ImportStatus.DONE:
             messages.success(request, job.message)
+            if job.created or job.updated:
+                messages.warning(request, _drafts_note(form_url(region.code, period)))
             return form_url(region.code, period)
         if job.status != ImportStatus.FAILED:
             return redirect("progress:import", pk=job.pk)
@@ -419,6 +485,19 @@ def sheet_upload(request, region, period):
         refused=lambda _error, _status: _sheet_page(
             request, region, period, upload_form=form, status=400
         ),
+    )
+
+
+def _drafts_note(sheet: str) -> str:
+    """What an import leaves: drafts, not yet sent for review (the sheet's 全部报送 sends
+    them)."""
+    return format_html(
+        '{} <a href="{}#sheet-submit">{}</a>',
+        _(
+            "导入的进展是草稿，尚未报送，重大办看不到也不能审核：请核对后点击填报页下方的“全部报送”。"
+        ),
+        sheet,
+        _("去报送"),
     )
 
 
@@ -439,12 +518,15 @@ def import_detail(request, pk):
     """The progress of an import; reloads itself (script, or a refresh without one) until the
     job has finished, then shows what it did or the errors by row and column."""
     job = _import_in_scope(request, pk)
+    back = _import_back(job)
+    wrote = job.status == ImportStatus.DONE and (job.created or job.updated)
     return render(
         request,
         "progress/import.html",
         {
             "job": job,
-            "back": _import_back(job),
+            "back": back,
+            "drafts_note": _drafts_note(back) if wrote else "",
             "status_url": reverse("progress:import-status", args=[job.pk]),
         },
     )

@@ -97,7 +97,8 @@ def template_rows(user, period: str, region=None) -> list[dict]:
     projects = _projects_for(user, region).prefetch_related(
         Prefetch(
             "monthly_reports",
-            queryset=MonthlyReport.objects.filter(period__in=[period, last]),
+            # with the month that must be approved first (the sheet's review column)
+            queryset=MonthlyReport.objects.filter(period__in=[period, last]).with_earlier_pending(),
             to_attr="near_reports",
         )
     )

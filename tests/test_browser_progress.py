@@ -145,7 +145,7 @@ def test_county_files_on_a_phone_and_the_city_approves(browser, live_server, wor
     shot(page, "sheet-390-review")
     page.get_by_role("button", name="全部审核通过（2 个）").click()
     page.wait_for_load_state()
-    assert "已审核通过2个项目。" in page.inner_text(".messages")
+    assert "已审核通过2份月报。" in page.inner_text(".messages")
     assert scroll_width(page) <= PHONE["width"]
     page.context.close()
 

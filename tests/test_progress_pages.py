@@ -145,6 +145,7 @@ def test_sheet_lists_every_active_project_with_last_month_beside_it(client, worl
     first = text(row_html(html, world["jy1"]))
     assert "未填报" in first
     assert "上月 80.00 · 上月本年累计 80.00" in first
+    assert "总投资 50,000.00 万元" in first  # the money rule: 万元 with separators
     assert "上月：基础施工" in first and "上月 30%" in first
     assert f'name="p{world["jy1"].pk}-investment_this_month"' in html
     assert "报送截止 2026-11-20" in text(html) and "已过截止日" in html
@@ -324,6 +325,95 @@ def test_read_only_after_approval(client, world, submitted):
     assert MonthlyReport.objects.get(pk=submitted["jy1"].pk).investment_this_month == 120
 
 
+def earlier_month_submitted(world, project="jy2"):
+    """The project's October, filed and sent but not yet reviewed."""
+    october, _ = services.report_save(
+        project=world[project],
+        period="2026-10",
+        by=world["county_filer"],
+        investment_this_month="20",
+        physical_progress="场地平整",
+    )
+    return services.report_submit(report=october, by=world["county_filer"])
+
+
+def test_a_form_held_back_by_an_earlier_month_shows_that_month_not_a_button(
+    client, world, submitted
+):
+    earlier_month_submitted(world)
+    login(client, world["city_office"])
+    html = client.get(sheet_url()).content.decode()
+    held = row_html(html, world["jy2"])
+    assert action_url(submitted["jy2"], "approve") not in html  # no button that would fail
+    assert "请先审核通过2026年10月的月报（该月目前为“已报送”），再审核2026年11月的月报。" in (
+        text(held)
+    )
+    assert f'href="{sheet_url(period="2026-10")}#p{world["jy2"].pk}"' in held
+    assert "退回" in held  # returning it stays possible
+    assert action_url(submitted["jy1"], "approve") in html
+    assert "全部审核通过（2 个）" in html
+    assert "其中 1 个项目的更早月份已报送、尚未审核" in text(html)
+
+
+def test_a_single_approve_held_back_names_the_month_and_links_to_it(client, world, submitted):
+    earlier_month_submitted(world)
+    login(client, world["city_office"])
+    response = client.post(action_url(submitted["jy2"], "approve"), follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == sheet_url() + f"#p{world['jy2'].pk}"
+    message = re.search(r'<ul class="messages">(.*?)</ul>', html, re.S).group(1)
+    assert "江阴二号：“审核通过”未完成。请先审核通过2026年10月的月报" in text(message)
+    link = f'<a href="{sheet_url(period="2026-10")}#p{world["jy2"].pk}">查看2026年10月的月报</a>'
+    assert link in message
+    assert MonthlyReport.objects.get(pk=submitted["jy2"].pk).status == ReportStatus.SUBMITTED
+
+
+def test_approve_all_goes_month_by_month_and_lists_what_it_skipped(client, world, submitted):
+    earlier_month_submitted(world)  # 江阴二号: October waits, then November
+    third = active("320281", world["province_office"], "江阴三号")
+    services.report_save(
+        project=third,
+        period="2026-10",
+        by=world["county_filer"],
+        investment_this_month="5",
+        physical_progress="设计",
+    )  # left a draft
+    november, _ = services.report_save(
+        project=third,
+        period=PERIOD,
+        by=world["county_filer"],
+        investment_this_month="5",
+        physical_progress="施工",
+    )
+    services.report_submit(report=november, by=world["county_filer"])
+
+    login(client, world["city_office"])
+    response = client.post(reverse("progress:approve-all", args=["320281", PERIOD]), follow=True)
+    html = response.content.decode()
+    said = text(re.search(r'<ul class="messages">(.*)</ul>', html, re.S).group(1))
+    assert "已审核通过3份月报。其中1份为更早月份的月报，已按月份先后先行审核通过。" in said
+    assert (
+        "1份月报未审核通过，原因如下： 江阴三号（2026年11月）：请先审核通过2026年10月的月报"
+        "（该月目前为“草稿”），再审核2026年11月的月报。 查看2026年10月的月报"
+    ) in said
+    status = {
+        (report.project.name, report.period): report.status
+        for report in MonthlyReport.objects.select_related("project")
+    }
+    assert status[("江阴二号", "2026-10")] == status[("江阴二号", PERIOD)] == ReportStatus.APPROVED
+    assert status[("江阴一号", PERIOD)] == ReportStatus.APPROVED
+    assert status[("江阴三号", PERIOD)] == ReportStatus.SUBMITTED
+
+
+def test_approve_all_by_someone_who_does_not_review_approves_nothing(client, world, submitted):
+    login(client, world["county_filer"])
+    response = client.post(reverse("progress:approve-all", args=["320281", PERIOD]), follow=True)
+    assert "月度进展由项目所在地的市级或省级重大办审核。" in response.content.decode()
+    assert set(MonthlyReport.objects.filter(period=PERIOD).values_list("status", flat=True)) == {
+        ReportStatus.SUBMITTED
+    }
+
+
 def test_reopen_needs_a_reason(client, world, submitted):
     login(client, world["city_office"])
     client.post(reverse("progress:approve-all", args=["320281", PERIOD]))
@@ -389,6 +479,38 @@ def test_filing_status_lists_counties_and_missing_projects(client, world, submit
     assert f'href="{sheet_url("320282")}#p{world["yixing"].pk}"' in missing
     assert f'href="{reverse("projects:detail", args=[world["yixing"].pk])}"' in missing
     assert f"{reverse('progress:handbook')}?period={PERIOD}" in html
+
+
+@pytest.mark.parametrize(
+    ("day", "month"),
+    [
+        (datetime.date(2026, 12, 6), "2026-11"),  # November still being filed and reviewed
+        (datetime.date(2026, 12, 20), "2026-11"),  # December's deadline day
+        (datetime.date(2026, 12, 21), "2026-12"),  # past it
+    ],
+)
+def test_progress_opens_the_month_being_filed(client, world, day, month):
+    with clock_at(day):
+        login(client, world["city_office"])
+        html = client.get(reverse("progress:index")).content.decode()
+        assert f"{month} 月度进展报送情况" in html
+        login(client, world["county_filer"])
+        assert client.get(reverse("progress:index"))["Location"] == sheet_url(period=month)
+
+
+def test_progress_opens_this_month_once_last_month_is_all_approved(client, world, submitted):
+    login(client, world["city_office"])
+    client.post(reverse("progress:approve-all", args=["320281", PERIOD]))
+    with clock_at(datetime.date(2026, 12, 6)):
+        # 江阴 is done with November; 宜兴 (also the city's) is not
+        html = client.get(reverse("progress:index")).content.decode()
+        assert "2026-11 月度进展报送情况" in html
+        jiangyin = client.get(reverse("progress:index"), {"region": "320281"}).content.decode()
+        assert "2026-12 月度进展报送情况" in jiangyin
+        login(client, world["county_filer"])
+        assert client.get(reverse("progress:index"))["Location"] == sheet_url(period="2026-12")
+        page = client.get(world["jy1"].get_absolute_url()).content.decode()
+        assert f'href="{sheet_url(period="2026-12")}#p{world["jy1"].pk}"' in page
 
 
 def test_filing_status_month_picker_and_region(client, world):
@@ -458,6 +580,34 @@ def test_upload_a_filled_template(client, world):
     assert "新增0条，更新0条，未变化2条" in client.get(sheet_url()).content.decode()
 
 
+def test_after_an_import_the_page_says_the_rows_are_drafts_until_submitted(client, world):
+    login(client, world["county_filer"])
+    content = fill(template_from_page(client), {4: (120, "主体施工"), 5: (60, "场地平整")})
+    page = client.get(upload(client, content)["Location"]).content.decode()
+    note = (
+        "导入的进展是草稿，尚未报送，重大办看不到也不能审核：请核对后点击填报页下方的“全部报送”。"
+    )
+    assert note in page and f'<a href="{sheet_url()}#sheet-submit">去报送</a>' in page
+    assert "本月有 2 个项目的进展是草稿（含 Excel 导入的），尚未报送" in text(page)
+    assert 'id="sheet-submit"' in page and 'name="action" value="submit"' in page
+    assert not MonthlyReport.objects.filter(period=PERIOD).exclude(status="draft").exists()
+
+    # the sheet's 全部报送 sends them as they were imported
+    response = client.post(sheet_url(), filled(world, action="submit"), follow=True)
+    assert "已报送2个项目的本月进展" in response.content.decode()
+    assert "尚未报送，重大办看不到" not in response.content.decode()
+    assert set(MonthlyReport.objects.filter(period=PERIOD).values_list("status", flat=True)) == {
+        ReportStatus.SUBMITTED
+    }
+
+
+def test_an_office_sees_no_draft_notice_it_cannot_act_on(client, world):
+    login(client, world["county_filer"])
+    client.post(sheet_url(), filled(world))  # two drafts
+    login(client, world["enterprise"])
+    assert "尚未报送，重大办看不到" not in client.get(sheet_url()).content.decode()
+
+
 def test_upload_refused_file_shows_the_message_at_the_field(client, world):
     login(client, world["county_filer"])
     response = upload(client, "项目代码,本月完成投资\n1,2\n".encode(), name="伪装.xlsx")
@@ -505,7 +655,10 @@ def test_a_large_upload_runs_in_the_background_with_a_progress_page(client, worl
     assert status["status"] == "done" and status["finished"] and status["percent"] == 100
     assert status["created"] == 2
     page = client.get(reverse("progress:import", args=[job.pk])).content.decode()
-    assert "导入完成：新增2条" in page and "http-equiv" not in page and "<script" not in page
+    assert "导入完成：新增2条" in page and "http-equiv" not in page
+    assert "job-progress.js" not in page  # finished: nothing polls any more
+    assert "导入的进展是草稿，尚未报送" in page
+    assert f'<a href="{sheet_url()}#sheet-submit">去报送</a>' in page
     assert f'href="{sheet_url()}"' in page
 
     login(client, world["county_filer2"])
@@ -589,6 +742,7 @@ def test_project_page_shows_its_months(client, world):
     html = login(client, world["county_filer"]).get(world["jy1"].get_absolute_url()).content
     section = re.search(r'id="progress">(.*?)</section>', html.decode(), re.S).group(1)
     assert "2026-10" in text(section) and "80.00" in section and "已审核" in section
+    assert "本月完成投资（万元）" in section and "本年累计（万元）" in section
     assert f'href="{sheet_url()}#p{world["jy1"].pk}"' in section
 
 

@@ -944,7 +944,11 @@ def test_only_approved_months_reach_the_project_and_in_order(people, project):
     february = submitted(people, project, "2026-02", investment_this_month="50")
     with pytest.raises(DomainError) as refused:
         services.report_approve(report=february, by=people["city_office"])
-    assert refused.value.code == "earlier_month_pending" and "2026-01" in refused.value.messages[0]
+    assert refused.value.code == "earlier_month_pending"
+    assert refused.value.messages[0] == (
+        "请先审核通过2026年1月的月报（该月目前为“草稿”），再审核2026年2月的月报。"
+    )
+    assert refused.value.period == "2026-01"
     february.refresh_from_db()
     assert february.status == ReportStatus.SUBMITTED
 
@@ -982,3 +986,136 @@ def test_reopening_goes_from_the_latest_month_and_takes_the_figure_back(people, 
     services.report_reopen(report=march, by=people["city_office"], reason="数据有误")
     report, outcome = save(project, people["county_filer"], "2026-03", investment_this_month="35")
     assert outcome == "updated" and report.investment_this_month == Decimal("35")
+
+
+# --- reviewing months in order -----------------------------------------------------------------
+
+
+def test_approve_is_not_offered_while_an_earlier_month_waits(people, project):
+    """The page and the API offer 审核通过 from the same check that refuses it."""
+    city = people["city_office"]
+    october = submitted(people, project, "2026-10")
+    november = submitted(people, project, "2026-11")
+    assert services.allowed_actions(november, city) == ["return"]
+    loaded = MonthlyReport.objects.with_earlier_pending().get(pk=november.pk)
+    (allowed, blocked) = services.review_steps([loaded], city)[november.pk]
+    assert allowed == ["return"] and blocked.period == "2026-10"
+    assert blocked.messages[0] == (
+        "请先审核通过2026年10月的月报（该月目前为“已报送”），再审核2026年11月的月报。"
+    )
+    services.report_approve(report=october, by=city)
+    assert services.allowed_actions(november, city) == ["approve", "return"]
+    loaded = MonthlyReport.objects.with_earlier_pending().get(pk=november.pk)
+    assert services.review_steps([loaded], city)[november.pk] == (["approve", "return"], None)
+
+
+def test_an_earlier_month_of_another_year_does_not_hold_back(people, project):
+    save(project, people["county_filer"], "2025-12", **FILLED)  # a draft, last year
+    january = submitted(people, project, "2026-01")
+    assert "approve" in services.allowed_actions(january, people["city_office"])
+    assert services.report_approve(report=january, by=people["city_office"]).status == (
+        ReportStatus.APPROVED
+    )
+
+
+def test_approve_all_goes_month_by_month_and_skips_what_it_cannot(people):
+    city, filer = people["city_office"], people["county_filer"]
+    both = at_stage(people, name="十月十一月都已报送", total_investment=Decimal("1000"))
+    draft_before = at_stage(people, name="十月还是草稿", total_investment=Decimal("1000"))
+    alone = at_stage(people, name="只有十一月", total_investment=Decimal("1000"))
+    own = at_stage(people, name="审核人自己报送", total_investment=Decimal("1000"))
+    elsewhere = at_stage(people, region="320282", name="宜兴项目", total_investment=1000)
+    october = submitted(people, both, "2026-10", investment_this_month="30")
+    submitted(people, both, "2026-11", investment_this_month="40")
+    save(draft_before, filer, "2026-10", **FILLED)
+    held = submitted(people, draft_before, "2026-11")
+    submitted(people, alone, "2026-11")
+    mine, _ = save(own, city, **FILLED)
+    mine = services.report_submit(report=mine, by=city)
+    for period in ("2026-10", "2026-11"):  # another county's: not on this sheet
+        other, _ = save(elsewhere, people["province_office"], period, **FILLED)
+        services.report_submit(report=other, by=people["province_office"])
+
+    jiangyin = both.region
+    done = services.month_approve(region=jiangyin, period=PERIOD, by=city)
+
+    assert [(r.project.name, r.period) for r in done.approved] == [
+        ("十月十一月都已报送", "2026-10"),  # October first: November needs it
+        ("十月十一月都已报送", "2026-11"),
+        ("只有十一月", "2026-11"),
+    ]
+    reasons = {r.project.name: (r.period, e.code, e.messages[0]) for r, e in done.skipped}
+    assert reasons == {
+        "十月还是草稿": (
+            "2026-11",
+            "earlier_month_pending",
+            "请先审核通过2026年10月的月报（该月目前为“草稿”），再审核2026年11月的月报。",
+        ),
+        "审核人自己报送": ("2026-11", "own_report", "不能审核本人报送的进展。"),
+    }
+    status = dict(MonthlyReport.objects.values_list("pk", "status"))
+    assert status[october.pk] == status[done.approved[1].pk] == ReportStatus.APPROVED
+    assert status[held.pk] == status[mine.pk] == ReportStatus.SUBMITTED
+    assert set(
+        MonthlyReport.objects.filter(project=elsewhere).values_list("status", flat=True)
+    ) == {ReportStatus.SUBMITTED}
+    both.refresh_from_db()
+    assert both.completed_investment_year == Decimal("70")
+
+
+def test_approve_all_keeps_what_was_approved_when_a_later_form_fails(people, monkeypatch):
+    """Each form is approved in its own transaction: a failure on one leaves the others."""
+    city = people["city_office"]
+    first = at_stage(people, name="先审核", total_investment=Decimal("1000"))
+    second = at_stage(people, name="后审核", total_investment=Decimal("1000"))
+    submitted(people, first, PERIOD)
+    broken = submitted(people, second, PERIOD)
+    real = services.steps._follow_investment
+
+    def fail_on_second(report, by):
+        real(report, by)
+        if report.pk == broken.pk:
+            raise DomainError("模拟的故障。", code="broken")
+
+    monkeypatch.setattr(services.steps, "_follow_investment", fail_on_second)
+    done = services.month_approve(region=first.region, period=PERIOD, by=city)
+    assert [r.project.name for r in done.approved] == ["先审核"]
+    skipped = [(r.project.name, e.messages[0]) for r, e in done.skipped]
+    assert skipped == [("后审核", "模拟的故障。")]
+    broken.refresh_from_db()
+    assert broken.status == ReportStatus.SUBMITTED  # its approval rolled back whole
+    assert not broken.events.filter(action=ProgressAction.APPROVE).exists()
+    second.refresh_from_db()
+    assert second.completed_investment_year == 0
+
+
+# --- the month being filed ---------------------------------------------------------------------
+
+
+def test_the_month_being_filed_is_last_month_until_its_deadline(people, project):
+    filer, province = people["county_filer"], people["province_office"]
+    with clock_at(datetime.date(2026, 12, 6)):
+        # November's form is missing: November is still being filed
+        assert selectors.filing_period(filer) == "2026-11"
+        november = submitted(people, project, "2026-11")
+        assert selectors.filing_period(filer) == "2026-11"  # submitted, not yet approved
+        assert selectors.filing_period(province) == "2026-11"
+    with clock_at(datetime.date(2026, 12, 20)):  # the deadline day itself
+        assert selectors.filing_period(filer) == "2026-11"
+    with clock_at(datetime.date(2026, 12, 21)):  # past December's deadline
+        assert selectors.filing_period(filer) == "2026-12"
+    with clock_at(datetime.date(2026, 12, 6)):
+        services.report_approve(report=november, by=people["city_office"])
+        assert selectors.filing_period(filer) == "2026-12"  # November all approved
+        # another county's missing form is not in this filer's scope, but the province's
+        other = at_stage(people, region="320282", name="宜兴项目")
+        assert selectors.filing_period(filer) == "2026-12"
+        assert selectors.filing_period(province) == "2026-11"
+        jiangyin = project.region
+        assert selectors.filing_period(province, region=jiangyin) == "2026-12"
+        assert selectors.filing_period(province, region=other.region) == "2026-11"
+
+
+def test_the_month_being_filed_in_january_is_last_december(people, project):
+    with clock_at(datetime.date(2027, 1, 5)):
+        assert selectors.filing_period(people["county_filer"]) == "2026-12"

@@ -21,6 +21,8 @@ from .rules import (
 from .sheets import SheetErrors, SheetResult, missing_projects, sheet_save
 from .steps import (
     WORKFLOW,
+    EarlierMonthPending,
+    MonthApproval,
     allowed_actions,
     month_approve,
     recompute_ytd,
@@ -30,6 +32,7 @@ from .steps import (
     report_return,
     report_save,
     report_submit,
+    review_steps,
 )
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "INPUT_FIELDS",
     "REVIEW_LEVELS",
     "WORKFLOW",
+    "EarlierMonthPending",
+    "MonthApproval",
     "SheetErrors",
     "SheetResult",
     "allowed_actions",
@@ -55,5 +60,6 @@ __all__ = [
     "report_return",
     "report_save",
     "report_submit",
+    "review_steps",
     "sheet_save",
 ]

@@ -3,6 +3,7 @@ city or province office); submitted → returned with a comment → edited → s
 approved → returned again only by an office reopening it with a reason. Every step goes
 through :data:`WORKFLOW` and records a ``ProgressEvent``."""
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
@@ -28,6 +29,7 @@ from ..models import (
     ProgressEvent,
     ReportStatus,
     active_projects,
+    month_label,
 )
 from .rules import (
     FILER_ROLES,
@@ -249,6 +251,51 @@ def _not_own(report: MonthlyReport, user) -> None:
         raise NotPermitted(_("不能审核本人报送的进展。"), code="own_report")
 
 
+class EarlierMonthPending(DomainError):
+    """审核通过 refused: an earlier month of the same project and year is not yet approved.
+    ``period`` is that month (its sheet is where to go first), ``status`` its form's."""
+
+    def __init__(self, report: MonthlyReport, period: str, status: str):
+        self.period, self.status = period, status
+        super().__init__(
+            _("请先审核通过%(earlier)s的月报（该月目前为“%(status)s”），再审核%(this)s的月报。")
+            % {
+                "earlier": month_label(period),
+                "status": ReportStatus(status).label,
+                "this": month_label(report.period),
+            },
+            code="earlier_month_pending",
+        )
+
+
+_UNKNOWN = object()
+
+
+def _earlier_pending(report: MonthlyReport) -> None:
+    """Months are approved in order: refuse while an earlier month of the same project and
+    year is not approved. Reads the form's ``earlier_pending`` annotation when it was loaded
+    ``with_earlier_pending()`` (a sheet asks it of many forms at once), else asks."""
+    period = getattr(report, "earlier_pending", _UNKNOWN)
+    status = getattr(report, "earlier_pending_status", None)
+    if period is _UNKNOWN:
+        found = (
+            MonthlyReport.objects.filter(pk=report.pk)
+            .with_earlier_pending()
+            .values_list("earlier_pending", "earlier_pending_status")
+            .get()
+        )
+        period, status = found
+    if period:
+        raise EarlierMonthPending(report, period, status)
+
+
+def _approvable(report: MonthlyReport, user) -> None:
+    """审核通过's own conditions, besides who reviews: not one's own submission, and no
+    earlier month of the project pending."""
+    _not_own(report, user)
+    _earlier_pending(report)
+
+
 def _refusal(report: MonthlyReport, action: Action) -> DomainError:
     return DomainError(
         _("进展当前为“%(status)s”，不能%(action)s。")
@@ -276,7 +323,7 @@ WORKFLOW = Workflow(
         Action(A.SUBMIT, A.SUBMIT.label, frozenset(EDITABLE), ReportStatus.SUBMITTED,
                who=_files),
         Action(A.APPROVE, A.APPROVE.label, frozenset({ReportStatus.SUBMITTED}),
-               ReportStatus.APPROVED, who=_reviews, check=_not_own),
+               ReportStatus.APPROVED, who=_reviews, check=_approvable),
         Action(A.RETURN, A.RETURN.label, frozenset({ReportStatus.SUBMITTED}),
                ReportStatus.RETURNED, who=_reviews,
                requires=(Required("comment", gettext_lazy("退回时请写明需要修改的内容。"),
@@ -323,33 +370,12 @@ def _problem_ticket(report: MonthlyReport, by):
     )
 
 
-def _earlier_pending(report: MonthlyReport) -> None:
-    earlier = (
-        MonthlyReport.objects.filter(
-            project_id=report.project_id,
-            period__startswith=report.period[:5],
-            period__lt=report.period,
-        )
-        .exclude(status=ReportStatus.APPROVED)
-        .order_by("period")
-        .values_list("period", flat=True)
-        .first()
-    )
-    if earlier:
-        raise DomainError(
-            _("请先审核该项目本年更早月份（%(period)s）的进展，再审核%(this)s。")
-            % {"period": earlier, "this": report.period},
-            code="earlier_month_pending",
-        )
-
-
 @transaction.atomic
 def report_approve(*, report: MonthlyReport, by, comment: str = "") -> MonthlyReport:
     """审核通过: the form is locked; a stage change on it moves the project through the stage
     service; this year's completed investment of the project follows the latest month."""
 
     def change(report: MonthlyReport, values: dict) -> None:
-        _earlier_pending(report)
         project = report.project
         if report.new_stage and Stage.order(project.stage) < Stage.order(report.new_stage):
             project_services.project_transition(
@@ -419,28 +445,77 @@ def report_reopen(*, report: MonthlyReport, by, reason: str) -> MonthlyReport:
     return report
 
 
-@transaction.atomic
-def month_approve(*, region, period: str, by) -> int:
-    """全部审核通过: every submitted form of a region's month (projects registered there), in
-    one transaction — any refusal approves none and names the project. Answers the count."""
-    reports = (
-        MonthlyReport.objects.for_user(by)
-        .filter(period=period, project__region=region, status=ReportStatus.SUBMITTED)
-        .with_related()
-        .order_by("project_id")
+@dataclass
+class MonthApproval:
+    """What 全部审核通过 did: the forms approved, in the order they were, and the forms left
+    as they were, each with the refusal it met (``(form, refusal)``)."""
+
+    approved: list[MonthlyReport] = field(default_factory=list)
+    skipped: list[tuple[MonthlyReport, DomainError]] = field(default_factory=list)
+
+
+def month_approve(*, region, period: str, by) -> MonthApproval:
+    """全部审核通过 on a region's month: every submitted form of the month (projects
+    registered in the region) and, before them, the submitted forms of the same projects'
+    earlier months of the year that hold them back — month by month, earlier first, so a
+    project whose October and November both wait is approved in both.
+
+    Each form is approved on its own (its own transaction, through ``report_approve``): a
+    form refused — an earlier month not submitted, the reviewer's own submission, … — is
+    skipped with its reason, and the forms after it go on; a later month of a project whose
+    earlier month was refused is refused by the same check and skipped too."""
+    mine = MonthlyReport.objects.for_user(by).filter(
+        project__region=region, status=ReportStatus.SUBMITTED
     )
-    approved = 0
+    this_month = mine.filter(period=period)
+    reports = (
+        mine.filter(
+            period__lte=period,
+            period__startswith=period[:5],
+            project_id__in=this_month.values("project_id"),
+        )
+        .with_related()
+        .order_by("period", "project_id")
+    )
+    done = MonthApproval()
     for report in reports:
         try:
-            report_approve(report=report, by=by)
+            done.approved.append(report_approve(report=report, by=by))
         except DomainError as refused:
-            raise type(refused)(
-                f"{report.project.name} {refused.messages[0]}",
-                code=refused.code,
-                field=refused.field,
-            ) from refused
-        approved += 1
-    return approved
+            done.skipped.append((report, refused))
+    return done
+
+
+def review_steps(reports, user) -> dict[int, tuple[list[str], DomainError | None]]:
+    """For the forms of one region's month in ``user``'s scope (a sheet): per form id, the
+    workflow steps ``user`` may take now and — for a submitted form the user reviews but may
+    not approve yet — the refusal 审核通过 would meet (the step's own check, so a page shows
+    the reason instead of a button that would fail).
+
+    Who reviews is the same for every form of one region, so the steps are asked once per
+    kind of form (its status, whether ``user`` submitted it, the earlier month pending — load
+    the forms ``with_earlier_pending()``), not once per form."""
+    found: dict[tuple, tuple[list[str], DomainError | None]] = {}
+    answers = {}
+    approve = WORKFLOW.action(A.APPROVE)
+    for report in reports:
+        key = (
+            report.status,
+            report.submitted_by_id == user.pk,
+            getattr(report, "earlier_pending", None),
+            getattr(report, "earlier_pending_status", None),
+        )
+        if key not in found:
+            allowed = WORKFLOW.allowed_actions(report, user)
+            blocked = None
+            if A.APPROVE not in allowed and A.RETURN in allowed:
+                try:
+                    approve.check(report, user)
+                except DomainError as refused:
+                    blocked = refused
+            found[key] = (allowed, blocked)
+        answers[report.pk] = found[key]
+    return answers
 
 
 def report_act(*, report: MonthlyReport, action: str, by, **data) -> MonthlyReport:

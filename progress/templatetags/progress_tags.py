@@ -2,11 +2,11 @@
 view knows nothing of the monthly forms)."""
 
 from django import template
-from django.utils import timezone
 
 from projects.models import Admission, Project
 
-from ..models import ACTIVE_STAGES, MonthlyReport, period_of
+from ..models import ACTIVE_STAGES, MonthlyReport
+from ..selectors import filing_period
 
 register = template.Library()
 
@@ -16,9 +16,10 @@ MONTHS_SHOWN = 12
 
 @register.inclusion_tag("progress/_project_progress.html", takes_context=True)
 def project_progress(context, project: Project) -> dict:
-    """The project's latest monthly forms the user may see, and a link to this month's sheet
-    of its county while it files."""
+    """The project's latest monthly forms the user may see, and a link to the sheet of the
+    month being filed in its county while it files."""
     user = context["user"]
+    files = project.admission == Admission.ADMITTED and project.stage in ACTIVE_STAGES
     reports = list(
         MonthlyReport.objects.for_user(user)
         .filter(project=project)
@@ -27,6 +28,7 @@ def project_progress(context, project: Project) -> dict:
     return {
         "project": project,
         "reports": reports,
-        "files": project.admission == Admission.ADMITTED and project.stage in ACTIVE_STAGES,
-        "this_month": period_of(timezone.localdate()),
+        "files": files,
+        # the month being filed in the project's county (last month until its deadline)
+        "this_month": filing_period(user, project.region) if files else "",
     }
