@@ -28,6 +28,8 @@ from .agenda import agenda
 from .models import OPEN_STATUSES, Issue, Meeting
 
 PAGE_SIZE = 20
+#: a meeting page shows every part and city open up to this many projects, folded beyond
+AGENDA_OPEN_UP_TO = 20
 
 
 class MeetingForm(ScopedForm, forms.Form):
@@ -132,6 +134,7 @@ def meeting_detail(request, pk):
     meeting = _meeting_in_scope(request, pk)
     context = _agenda_context(request, meeting)
     context["can_decide"] = can_decide(request.user, meeting)
+    context["folded"] = context["agenda"].project_count > AGENDA_OPEN_UP_TO
     return render(request, "issues/meeting_detail.html", context)
 
 

@@ -189,6 +189,45 @@ def test_meeting_page_shows_both_sections_in_order(client, world, province_meeti
     assert p["nanjing"].name not in html and p["jiangyin_enterprise_1"].name not in html
 
 
+def test_meeting_page_has_contents_and_sections_that_fold(
+    client, world, province_meeting, monkeypatch
+):
+    from issues import meeting_views
+
+    client.force_login(world["province_office"])
+    html = client.get(province_meeting.get_absolute_url()).content.decode()
+    contents = html[
+        html.index('class="card agenda-contents"') : html.index(
+            "</nav>", html.index("agenda-contents")
+        )
+    ]
+    # each part and each city, with its count, links to its section on the page
+    assert '<a href="#one-by-one">一、逐个过堂</a> <span class="count">3</span>' in contents
+    assert '<a href="#batches">二、逐批过堂</a> <span class="count">5</span>' in contents
+    assert '<a href="#city-320200">无锡市</a> <span class="count">4</span>' in contents
+    assert '<a href="#city-321300">宿迁市</a> <span class="count">1</span>' in contents
+    for anchor in ("one-by-one", "batches", "city-320200", "city-321300"):
+        assert html.count(f'id="{anchor}"') == 1
+    # eight projects: every section open
+    assert '<details class="agenda-batch" id="city-320200" data-city="320200" open>' in html
+    assert '<details class="agenda-section" id="one-by-one" open>' in html
+
+    # more projects than AGENDA_OPEN_UP_TO: every section folded, the page says how to open them
+    monkeypatch.setattr(meeting_views, "AGENDA_OPEN_UP_TO", 5)
+    html = client.get(province_meeting.get_absolute_url()).content.decode()
+    assert '<details class="agenda-batch" id="city-320200" data-city="320200">' in html
+    assert '<details class="agenda-section" id="one-by-one">' in html
+    assert "各部分默认收起" in html
+    # still complete: every project is in the page, folded or not
+    for entry in agenda(province_meeting).entries:
+        assert f'id="item-{entry.item.pk}"' in html
+
+    # the print view has no folds
+    printed = client.get(reverse("issues:meeting-print", args=[province_meeting.pk]))
+    assert "<details" not in printed.content.decode()
+    assert "agenda-contents" not in printed.content.decode()
+
+
 def test_overdue_issues_are_listed_first(client, world, province_meeting):
     issues = world["issues"]
     entry = entry_of(agenda(province_meeting), world["projects"]["jiangyin_other"])

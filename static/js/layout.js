@@ -1,6 +1,7 @@
 /* The page's layout at any width, no framework and nothing inline (CSP-friendly).
    - Every <details data-fold> (the main menu, the filter panels) is folded at most 600 px wide and
      unfolded on wider screens; the markup has them open, so without script nothing is hidden.
+   - A link to a place inside folded sections (the meeting page's contents, #item-12) unfolds them.
    - Before printing every folded <details> of the page is unfolded (a printout is complete), and
      folded again afterwards. */
 (function () {
@@ -21,11 +22,24 @@
     while (unfolded.length) { unfolded.pop().open = false; }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", fit);
-  } else {
-    fit();
+  /* a link to a place inside folded sections (a contents list, #item-12) unfolds them */
+  function reveal() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS" && !node.hasAttribute("data-fold")) { node.open = true; }
+    }
+    if (target) { target.scrollIntoView(); }
   }
+
+  function start() { fit(); if (window.location.hash) { reveal(); } }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+  window.addEventListener("hashchange", reveal);
   if (small.addEventListener) { small.addEventListener("change", fit); }
   window.addEventListener("beforeprint", beforePrint);
   window.addEventListener("afterprint", afterPrint);
