@@ -136,16 +136,19 @@ def board_columns(
     calendar: WorkdayCalendar,
     counts: dict[str, int],
     limit: int | None = None,
+    order: list | None = None,
 ) -> list[Column]:
-    """One column per status with its first ``limit`` cards, most urgent first, in one query
-    however many tickets there are (the per-column cut is a window function). ``counts`` are
-    :func:`status_counts` of the same queryset."""
+    """One column per status with its first ``limit`` cards, most urgent first (or in
+    ``order``, a sort's terms), in one query however many tickets there are (the per-column cut
+    is a window function). ``counts`` are :func:`status_counts` of the same queryset."""
     limit = limit or BOARD_COLUMN_LIMIT
     ranked = (
         Issue.objects.filter(pk__in=queryset.filter(status__in=statuses).values("pk"))
         .with_related()
         .annotate(
-            position=Window(RowNumber(), partition_by=[F("status")], order_by=_urgency(today))
+            position=Window(
+                RowNumber(), partition_by=[F("status")], order_by=order or _urgency(today)
+            )
         )
         .filter(position__lte=limit)
         .order_by("status", "position")
