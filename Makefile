@@ -76,7 +76,8 @@ pdf-libs:
 # worker converts the PDF fonts once per machine (Procfile.dev). The web process runs the system
 # checks, so migrate and seed_demo skip them. honcho gets `-e /dev/null`: a .env file belongs to
 # docker-compose (production settings), not to local runs. Honcho hands PORT to the first
-# Procfile entry (web); HOST is passed through.
+# Procfile entry (web); HOST is passed through. Pages answer as in production (DEBUG off: the
+# platform's own error pages; config/settings/local.py); `DEBUG=1 make run` shows Django's.
 run: $(RUN_STAMP) pdf-libs
 	$(BIN)/python manage.py migrate --noinput --skip-checks
 	$(BIN)/python manage.py seed_demo --skip-checks --url http://$(HOST):$(PORT)/

@@ -1,6 +1,11 @@
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
+
+from core.api.exceptions import MESSAGES
 
 
 @never_cache
@@ -15,3 +20,52 @@ def job_status(job, **extra) -> JsonResponse:
     """A background job's state for the page that follows it (``static/js/job-progress.js``
     polls it about once a second): :meth:`core.models.Job.progress_payload` and ``extra``."""
     return JsonResponse(job.progress_payload(**extra), json_dumps_params={"ensure_ascii": False})
+
+
+# --- error pages ------------------------------------------------------------------------------
+# Pages answer with the platform's own Chinese pages (templates/400.html, 403.html, 404.html,
+# 500.html) and the API with its JSON error shape (core.api.exceptions) — also for an address
+# under /api/ that matches no endpoint, and for a server error inside an endpoint. Registered as
+# handler400 … handler500 in config/urls.py; Django uses them whenever DEBUG is off (make run
+# included, see config/settings/local.py).
+
+#: addresses answered in JSON: the REST API, its schema and documentation
+API_PREFIX = "/api/"
+BAD_REQUEST = _("请求无效，无法处理。")
+SERVER_ERROR = _("系统暂时出错，请稍后重试；如持续出现，请联系系统管理员。")
+
+
+def _api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _api_error(status: int, code: str, message) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": str(message)},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def bad_request(request, exception):
+    if _api(request):
+        return _api_error(400, "bad_request", BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _api(request):
+        return _api_error(403, "permission_denied", gettext(MESSAGES["permission_denied"]))
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _api(request):
+        return _api_error(404, "not_found", gettext(MESSAGES["not_found"]))
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _api(request):
+        return _api_error(500, "server_error", SERVER_ERROR)
+    return defaults.server_error(request)

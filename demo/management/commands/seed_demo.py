@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--force", action="store_true", help="在 DEBUG 关闭的环境中仍然载入（仅用于演示环境）"
+            "--force",
+            action="store_true",
+            help="在不允许演示数据的设置（DEBUG 关闭，且非本地设置）中仍然载入（仅用于演示环境）",
         )
         parser.add_argument(
             "--url",
@@ -18,7 +20,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force, url=None, **options):
-        if not settings.DEBUG and not force:
+        # Local settings (make run) allow demo data (DEMO_DATA_ALLOWED); other settings only
+        # with DEBUG on, or when forced.
+        allowed = settings.DEBUG or getattr(settings, "DEMO_DATA_ALLOWED", False)
+        if not allowed and not force:
             raise CommandError(
                 "DEBUG 已关闭：演示数据含公开密码的账号，生产环境请勿载入。确需载入请加 --force。"
             )
