@@ -38,3 +38,10 @@ urlpatterns = [
 
 # MEDIA_ROOT holds uploads and generated documents only, never served as they are: each is
 # handed out by a view that checks the reader's scope (reports, progress imports).
+
+# The platform's own error pages (Chinese) for pages, the API's JSON error shape under /api/
+# (core/views.py); Django uses them whenever DEBUG is off.
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
