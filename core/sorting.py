@@ -119,12 +119,24 @@ class Sort:
             return ""
         return f"-{self.key}" if self.descending else self.key
 
+    def ordering(self) -> list[OrderBy]:
+        """This order as ``order_by`` terms, ties broken by primary key (also usable as a
+        window's order); empty without a sort."""
+        if self.key is None:
+            return []
+        column = self.sorting.columns[self.key]
+        return [*column.ordering(self.descending), F("pk").asc()]
+
     def apply(self, queryset):
         """The rows in this order, ties broken by primary key; unchanged without a sort."""
-        if self.key is None:
-            return queryset
-        column = self.sorting.columns[self.key]
-        return queryset.order_by(*column.ordering(self.descending), "pk")
+        return queryset.order_by(*self.ordering()) if self.key is not None else queryset
+
+    def default_href(self) -> str:
+        """The list in its default order, the filters kept, from page 1."""
+        query = self.query.copy()
+        query.pop(PARAM, None)
+        query.pop(PAGE_PARAM, None)
+        return "?" + query.urlencode() if query else "?"
 
     def sort_list(self, rows: Sequence, value_of) -> list:
         """Rows already in memory in this order: ``value_of(row, key)`` gives a column's value.

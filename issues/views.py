@@ -11,6 +11,7 @@ from functools import partial
 from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from core.pages import action_panel, page_action
+from core.sorting import Column, Sorting, choice_order
 from projects.models import Project
 from schedule.workdays import current_calendar
 
@@ -27,7 +29,7 @@ from . import selectors, services
 from .exports import closeout_workbook
 from .filtersets import IssueFilterSet
 from .forms import LinkProjectForm, ReportForm, action_form
-from .models import Issue, Status
+from .models import Issue, Level, Status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -46,6 +48,15 @@ def _issue_in_scope(request, pk) -> Issue:
 
 # --- the board -----------------------------------------------------------------------------
 
+#: the board's orders besides the default (most urgent first), within each column
+ISSUE_SORT = Sorting(
+    deadline=Column("deadline"),
+    reported_at=Column("reported_at", descending_first=True),
+    project=Column("project__name"),
+    level=Column(choice_order("level", Level)),
+    updated_at=Column("updated_at", descending_first=True),
+)
+
 
 @login_required
 def issue_board(request):
@@ -57,7 +68,23 @@ def issue_board(request):
     statuses = [s for s in Status if s in wanted] if wanted else list(selectors.BOARD_STATUSES)
     today = timezone.localdate()
     counts = selectors.status_counts(filterset.qs)
-    columns = selectors.board_columns(filterset.qs, statuses, today, current_calendar(), counts)
+    sort = ISSUE_SORT.read(request)
+    calendar = current_calendar()
+    page = None
+    if len(statuses) == 1:
+        # one status asked for: its column pages through every ticket
+        status = statuses[0]
+        listed = Issue.objects.filter(pk__in=filterset.qs.filter(status=status).values("pk"))
+        ordered = sort.apply(listed) if sort.key else selectors.by_urgency(listed, today)
+        page = Paginator(ordered.with_related(), selectors.BOARD_COLUMN_LIMIT).get_page(
+            request.GET.get("page")
+        )
+        cards = [selectors.card(issue, today, calendar) for issue in page.object_list]
+        columns = [selectors.Column(status, Status(status).label, page.paginator.count, cards)]
+    else:
+        columns = selectors.board_columns(
+            filterset.qs, statuses, today, calendar, counts, order=sort.ordering()
+        )
     rejected = counts.get(Status.REJECTED, 0) if Status.REJECTED not in statuses else None
     return render(
         request,
@@ -65,6 +92,8 @@ def issue_board(request):
         {
             "filter": filterset,
             "columns": columns,
+            "page": page,
+            "sort": sort,
             "rejected_count": rejected,
             "may_report": selectors.may_report(request.user),
         },

@@ -3,6 +3,7 @@ close-out list and its export, special supervision — each as the people of the
 it."""
 
 import datetime
+import re
 from io import BytesIO
 
 import pytest
@@ -151,7 +152,57 @@ def test_a_long_column_shows_the_most_urgent_and_says_how_many_more(client, worl
     page = login(client, world["county_office"]).get(reverse("issues:board"))
     column = next(c for c in page.context["columns"] if c.status == Status.ASSIGNED)
     assert (column.count, len(column.cards), column.cards[0].issue.title) == (4, 2, "逾期的那个")
-    assert "还有 2 个，请缩小筛选范围" in page.content.decode()
+    html = page.content.decode()
+    assert "还有 2 个，逐页查看" in html
+    # the link opens that status alone, paged, most urgent first
+    assert '<a href="?status=assigned">还有 2 个' in html
+    first = client.get(reverse("issues:board"), {"status": "assigned"})
+    (column,) = first.context["columns"]
+    assert [card.issue.title for card in column.cards][0] == "逾期的那个"
+    assert first.context["page"].paginator.count == 4 and "第 1 / 2 页" in first.content.decode()
+    second = client.get(reverse("issues:board"), {"status": "assigned", "page": 2})
+    shown = board_titles(first) | board_titles(second)
+    assert shown == {"逾期的那个", "按期0", "按期1", "按期2"}
+
+
+def test_board_sorts_within_each_column(client, world, monkeypatch):
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_LIMIT", 2)
+    project = world["jiangyin_other"]
+    for n, days in enumerate((30, 10, 20)):
+        make_issue(
+            project,
+            Status.ASSIGNED,
+            unit=world["land"],
+            deadline=TODAY + days * DAY,
+            title=f"第{n}",
+        )
+    login(client, world["county_office"])
+    board = reverse("issues:board")
+
+    def assigned(response):
+        column = next(c for c in response.context["columns"] if c.status == Status.ASSIGNED)
+        return [card.issue.title for card in column.cards]
+
+    assert assigned(client.get(board, {"sort": "-deadline"})) == ["第0", "第2"]
+    by_deadline = client.get(board, {"sort": "deadline"})
+    assert assigned(by_deadline) == ["第1", "第2"]
+    html = by_deadline.content.decode()
+    assert 'href="?sort=-deadline" aria-current="true" data-sort="ascending">办结时限' in html
+    # paging one status keeps the sort and the filter
+    single = client.get(board, {"sort": "-deadline", "status": "assigned", "overdue": "false"})
+    assert assigned(single) == ["第0", "第2"]
+    next_page = re.search(r'href="\?([^"]+)" rel="next"', single.content.decode()).group(1)
+    assert set(next_page.split("&amp;")) == {
+        "sort=-deadline",
+        "status=assigned",
+        "overdue=false",
+        "page=2",
+    }
+    assert assigned(client.get(board, {"sort": "-deadline", "status": "assigned", "page": 2})) == [
+        "第1"
+    ]
+    # an unknown order is ignored: most urgent first
+    assert client.get(board, {"sort": "secret"}).status_code == 200
 
 
 def test_board_filters_and_keeps_rejected_apart(client, world):
