@@ -117,11 +117,15 @@ def notdef_warnings(caplog):
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo data set (`seed_demo`), built on ``DEMO_DAY`` once for the tests of a module
     that ask for it; each test still runs in its own transaction, rolled back after it. The
-    database is emptied and its reference data reloaded when the module is done."""
-    with django_db_blocker.unblock():
+    database is emptied and its reference data reloaded when the module is done. The demo's
+    published documents are files in a folder of the module's own (MEDIA_ROOT)."""
+    from django.test import override_settings
+
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("demo-media"))
+    with django_db_blocker.unblock(), media:
         with clock_at(DEMO_DAY):
             call_command("seed_demo", force=True, stdout=StringIO())
         try:
