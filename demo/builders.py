@@ -6,8 +6,8 @@ changes nothing and keeps whatever a user edited.
 
 Built in this order, each part in a module of its own: the logins (:mod:`demo.logins`), the
 project library with its pre-reviews (:mod:`demo.projects`), key milestones
-(:mod:`demo.milestones`), approvals, funding, issue tickets, monthly progress and indicator
-targets.
+(:mod:`demo.milestones`), approvals, funding, issue tickets, monthly progress, indicator
+targets and, from all of them, a published briefing and meeting agenda (:mod:`demo.reports`).
 """
 
 from django.db import transaction
@@ -23,6 +23,7 @@ from .logins import load_logins
 from .milestones import DemoMilestones
 from .progress import DemoProgress
 from .projects import DemoProjects
+from .reports import DemoReports
 from .targets import DemoTargets
 
 
@@ -46,4 +47,5 @@ class DemoBuilder:
         DemoIssues(regions, users).run()
         DemoProgress(users).run()
         DemoTargets(users).run()
+        DemoReports(users, self.log).run()
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")

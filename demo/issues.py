@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,6 +22,14 @@ from projects.models import Admission, Project, Tier
 from schedule.workdays import current_calendar
 
 SEED = 2026
+
+
+def next_meeting_day(today: datetime.date) -> datetime.date:
+    """The province office's next weekly meeting: the next WEEKLY_MEETING_WEEKDAY after today —
+    the day the week's agenda (reports, 周碰头会议程) is drawn up for."""
+    ahead = (settings.WEEKLY_MEETING_WEEKDAY - today.isoweekday()) % 7 or 7
+    return today + datetime.timedelta(days=ahead)
+
 
 #: (category, title, description, solution, resolution)
 STORIES = (
@@ -146,7 +155,7 @@ class DemoIssues:
         services.sweep(self.today)
         services.meeting_create(
             by=self.users["province_office"],
-            date=self.calendar.add_workdays(self.today, 1),
+            date=next_meeting_day(self.today),
             attending_units=Unit.objects.filter(region_id="320000", kind=Unit.Kind.DEPARTMENT),
         )
 
