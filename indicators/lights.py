@@ -6,7 +6,8 @@ Red — any of:
                         (the construction start can no longer be met: 开工有风险)
 - ``issue_overdue``     an issue being handled (交办/办理中) past its 办结时限
 - ``approval_overdue``  an approval running past its promised date (承诺办结日)
-- ``investment_behind`` under construction, and this year's approved investment is below
+- ``investment_behind`` under construction, and this year's approved investment (the library's
+                        本年完成投资, kept by the monthly review) is below
                         ``LIGHT_INVESTMENT_SHARE`` of the plan to date (the year's planned
                         investment spread evenly over the months whose filing deadline has passed)
 
@@ -39,12 +40,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -105,7 +103,6 @@ def _rules(today: datetime.date) -> dict:
     """One boolean expression per rule, over a Project queryset."""
     from approvals.models import RUNNING_STATUSES, Approval
     from issues.models import HANDLING_STATUSES, Issue
-    from progress.models import MonthlyReport, ReportStatus
 
     near = horizon(today)
     issues = Issue.objects.filter(project=OuterRef("pk"), status__in=HANDLING_STATUSES)
@@ -123,27 +120,13 @@ def _rules(today: datetime.date) -> dict:
         ),
     }
     if months:
-        done = (
-            MonthlyReport.objects.filter(
-                project=OuterRef("pk"),
-                status=ReportStatus.APPROVED,
-                period__gte=f"{today.year:04d}-01",
-                period__lte=f"{today.year:04d}-{months:02d}",
-            )
-            .values("project")
-            .annotate(total=Sum("investment_this_month"))
-            .values("total")
-        )
         share = Decimal(str(settings.LIGHT_INVESTMENT_SHARE)) * months / 12
-        rules["_investment_done"] = Coalesce(
-            Subquery(done, output_field=MONEY), Value(Decimal(0), output_field=MONEY)
-        )
-        rules["_investment_due"] = ExpressionWrapper(
+        due = ExpressionWrapper(
             F("planned_investment_year") * Value(share, output_field=MONEY), output_field=MONEY
         )
-        under_construction = Q(stage=Stage.STARTED) & Q(planned_investment_year__gt=0)
         rules["investment_behind"] = _flag(
-            under_construction & Q(light_investment_done__lt=F("light_investment_due"))
+            Q(stage=Stage.STARTED, planned_investment_year__gt=0)
+            & Q(completed_investment_year__lt=due)
         )
     else:
         rules["investment_behind"] = Value(False, output_field=BooleanField())
@@ -156,15 +139,8 @@ def with_lights(queryset: QuerySet, today: datetime.date | None = None) -> Query
     ``light_<rule>`` per rule."""
     today = today or timezone.localdate()
     rules = _rules(today)
-    helpers = {f"light{name}": rules.pop(name) for name in list(rules) if name.startswith("_")}
-    queryset = queryset.annotate(**helpers) if helpers else queryset
     queryset = queryset.annotate(**{_field(code): expression for code, expression in rules.items()})
-    red = Q(**{_field(RED_RULES[0]): True})
-    for code in RED_RULES[1:]:
-        red |= Q(**{_field(code): True})
-    yellow = Q(**{_field(YELLOW_RULES[0]): True})
-    for code in YELLOW_RULES[1:]:
-        yellow |= Q(**{_field(code): True})
+    red, yellow = breaks(RED), breaks(YELLOW)
     score = sum(
         (
             Case(
@@ -191,6 +167,25 @@ def with_lights(queryset: QuerySet, today: datetime.date | None = None) -> Query
             default=Value(GREEN),
         )
     )
+
+
+def breaks(light: str) -> Q:
+    """A filter on a ``with_lights`` queryset: the projects breaking any rule of ``light``."""
+    codes = RED_RULES if light == RED else YELLOW_RULES
+    condition = Q()
+    for code in codes:
+        condition |= Q(**{_field(code): True})
+    return condition
+
+
+def having(light: str) -> Q:
+    """A filter on a ``with_lights`` queryset: the projects whose light is ``light``. Written
+    as the rules themselves (not ``light=…``) so the database can use each rule's own plan."""
+    if light == RED:
+        return breaks(RED)
+    if light == YELLOW:
+        return ~breaks(RED) & breaks(YELLOW)
+    return ~breaks(RED) & ~breaks(YELLOW)
 
 
 def worst_first(queryset: QuerySet) -> QuerySet:

@@ -72,13 +72,16 @@ class ProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
         return queryset.exclude(schedule__at_risk=True)
 
     def filter_light(self, queryset, name, value):
-        from indicators.lights import with_lights
+        from indicators.lights import having, with_lights
 
         if not value:
             return queryset
         if "light" not in queryset.query.annotations:
             queryset = with_lights(queryset)
-        return queryset.filter(light__in=value)
+        wanted = Q()
+        for light in value:
+            wanted |= having(light)
+        return queryset.filter(wanted)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -15,7 +15,7 @@ from approvals import services as approval_services
 from approvals.models import ApprovalKind
 from indicators import lights
 from issues.models import Issue, Level, Status
-from progress.models import MonthlyReport, ReportStatus
+from progress.models import MonthlyReport
 from projects.models import Project, Stage
 from schedule.models import ProjectSchedule
 
@@ -63,12 +63,6 @@ def schedule(project, *, at_risk=False, min_float=None) -> None:
             "computed_for": TODAY,
             "computed_at": timezone.now(),
         },
-    )
-
-
-def filed(project, period: str, amount: str, status=ReportStatus.APPROVED) -> None:
-    MonthlyReport.objects.create(
-        project=project, period=period, investment_this_month=Decimal(amount), status=status
     )
 
 
@@ -133,7 +127,11 @@ def test_the_start_at_risk_or_short_of_float_counts_only_before_the_start(by):
     assert light(started) == ("green", set())
 
 
-def test_investment_below_the_share_of_plan_to_date_is_red(by, settings):
+def test_investment_below_the_share_of_plan_to_date_is_red(people, by, settings):
+    """Approved through the monthly review (which keeps the library's 本年完成投资): a submitted
+    month does not count until it is approved."""
+    from progress import services as progress
+
     settings.LIGHT_INVESTMENT_SHARE = 0.8
     project = factories.project(
         "320281",
@@ -141,15 +139,29 @@ def test_investment_below_the_share_of_plan_to_date_is_red(by, settings):
         stage=Stage.STARTED,
         started_on=datetime.date(2026, 2, 1),
         planned_investment_year=Decimal("1200"),
+        admission="admitted",
     )
     assert lights.months_due(TODAY) == 11  # plan to date 1,100; 80 % of it is 880
-    filed(project, "2026-10", "500")
-    filed(project, "2026-11", "370")
-    filed(project, "2026-12", "100", status=ReportStatus.SUBMITTED)  # not approved: not counted
-    filed(project, "2025-12", "900")  # last year: not counted
+
+    def file(period, amount, approve=True):
+        report, _outcome = progress.report_save(
+            project=project,
+            period=period,
+            by=people["county_filer"],
+            investment_this_month=amount,
+            physical_progress="主体施工",
+        )
+        report = progress.report_submit(report=report, by=people["county_filer"])
+        if approve:
+            progress.report_approve(report=report, by=people["city_office"])
+
+    file("2026-10", "500")
+    file("2026-11", "370")
     assert light(project) == ("red", {"investment_behind"})
-    MonthlyReport.objects.filter(project=project, period="2026-11").update(
-        investment_this_month=Decimal("380")
+    file("2026-12", "20", approve=False)  # submitted, not approved: not counted
+    assert light(project) == ("red", {"investment_behind"})
+    progress.report_approve(
+        report=MonthlyReport.objects.get(project=project, period="2026-12"), by=people["city_office"]
     )
     assert light(project) == ("green", set())
 
