@@ -161,7 +161,8 @@ def test_investment_below_the_share_of_plan_to_date_is_red(people, by, settings)
     file("2026-12", "20", approve=False)  # submitted, not approved: not counted
     assert light(project) == ("red", {"investment_behind"})
     progress.report_approve(
-        report=MonthlyReport.objects.get(project=project, period="2026-12"), by=people["city_office"]
+        report=MonthlyReport.objects.get(project=project, period="2026-12"),
+        by=people["city_office"],
     )
     assert light(project) == ("green", set())
 
