@@ -17,39 +17,22 @@ from progress.models import MonthlyReport, ReportStatus
 from projects.models import Admission, Stage
 
 from . import factories
+
+# CHROMIUM and PHONE are imported from here by other test modules too
+from .browser import (  # noqa: F401
+    CHROMIUM,
+    PHONE,
+    browser,  # the fixture
+    needs_chromium,
+    phone_page,
+    scroll_width,
+)
 from .conftest import clock_at
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
 TODAY = datetime.date(2026, 11, 23)
 PERIOD = "2026-11"
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}"
-)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test still reads the
-    # database from it between steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -75,21 +58,6 @@ def build_world(people):
     return {**people, "projects": projects}
 
 
-def phone_page(browser, live_server, person):
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live_server.url + reverse("login"))
-    page.fill("input[name=username]", person.username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("form button[type=submit].primary")
-    page.wait_for_load_state()
-    return page
-
-
-def scroll_width(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
-
-
 def shot(page, name: str) -> None:
     """The whole page as phone-screen-sized slices ``name-1.png``, ``name-2.png`` …"""
     folder = os.environ.get("SHOTS_DIR")
@@ -102,7 +70,11 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}-{number}.png"), full_page=True, clip=clip)
 
 
-def test_county_files_on_a_phone_and_the_city_approves(browser, live_server, world):
+def test_county_files_on_a_phone_and_the_city_approves(
+    browser,  # noqa: F811
+    live_server,
+    world,
+):
     first, second = world["projects"]
     sheet = live_server.url + reverse("progress:form", args=["320281", PERIOD])
 
