@@ -18,12 +18,10 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
-from django.utils.safestring import SafeString
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import Region
-from core.charts import SCREEN, Bar, bar_chart
 from projects.models import Project
 
 from . import selectors
@@ -49,50 +47,117 @@ def percent(ratio: Decimal | None) -> str | None:
     return f"{(ratio * 100).quantize(Decimal('0.1'))}%"
 
 
-# --- charts ------------------------------------------------------------------------------------
+# --- charts (ECharts options for {% chart %}, core/templatetags/charts.py) ------------------------
 
 
-def issuance_chart(rows: list[selectors.RegionFigures], channel: str) -> SafeString | None:
-    """Issuance progress (issued ÷ quota) of each region below, as horizontal bars."""
+def _amount(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _percent_value(ratio: Decimal | None) -> float | None:
+    """0.4321 → 43.2, the number :func:`percent` writes; None when there is nothing to divide by."""
+    return None if ratio is None else float((ratio * 100).quantize(Decimal("0.1")))
+
+
+def channel_option(rows: list[ChannelRow]) -> dict:
+    """Per channel the quota against what was allocated, issued and spent (万元), as the table."""
+    measures = (
+        (_("额度"), "quota", "#9aa5b1"),
+        (_("下达"), "allocated", "#5b8bd0"),
+        (_("发行/拨付"), "issued", "#2f5597"),
+        (_("支出"), "used", "#2e8b57"),
+    )
+    return {
+        "_valueSuffix": " " + _("万元"),
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 16, "top": 36, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "category", "data": [row.figures.channel.name for row in rows]},
+        "yAxis": {"type": "value", "name": _("万元")},
+        "series": [
+            {
+                "name": name,
+                "type": "bar",
+                "barMaxWidth": 48,
+                "itemStyle": {"color": colour},
+                "data": [_amount(getattr(row.figures, attr)) for row in rows],
+            }
+            for name, attr, colour in measures
+        ],
+    }
+
+
+def issuance_option(rows: list[selectors.RegionFigures], year: int) -> dict | None:
+    """Issuance progress (issued ÷ quota, %) of each region below, as horizontal bars; a click
+    on a region opens its own dashboard."""
     if not any(row.quota for row in rows):  # nothing to measure any region against
         return None
-    bars = []
-    for row in rows:
-        progress = row.issuance_progress
-        title = _("%(region)s：额度 %(quota)s 万元，已发行 %(issued)s 万元") % {
-            "region": row.region.name,
-            "quota": f"{row.quota:,.2f}" if row.quota is not None else "—",
-            "issued": f"{row.issued:,.2f}",
-        }
-        bars.append(
-            Bar(
-                label=row.region.name,
-                value=progress,
-                text=percent(progress) or _("无额度"),
-                title=title,
-                full=progress is not None and progress >= 1,
-                blank=progress is None,
-            )
-        )
-    caption = _("%(channel)s各地区发行进度") % {"channel": channel}
-    return bar_chart(bars, layout=SCREEN, maximum=1, caption=caption, track=True)
+    values = [_percent_value(row.issuance_progress) for row in rows]
+    return {
+        "_valueSuffix": "%",
+        "tooltip": {"trigger": "item"},
+        "grid": {"left": 8, "right": 56, "top": 8, "bottom": 8, "containLabel": True},
+        "xAxis": {
+            "type": "value",
+            "min": 0,
+            "max": max([100.0, *(value for value in values if value is not None)]),
+            "axisLabel": {"formatter": "{value}%"},
+        },
+        "yAxis": {
+            "type": "category",
+            "inverse": True,
+            "data": [row.region.name for row in rows],
+        },
+        "series": [
+            {
+                "name": _("发行进度"),
+                "type": "bar",
+                "barMaxWidth": 18,
+                "showBackground": True,
+                "label": {"show": True, "position": "right", "formatter": "{c}%"},
+                "markLine": {
+                    "silent": True,
+                    "symbol": "none",
+                    "lineStyle": {"color": "#b3261e"},
+                    "label": {"show": False},
+                    "data": [{"xAxis": 100}],
+                },
+                "data": [
+                    {
+                        "name": row.region.name,
+                        "value": value,
+                        "href": f"?{urlencode({'year': year, 'region': row.region.code})}",
+                        "itemStyle": {"color": "#1b7f3b" if value and value >= 100 else "#2f5597"},
+                    }
+                    for row, value in zip(rows, values, strict=True)
+                ],
+            }
+        ],
+    }
 
 
-def funnel_chart(stages: list[tuple[str, str, int]]) -> SafeString:
-    """REITs projects per stage, as bars centred on one axis (a funnel)."""
-    most = max((count for _stage, _label, count in stages), default=0) or 1
-    bars = [
-        Bar(
-            label=str(label),
-            value=count,
-            text=str(count),
-            title=f"{label}：{count}",
-            blank=not count,
-        )
-        for _stage, label, count in stages
-    ]
-    caption = _("REITs项目各阶段数量")
-    return bar_chart(bars, layout=SCREEN, maximum=most, caption=caption, centred=True)
+def funnel_option(stages: list[tuple[str, str, int]]) -> dict:
+    """REITs projects per stage, in the stages' order from the top."""
+    return {
+        "tooltip": {"trigger": "item"},
+        "grid": {"left": 8, "right": 32, "top": 8, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {
+            "type": "category",
+            "inverse": True,
+            "data": [str(label) for _stage, label, _count in stages],
+        },
+        "series": [
+            {
+                "name": _("项目数"),
+                "type": "bar",
+                "barMaxWidth": 18,
+                "itemStyle": {"color": "#2f5597"},
+                "label": {"show": True, "position": "right"},
+                "data": [count for _stage, _label, count in stages],
+            }
+        ],
+    }
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -102,7 +167,10 @@ def funnel_chart(stages: list[tuple[str, str, int]]) -> SafeString:
 class ChannelRow:
     figures: selectors.ChannelFigures
     behind: bool
-    chart: SafeString | None
+    #: the regions below with their issuance progress, and the chart's option (None without a
+    #: quota to measure them against)
+    regions: list[selectors.RegionFigures]
+    chart: dict | None
 
     @property
     def issuance_percent(self) -> str | None:
@@ -111,6 +179,16 @@ class ChannelRow:
     @property
     def use_percent(self) -> str | None:
         return percent(self.figures.use_progress)
+
+    @property
+    def chart_height(self) -> int:
+        """Room for a bar per region (pixels)."""
+        return 32 + 28 * len(self.regions)
+
+    @property
+    def region_rows(self) -> list[tuple[selectors.RegionFigures, str | None]]:
+        """The regions below with their issuance progress as written ("73.3%")."""
+        return [(row, percent(row.issuance_progress)) for row in self.regions]
 
 
 def _years(user) -> list[int]:
@@ -141,16 +219,14 @@ def dashboard(request):
     parent = region or _home_region(user)
     rows = []
     for figures in selectors.channel_summary(user, year=year, region=region):
-        chart = None
+        regions, chart = [], None
         # without a quota in the region no region below has one: no bars (and no queries)
         if figures.quota is not None and parent is not None:
-            chart = issuance_chart(
-                selectors.region_breakdown(
-                    user, year=year, channel=figures.channel.code, region=parent
-                ),
-                figures.channel.name,
+            regions = selectors.region_breakdown(
+                user, year=year, channel=figures.channel.code, region=parent
             )
-        rows.append(ChannelRow(figures, figures.behind_deadline(today), chart))
+            chart = issuance_option(regions, year)
+        rows.append(ChannelRow(figures, figures.behind_deadline(today), regions, chart))
     funnel = selectors.reits_funnel(user, region)
     financing = selectors.financing_summary(user, region)
     return render(
@@ -163,7 +239,9 @@ def dashboard(request):
             "parent": parent,
             "today": today,
             "rows": rows,
-            "funnel": funnel_chart(funnel),
+            "channels_chart": channel_option(rows) if rows else None,
+            "funnel": funnel_option(funnel),
+            "funnel_stages": funnel,
             "reits_total": sum(count for _stage, _label, count in funnel),
             "financing": financing,
             "matched_percent": percent(financing.matched / financing.total)

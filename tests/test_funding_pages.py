@@ -7,6 +7,7 @@ Today is pinned to Friday 20 March 2026; the special-bond quota of 无锡 was du
 """
 
 import datetime
+import json
 import re
 from decimal import Decimal
 from io import BytesIO
@@ -127,6 +128,60 @@ def chart(html: str, code: str) -> str:
     return match.group(1)
 
 
+def option(html: str, chart_id: str) -> dict:
+    """The ECharts option the page hands to static/js/charts.js for the chart ``chart_id``."""
+    assert re.search(
+        rf'<div class="chart" id="{chart_id}" data-chart="{chart_id}-option" role="img"'
+        r' aria-label="[^"]+"',
+        html,
+    ), chart_id
+    match = re.search(
+        rf'<script id="{chart_id}-option" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert match, chart_id
+    return json.loads(match.group(1))
+
+
+def number(cell: str) -> float | None:
+    """A figure as the table writes it ("1,000.00", "73.3%", "—") as a number."""
+    cell = cell.strip().rstrip("%").replace(",", "")
+    return None if cell in ("—", "无额度") else float(cell)
+
+
+def channel_table(html: str) -> dict[str, list[float | None]]:
+    """The channel table's quota, allocated, issued and spent per channel name."""
+    figures = {}
+    for row in re.findall(r'<tr class="channel-[^"]*">(.*?)</tr>', html, re.S):
+        name = text(re.search(r"<th[^>]*>(.*?)</th>", row, re.S).group(1)).strip()
+        cells = dict(re.findall(r'<td class="num" data-label="([^"]+)">(.*?)</td>', row, re.S))
+        figures[name] = [number(cells[label]) for label in ("额度", "下达", "发行/拨付", "支出")]
+    return figures
+
+
+def channel_chart(html: str) -> dict[str, list[float | None]]:
+    """The channel chart's quota, allocated, issued and spent per channel name."""
+    chart_option = option(html, "funding-channels-chart")
+    series = {item["name"]: item["data"] for item in chart_option["series"]}
+    assert list(series) == ["额度", "下达", "发行/拨付", "支出"]
+    names = chart_option["xAxis"]["data"]
+    return {name: [series[measure][i] for measure in series] for i, name in enumerate(names)}
+
+
+def region_table(html: str, code: str) -> dict[str, list[float | None]]:
+    """The issuance chart's data table: quota, issued and progress (%) per region."""
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", chart(html, code), re.S)
+    return {
+        text(name).strip(): [number(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells)]
+        for name, cells in rows
+    }
+
+
+def region_bars(html: str, code: str) -> dict[str, tuple[float | None, str]]:
+    """The issuance chart's bars: progress (%) and the address a click opens, per region."""
+    (series,) = option(html, f"funding-issuance-{code}")["series"]
+    return {item["name"]: (item["value"], item["href"]) for item in series["data"]}
+
+
 # --- the dashboard ---------------------------------------------------------------------------
 
 
@@ -142,16 +197,33 @@ def test_dashboard_shows_the_province_figures_and_bars_by_city(client, world):
     treasury = channel_row(html, "treasury_bond")
     assert "超长期特别国债 — 80.00 80.00 30.00 — 37.5% —" in treasury
 
-    svg = chart(html, "special_bond")
-    assert "<svg" in svg and 'font-family="PingFang SC' in svg
-    bars = text(svg)
-    assert "无锡市 73.3%" in bars  # 440 of 600
-    assert "宿迁市 25.0%" in bars  # 100 of 400
-    assert "南京市 无额度" in bars
+    assert "/static/vendor/echarts/echarts.min.js" in html and "/static/js/charts.js" in html
+
+    # the chart by channel draws the table's figures
+    assert channel_table(html) == {
+        "专项债": [1000.0, 900.0, 540.0, 180.0],
+        "超长期特别国债": [None, 80.0, 80.0, 30.0],
+    }
+    assert channel_chart(html) == channel_table(html)
+
+    # the cities' issuance progress: the bars, their data table, a click opens the city
+    bars = region_bars(html, "special_bond")
+    assert bars["无锡市"] == (73.3, "?year=2026&region=320200")  # 440 of 600
+    assert bars["宿迁市"] == (25.0, "?year=2026&region=321300")  # 100 of 400
+    assert bars["南京市"][0] is None  # no quota
+    cities = region_table(html, "special_bond")
+    assert cities["无锡市"] == [600.0, 440.0, 73.3]
+    assert cities["南京市"] == [None, 0.0, None]
+    assert {name: figures[2] for name, figures in cities.items()} == {
+        name: value for name, (value, _href) in bars.items()
+    }
     assert 'id="chart-treasury_bond"' not in html  # no quota to measure progress against
 
     reits = text(re.search(r'id="reits">(.*?)</section>', html, re.S).group(1))
     assert "共1个" in reits and "省级审核 1" in reits and "储备 0" in reits
+    funnel = option(html, "funding-reits-chart")
+    stages = dict(zip(funnel["yAxis"]["data"], funnel["series"][0]["data"], strict=True))
+    assert stages["省级审核"] == 1 and stages["储备"] == 0 and sum(stages.values()) == 1
     financing = text(re.search(r'id="financing">(.*?)</section>', html, re.S).group(1))
     assert "2项" in financing and "12,777.00 万元" in financing  # both needs, both pushed
     assert "已授信 3,000.00 万元" in financing
@@ -165,8 +237,13 @@ def test_city_office_sees_its_own_figures_and_counties_only(client, world):
     # 无锡's quota of 600, due 1 March, 440 issued of it: behind
     assert "专项债 600.00 500.00 440.00 170.00 73.3% 38.6% 2026-03-01" in bonds
     assert "逾期未完成发行" in bonds
-    bars = text(chart(html, "special_bond"))
-    assert "江阴市 96.0%" in bars and "宜兴市 无额度" in bars  # 240 of 250
+    assert channel_chart(html) == channel_table(html) == {"专项债": [600.0, 500.0, 440.0, 170.0]}
+    counties = region_table(html, "special_bond")
+    assert counties["江阴市"] == [250.0, 240.0, 96.0]  # 240 of 250
+    assert counties["宜兴市"] == [None, 200.0, None]
+    bars = region_bars(html, "special_bond")
+    assert bars["江阴市"] == (96.0, "?year=2026&region=320281")
+    assert bars["宜兴市"][0] is None
     assert "宿迁" not in html and "沭阳" not in html
     assert 'id="chart-treasury_bond"' not in html and "超长期特别国债 —" not in html
     financing = text(re.search(r'id="financing">(.*?)</section>', html, re.S).group(1))
