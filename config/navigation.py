@@ -29,6 +29,7 @@ class Item:
 
 
 ITEMS = (
+    Item(_("驾驶舱"), "home", GOVERNMENT, app="cockpit"),
     Item(_("我的待办"), "todo:list", app="todo"),
     Item(_("项目库"), "projects:list", app="projects"),
     Item(_("困难问题"), "issues:board", app="issues", without="meeting"),
@@ -52,6 +53,8 @@ def _uses(user, item: Item) -> bool:
 
 def _current(request, item: Item) -> bool:
     match = getattr(request, "resolver_match", None)
+    if match is not None and item.url_name == "home":
+        return match.view_name == "home"
     if match is None or not item.app or match.app_name != item.app:
         return False
     name = match.url_name or ""

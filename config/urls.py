@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.forms import AdminSignInForm
 from accounts.views import LoginView
+from cockpit.views import home as cockpit_home
 from core.views import healthz
 
 admin.site.site_header = "重大项目全链条推进平台 · 管理后台"
@@ -14,7 +14,7 @@ admin.site.index_title = "基础数据管理"
 admin.site.login_form = AdminSignInForm  # under the sign-in throttle, as the login page
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="projects:list", permanent=False), name="home"),
+    path("", cockpit_home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -22,6 +22,7 @@ DOMAIN_APPS = (
     "progress",
     "funding",
     "indicators",
+    "cockpit",
     "reports",
     "demo",
 )

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "funding",
     "progress",
     "indicators",
+    "cockpit",
     "reports",
     "notify",
     "todo",
@@ -118,11 +119,17 @@ DATABASES = {
         conn_max_age=int(env("DB_CONN_MAX_AGE", "0") or 0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # PostgreSQL's JIT compiles a query whose estimated cost is high (the cockpit's and the
+    # lights' aggregates) for longer than it then runs: off unless DB_JIT=on.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c jit={'on' if env_bool('DB_JIT', False) else 'off'}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "projects:list"
+LOGIN_REDIRECT_URL = "home"  # the landing page of each role (cockpit/views.py)
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

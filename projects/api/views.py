@@ -40,11 +40,13 @@ class ProjectViewSet(
     def get_queryset(self):
         from indicators.lights import with_lights
 
-        return with_lights(
+        projects = (
             Project.objects.for_user(self.request.user)
             .with_related()
             .prefetch_related("element_needs")
         )
+        # the lists and items show each project's light; the other actions need no annotation
+        return with_lights(projects) if self.action in ("list", "retrieve") else projects
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
