@@ -194,6 +194,15 @@ class User(AbstractUser):
     def sees_everything(self) -> bool:
         return self.is_superuser or Role.Code.SYSTEM_ADMIN in self.role_codes
 
+    def home_region(self) -> "Region | None":
+        """The region a person's pages open on (cockpit, indicators, funding): their own; the
+        province for those who see everything; none for a person without a region."""
+        if self.region_id is not None:
+            return self.region
+        if self.sees_everything:
+            return Region.objects.filter(parent__isnull=True).order_by("code").first()
+        return None
+
     @property
     def sees_only_assignments(self) -> bool:
         """A department liaison with no region-wide role sees what concerns their unit: what is

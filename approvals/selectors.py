@@ -45,6 +45,21 @@ def _share(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else None
 
 
+def decided_q() -> Q:
+    return Q(status__in=DECIDED_STATUSES)
+
+
+def late_q(today: datetime.date) -> Q:
+    """Running past the promise today, or decided after it (as the performance table counts)."""
+    return Q(status__in=RUNNING_STATUSES, promise_due_on__lt=today) | (
+        decided_q() & Q(decided_on__gt=F("promise_due_on"))
+    )
+
+
+def within_promise_q() -> Q:
+    return decided_q() & Q(decided_on__lte=F("promise_due_on"))
+
+
 def performance(queryset, today: datetime.date | None = None) -> list[PerformanceRow]:
     """Per handling unit and approval kind: counts, median and mean working days, shares
     within the promise and the target, and the overdue count — aggregated by the database.
@@ -52,10 +67,7 @@ def performance(queryset, today: datetime.date | None = None) -> list[Performanc
     The median uses a window (row number within each unit and kind, ordered by working days)
     so only the one or two middle rows of each group leave the database."""
     today = today or timezone.localdate()
-    decided = Q(status__in=DECIDED_STATUSES)
-    late = Q(status__in=RUNNING_STATUSES, promise_due_on__lt=today) | (
-        decided & Q(decided_on__gt=F("promise_due_on"))
-    )
+    decided = decided_q()
     groups = (
         queryset.order_by()
         .values("unit_id", "unit__name", "kind_id", "kind__name", "kind__position")
@@ -64,9 +76,9 @@ def performance(queryset, today: datetime.date | None = None) -> list[Performanc
             decided=Count("pk", filter=decided),
             running=Count("pk", filter=Q(status__in=RUNNING_STATUSES)),
             mean_days=Avg("actual_days", filter=decided),
-            within_promise=Count("pk", filter=decided & Q(decided_on__lte=F("promise_due_on"))),
+            within_promise=Count("pk", filter=within_promise_q()),
             within_target=Count("pk", filter=decided & Q(decided_on__lte=F("target_on"))),
-            overdue=Count("pk", filter=late),
+            overdue=Count("pk", filter=late_q(today)),
         )
         .order_by("kind__position", "unit__name")
     )

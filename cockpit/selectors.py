@@ -323,24 +323,20 @@ class DepartmentRow:
 def approvals_by_department(user, region: Region, today: datetime.date) -> list[DepartmentRow]:
     """Per handling department: decided, decided within the promise, running, overdue (as the
     approvals performance page counts them). One query."""
-    from django.db.models import F
 
-    from approvals.models import DECIDED_STATUSES, RUNNING_STATUSES, Approval
+    from approvals.models import RUNNING_STATUSES, Approval
+    from approvals.selectors import decided_q, late_q, within_promise_q
 
-    decided = Q(status__in=DECIDED_STATUSES)
-    late = Q(status__in=RUNNING_STATUSES, promise_due_on__lt=today) | (
-        decided & Q(decided_on__gt=F("promise_due_on"))
-    )
     rows = (
         Approval.objects.for_user(user)
         .filter(project__region__code__startswith=region.scope_prefix)
         .order_by()
         .values("unit_id", "unit__name")
         .annotate(
-            decided=Count("pk", filter=decided),
-            on_time=Count("pk", filter=decided & Q(decided_on__lte=F("promise_due_on"))),
+            decided=Count("pk", filter=decided_q()),
+            on_time=Count("pk", filter=within_promise_q()),
             running=Count("pk", filter=Q(status__in=RUNNING_STATUSES)),
-            overdue=Count("pk", filter=late),
+            overdue=Count("pk", filter=late_q(today)),
         )
     )
     result = [

@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role
-from core.forms import ScopedForm
-from funding.forms import RegionChoiceField
 from indicators import lights
 from indicators.models import Indicator
+from indicators.views import IndicatorFilterForm
 from projects.models import Project
 
 from . import charts, selectors
@@ -25,20 +24,11 @@ COCKPIT_ROLES = frozenset({R.LEADER, R.OFFICE_STAFF, R.SYSTEM_ADMIN})
 MONTHS = [(f"M{m:02d}", f"{m}月") for m in range(1, 13)]
 
 
-class CockpitForm(ScopedForm, forms.Form):
-    """Region (in scope: a region above the user's own is not found), year, month and the
-    indicator the map is coloured by; a wrong year, month or indicator falls back."""
+class CockpitForm(IndicatorFilterForm):
+    """The indicators' filter (region in scope: a region above the user's own is not found;
+    the year) with a month and the indicator the map is coloured by; a wrong year, month or
+    indicator falls back."""
 
-    region = RegionChoiceField(
-        label=gettext_lazy("地区"),
-        queryset=Region.objects.all(),
-        to_field_name="code",
-        required=False,
-        empty_label=None,
-    )
-    year = forms.IntegerField(
-        label=gettext_lazy("年度"), required=False, min_value=2000, max_value=2100
-    )
     period = forms.ChoiceField(label=gettext_lazy("截至月份"), required=False, choices=MONTHS)
     indicator = forms.ChoiceField(
         label=gettext_lazy("地图指标"),
@@ -57,14 +47,6 @@ class CockpitForm(ScopedForm, forms.Form):
             window,
             data.get("indicator") or Indicator.WX_START,
         )
-
-
-def home_region(user) -> Region | None:
-    if user.region_id:
-        return user.region
-    if user.sees_everything:
-        return Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
-    return None
 
 
 def landing(user) -> str | None:
@@ -87,7 +69,7 @@ def home(request):
     target = landing(user)
     if target is not None:
         return redirect(target)
-    home = home_region(user)
+    home = user.home_region()
     form = CockpitForm(request.GET, user=user)
     if "region" in form.errors:
         raise Http404

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 
-from accounts.models import Region
 from projects.models import Project
 
 from . import selectors
@@ -198,16 +197,6 @@ def _years(user) -> list[int]:
     return sorted(years)
 
 
-def _home_region(user) -> Region | None:
-    """The region whose children the bars compare: the user's own, the province for those who
-    see everything."""
-    if user.region_id:
-        return user.region
-    if user.sees_everything:
-        return Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
-    return None
-
-
 @login_required
 def dashboard(request):
     user = request.user
@@ -216,7 +205,7 @@ def dashboard(request):
         raise Http404
     year, region = form.chosen_year(), form.chosen_region()
     today = timezone.localdate()
-    parent = region or _home_region(user)
+    parent = region or user.home_region()
     rows = []
     for figures in selectors.channel_summary(user, year=year, region=region):
         regions, chart = [], None

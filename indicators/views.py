@@ -65,16 +65,8 @@ class IndicatorFilterForm(ScopedForm, forms.Form):
     def chosen(self) -> tuple[Region | None, int, str]:
         self.is_valid()
         data = self.cleaned_data
-        region = data.get("region") or _home_region(self.user)
+        region = data.get("region") or self.user.home_region()
         return region, data.get("year") or timezone.localdate().year, data.get("period") or ""
-
-
-def _home_region(user) -> Region | None:
-    if user.region_id:
-        return user.region
-    if user.sees_everything:
-        return Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
-    return None
 
 
 def _scope(user):

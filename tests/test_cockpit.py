@@ -16,11 +16,12 @@ from django.urls import reverse
 from approvals.models import Approval, ApprovalKind
 from cockpit import selectors
 from indicators.models import Indicator, Target
-from issues.models import Issue, Level, Status
+from issues.models import Status
 from progress.models import MonthlyReport, ReportStatus
 from projects.models import Admission, Project, Stage
 
 from . import factories
+from .test_lights import issue as ticket
 
 TODAY = datetime.date(2026, 12, 7)
 D = datetime.date
@@ -30,22 +31,8 @@ pytestmark = pytest.mark.clock(TODAY)
 LAST_DAY = D(2026, 12, 31)
 
 
-def issue(project, *, status=Status.ASSIGNED, deadline=LAST_DAY, unit=None, **extra):
-    return Issue.objects.create(
-        project=project,
-        region=project.region,
-        title="施工许可办理慢",
-        category="land_sea",
-        source="county",
-        level=Level.COUNTY,
-        status=status,
-        unit=unit or factories.unit("江阴市住房和城乡建设局", "320281", "department"),
-        responsible_leader="分管副市长",
-        responsible_person="经办人",
-        solution="并联审批",
-        deadline=deadline,
-        **extra,
-    )
+def issue(project, *, deadline=LAST_DAY, **extra):
+    return ticket(project, deadline=deadline, **extra)
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ def light(project) -> tuple[str, set[str]]:
     return annotated.light, {rule.code for rule in lights.reasons(annotated)}
 
 
-def issue(project, *, status=Status.ASSIGNED, deadline=None) -> Issue:
+def issue(project, *, status=Status.ASSIGNED, deadline=None, **extra) -> Issue:
+    """A ticket being handled (交办, with its 五到位), as the workflow would have left it."""
     return Issue.objects.create(
         project=project,
         region=project.region,
@@ -51,6 +52,7 @@ def issue(project, *, status=Status.ASSIGNED, deadline=None) -> Issue:
         responsible_person="经办人",
         solution="加快征收",
         deadline=deadline,
+        **extra,
     )
 
 

@@ -31,15 +31,6 @@ from .serializers import (
 )
 
 
-def _home_region(user) -> Region | None:
-    """The caller's region; for a system administrator with none, the top of the tree."""
-    if user.region_id is not None:
-        return user.region
-    if user.sees_everything:
-        return Region.objects.filter(parent__isnull=True).order_by("code").first()
-    return None
-
-
 class IndicatorViewSet(viewsets.GenericViewSet):
     """Figures are computed over the projects the caller may see, for a region in their scope
     (default: their own) and everything below it, from 1 January to the end of ``period``."""
@@ -53,7 +44,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         values = dict(query.validated_data)
         user = request.user
-        region = values["region"] or _home_region(user)
+        region = values["region"] or user.home_region()
         if region is None or not Region.objects.for_user(user).filter(pk=region.pk).exists():
             raise Http404
         values["region"] = region
