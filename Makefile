@@ -92,8 +92,8 @@ lint: install
 
 # Refresh the English catalogue after changing interface text (needs GNU gettext's msgfmt).
 messages: install
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=.venv313 --ignore=var --ignore=tests
-	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=.venv313 --ignore=var
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=.venv313 --ignore=var --ignore=tests --ignore=node_modules
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=.venv313 --ignore=var --ignore=node_modules
 
 ci:
 	bash .ci/run
