@@ -104,3 +104,18 @@ def test_the_menu_folds_on_a_phone_and_the_cockpit_fits_its_width(
     assert page.get_by_role("link", name="指标", exact=True).is_visible()
     assert scroll_width(page) <= PHONE["width"]
     assert canvas_drawn(page, "#cockpit-map")
+
+
+def test_the_cockpit_prints_on_a4_without_the_navigation_and_filters(
+    browser,  # noqa: F811
+    live_server,
+    world,
+):
+    page = signed_in_page(browser, live_server, world["leader"])
+    assert canvas_drawn(page, "#cockpit-map")
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()
+    assert not page.locator(".filters-fold").is_visible()
+    assert page.locator("#kpi-title").is_visible() and page.locator("#cockpit-map").is_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
