@@ -125,6 +125,9 @@ class Role(models.Model):
         LEADER = "leader", _("领导")
         API_CLIENT = "api_client", _("系统接口")
         SYSTEM_ADMIN = "system_admin", _("系统管理员")
+        # 三权分立 (等保 2.0 level 3): security and audit apart from system administration
+        SECURITY_ADMIN = "security_admin", _("安全管理员")
+        AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
     code = models.CharField(_("代码"), max_length=30, primary_key=True, choices=Code.choices)
     name = models.CharField(_("名称"), max_length=30)

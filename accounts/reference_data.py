@@ -29,6 +29,8 @@ ROLES = (
     ("leader", "领导"),
     ("api_client", "系统接口"),
     ("system_admin", "系统管理员"),
+    ("security_admin", "安全管理员"),
+    ("audit_admin", "审计管理员"),
 )
 
 
