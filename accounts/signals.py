@@ -1,0 +1,34 @@
+"""Signals of the security events of accounts (identification, sessions, tokens).
+
+Django's own auth signals (user_logged_in, user_logged_out, user_login_failed)
+and django-axes' ``user_locked_out`` cover signing in; the signals below cover
+the rest. Each is sent with ``sender`` (the class or module sending it) and the
+keyword arguments ``user`` (the account concerned), ``by`` (the person acting:
+the user themself or a security administrator; None when the system acts) and
+``request`` (the HTTP request, or None outside a request), plus the extra
+arguments named on each signal.
+"""
+
+from django.dispatch import Signal
+
+# A user's password was changed: by themself (``by`` is the user) or set by an
+# administrator (``by`` is the administrator). Extra: ``reason`` one of
+# "change" (voluntary), "expired" (forced by the 90-day rule), "first_login"
+# (forced after an initial password), "reset" (set by an administrator).
+password_changed = Signal()
+
+# A locked-out account (or address) was unlocked by a security administrator.
+# Extra: ``username`` (the locked username, may name no account: then ``user``
+# is None) and ``ip_address`` (the locked address or None).
+account_unlocked = Signal()
+
+# An API token was issued. Extra: ``token`` (the rest_framework Token) and
+# ``expires_at`` (datetime or None).
+token_created = Signal()
+
+# An API token was revoked by a security administrator or by its owner. Extra:
+# ``token_key_prefix`` (first characters of the key, never the whole key).
+token_revoked = Signal()
+
+# A user's other sessions were ended. Extra: ``count`` (how many ended).
+sessions_ended = Signal()
