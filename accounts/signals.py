@@ -1,8 +1,9 @@
 """Signals of the security events of accounts (identification, sessions, tokens).
 
 Django's own auth signals (user_logged_in, user_logged_out, user_login_failed)
-and django-axes' ``user_locked_out`` cover signing in; the signals below cover
-the rest. Each is sent with ``sender`` (the class or module sending it) and the
+cover signing in; the signals below cover the rest (the sign-in lockout is the
+platform's own, accounts/throttling.py, not django-axes: listen to
+``user_locked_out`` here). Each is sent with ``sender`` (the class or module sending it) and the
 keyword arguments ``user`` (the account concerned), ``by`` (the person acting:
 the user themself or a security administrator; None when the system acts) and
 ``request`` (the HTTP request, or None outside a request), plus the extra
@@ -10,6 +11,13 @@ arguments named on each signal.
 """
 
 from django.dispatch import Signal
+
+# A username or a client address was locked out after too many failed sign-ins
+# (sent once, when the lock starts). Extra: ``username`` (as typed; None for an
+# address lock), ``ip_address`` (the client's address), ``until`` (datetime the
+# lock ends), ``kind`` ("username" or "address"); ``user`` is the account of
+# that username or None, ``by`` is None.
+user_locked_out = Signal()
 
 # A user's password was changed: by themself (``by`` is the user) or set by an
 # administrator (``by`` is the administrator). Extra: ``reason`` one of
