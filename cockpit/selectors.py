@@ -39,6 +39,11 @@ KPI_INDICATORS = (
     Indicator.NEW_START_RATE,
 )
 MONEY = DecimalField(max_digits=18, decimal_places=2)
+CARD_LABELS = {
+    lights.RED: _("红灯项目"),
+    lights.YELLOW: _("黄灯项目"),
+    lights.GREEN: _("绿灯项目"),
+}
 ZERO = Decimal(0)
 
 
@@ -378,7 +383,7 @@ class LightFigures:
     def cards(self) -> list[dict]:
         return [
             {"code": code, "label": label, "count": self.counts[code], "url": self.urls[code]}
-            for code, label in lights.LIGHTS
+            for code, label in CARD_LABELS.items()
         ]
 
 
