@@ -40,3 +40,11 @@ token_revoked = Signal()
 
 # A user's other sessions were ended. Extra: ``count`` (how many ended).
 sessions_ended = Signal()
+
+# A two-factor (TOTP) device was confirmed for a user (by themself). Extra:
+# ``device`` (the django-otp device).
+otp_device_added = Signal()
+
+# A user's two-factor devices (and recovery codes) were removed by a security
+# administrator, so the user enrols again at the next sign-in.
+otp_device_reset = Signal()
