@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Unit
 from accounts.scope import AssignmentScopedQuerySet
@@ -52,6 +53,8 @@ class ApprovalKind(models.Model):
         _("完成的关键节点"), max_length=24, choices=MilestoneKind.choices, blank=True
     )
     note = models.CharField(_("依据"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "code"]
@@ -162,6 +165,7 @@ class Approval(models.Model):
     note = models.TextField(_("备注"), blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = ApprovalQuerySet.as_manager()
 
     class Meta:

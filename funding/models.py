@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
@@ -30,6 +31,8 @@ class FundingChannel(models.Model):
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
     has_quota = models.BooleanField(_("按额度管理"), default=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "code"]
@@ -60,6 +63,7 @@ class Quota(models.Model):
     issuance_deadline = models.DateField(_("发行（下达）截止日期"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
+    history = HistoricalRecords()
     objects = QuotaQuerySet.as_manager()
 
     class Meta:
@@ -105,6 +109,7 @@ class FundingRecord(models.Model):
     note = models.CharField(_("说明"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = ProjectFundingQuerySet.as_manager()
 
     class Meta:
@@ -169,6 +174,7 @@ class ReitsProject(models.Model):
     registered_on = models.DateField(_("注册日期"), null=True, blank=True)
     listed_on = models.DateField(_("上市日期"), null=True, blank=True)
 
+    history = HistoricalRecords()
     objects = ProjectFundingQuerySet.as_manager()
 
     class Meta:
@@ -213,6 +219,8 @@ class FinancialInstitution(models.Model):
     name = models.CharField(_("名称"), max_length=100, unique=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["kind", "name"]
         verbose_name = _("金融机构")
@@ -238,6 +246,7 @@ class FinancingNeed(models.Model):
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
+    history = HistoricalRecords()
     objects = ProjectFundingQuerySet.as_manager()
 
     class Meta:
@@ -287,6 +296,7 @@ class FinancingMatch(models.Model):
     pushed_on = models.DateField(_("推送日期"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = FinancingMatchQuerySet.as_manager()
 
     class Meta:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
@@ -82,6 +83,7 @@ class Target(models.Model):
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = TargetQuerySet.as_manager()
 
     class Meta:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Region, Unit
 from accounts.scope import AssignmentScopedQuerySet, ScopedQuerySet
@@ -198,6 +199,7 @@ class Issue(models.Model):
     escalated_at = models.DateTimeField(_("最近上提时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = IssueQuerySet.as_manager()
 
     class Meta:
@@ -482,6 +484,7 @@ class Meeting(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    history = HistoricalRecords(m2m_fields=[attending_units])
     objects = MeetingQuerySet.as_manager()
 
     class Meta:
@@ -532,6 +535,8 @@ class AgendaItem(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[issues])
 
     class Meta:
         ordering = ["meeting", "position"]

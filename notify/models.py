@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.scope import ScopedQuerySet
 
@@ -62,6 +63,8 @@ class Preference(models.Model):
         _("每日汇总"), default=False, help_text=_("邮件每天汇总发送一次，不逐条发送。")
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("通知设置")
         verbose_name_plural = _("通知设置")
@@ -105,6 +108,7 @@ class UnitChannel(models.Model):
     )
     active = models.BooleanField(_("启用"), default=True)
 
+    history = HistoricalRecords()
     objects = UnitChannelQuerySet.as_manager()
 
     class Meta:

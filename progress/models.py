@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Concat, Left
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
@@ -190,6 +191,7 @@ class MonthlyReport(models.Model):
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
     review_comment = models.TextField(_("审核意见"), blank=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = MonthlyReportQuerySet.as_manager()
 
     class Meta:

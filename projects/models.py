@@ -34,6 +34,8 @@ class Tag(models.Model):
 
     name = models.CharField(_("名称"), max_length=30, unique=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("标签")
@@ -286,6 +288,7 @@ class ElementNeed(models.Model):
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
+    history = HistoricalRecords()
     objects = ProjectPartQuerySet.as_manager()
 
     class Meta:
@@ -380,6 +383,7 @@ class PreReview(models.Model):
         Unit, verbose_name=_("参加会商部门"), related_name="prereviews_invited"
     )
 
+    history = HistoricalRecords(m2m_fields=[departments])
     objects = ProjectPartQuerySet.as_manager()
 
     class Meta:
@@ -414,6 +418,8 @@ class PreReviewOpinion(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["prereview_id", "unit_id"]

@@ -48,6 +48,8 @@ class CalendarDay(models.Model):
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["date"]
         verbose_name = _("工作日历调整")
@@ -76,6 +78,8 @@ class CalendarYear(models.Model):
         help_text=_("如：国务院办公厅关于某年部分节假日安排的通知。"),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["year"]
@@ -147,6 +151,8 @@ class ScheduleTemplate(models.Model):
         related_name="+",
     )
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("节点模板")
@@ -168,6 +174,8 @@ class TemplateStep(models.Model):
     name = models.CharField(_("节点名称"), max_length=100)
     duration_days = models.PositiveSmallIntegerField(_("工期（工作日）"))
     handler = models.CharField(_("通常办理单位"), max_length=24, choices=Handler.choices)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["template_id", "position"]
@@ -196,6 +204,8 @@ class TemplateLink(models.Model):
         TemplateStep, on_delete=models.CASCADE, related_name="successor_links"
     )
     lag_days = models.PositiveSmallIntegerField(_("滞后（工作日）"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["successor_id", "predecessor__position"]
@@ -317,6 +327,8 @@ class MilestoneLink(models.Model):
         Milestone, on_delete=models.CASCADE, related_name="successor_links"
     )
     lag_days = models.PositiveSmallIntegerField(_("滞后（工作日）"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["successor_id", "predecessor__position", "predecessor_id"]

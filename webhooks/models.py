@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Region
 from accounts.scope import ScopedQuerySet
@@ -85,6 +86,7 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at", "secret"])
     objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
