@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.forms import AdminSignInForm
 from accounts.views import LoginView
 from cockpit.views import home as cockpit_home
+from config.api_docs import SwaggerView
 from core.views import healthz
 
 admin.site.site_header = "重大项目全链条推进平台 · 管理后台"
@@ -32,7 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz/", healthz, name="healthz"),
 ]
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
     "core",
     "accounts",
     "projects",
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (below, CONTENT_SECURITY_POLICY)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -417,6 +419,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # the schema and Swagger UI for those signed in (token or session) only (config/api_docs.py)
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI is served from our own static files: government networks often block CDNs.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -514,3 +518,28 @@ LIGHT_INVESTMENT_SHARE = float(env("LIGHT_INVESTMENT_SHARE", "0.8"))
 # Cockpit KPI cards: green at or above target, yellow within this many percentage points below
 # it, red further below.
 COCKPIT_YELLOW_MARGIN = float(env("COCKPIT_YELLOW_MARGIN", "5"))
+
+# --- Content-Security-Policy (django-csp 4.x: one dict of directives) -------------------------
+# Every script, style sheet, image, font and fetch comes from the platform itself (the assets are
+# local: ECharts and its map outlines, Swagger UI); no inline script and no event-handler
+# attribute anywhere, no plugins, no framing by other sites, forms post to the platform only.
+# Style *attributes* alone are allowed (style-src-attr): the Gantt bars and chart heights are
+# positioned by them, and ECharts writes its tooltips with them; they cannot run code, while
+# <style> elements and style sheets stay 'self'. The PDF reader embeds the platform's own file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}

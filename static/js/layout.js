@@ -3,7 +3,9 @@
      unfolded on wider screens; the markup has them open, so without script nothing is hidden.
    - A link to a place inside folded sections (the meeting page's contents, #item-12) unfolds them.
    - Before printing every folded <details> of the page is unfolded (a printout is complete), and
-     folded again afterwards. */
+     folded again afterwards.
+   - A <select data-autosubmit> sends its form when changed; a <button data-print> prints the page
+     (the Content-Security-Policy allows no event-handler attributes). */
 (function () {
   "use strict";
   var small = window.matchMedia("(max-width: 600px)");
@@ -32,7 +34,18 @@
     if (target) { target.scrollIntoView(); }
   }
 
-  function start() { fit(); if (window.location.hash) { reveal(); } }
+  function wire() {
+    var selects = document.querySelectorAll("select[data-autosubmit]");
+    for (var i = 0; i < selects.length; i++) {
+      selects[i].addEventListener("change", function () { this.form.submit(); });
+    }
+    var printers = document.querySelectorAll("button[data-print]");
+    for (var j = 0; j < printers.length; j++) {
+      printers[j].addEventListener("click", function () { window.print(); });
+    }
+  }
+
+  function start() { fit(); wire(); if (window.location.hash) { reveal(); } }
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
