@@ -30,6 +30,7 @@ urlpatterns = [
     path("todo/", include("todo.urls")),
     path("notifications/", include("notify.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "notify",
     "todo",
     "webhooks",
+    "audit",
     "demo",
 ]
 
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditMiddleware",  # 403s, 404s on objects, downloads (audit/)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -542,4 +544,14 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
     }
+}
+
+# --- Security audit (audit/) ------------------------------------------------------------------
+# The audit trail is kept this many days (at least 180, enforced); the nightly purge
+# (AUDIT_PURGE_AT) and `manage.py purge_audit` remove only older rows, and are recorded.
+AUDIT_RETENTION_DAYS = max(180, int(env("AUDIT_RETENTION_DAYS") or 180))
+CELERY_BEAT_SCHEDULE["audit-purge"] = {
+    "task": "audit.tasks.purge",
+    "schedule": crontab(*_clock("AUDIT_PURGE_AT", "04:50")),
+    "options": {"expires": 60 * 60},
 }
