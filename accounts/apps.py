@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("机构与用户")
+
+    def ready(self):
+        from accounts import sessions  # noqa: F401 — sign-in and sign-out receivers

@@ -1,4 +1,4 @@
-"""Sign-in forms of the login page and the admin, under the sign-in throttle."""
+"""Sign-in forms of the login page and the admin, under the sign-in lockout."""
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -10,7 +10,7 @@ from accounts import throttling
 
 class ThrottledSignInMixin:
     """Failed sign-ins counted per username and per client address (accounts/throttling.py);
-    beyond the limits the form refuses with the throttle's message, whatever the password.
+    a locked username or address is refused with the lock's message, whatever the password.
     ``refused`` holds the refusal then (``None`` otherwise)."""
 
     refused: throttling.Refused | None = None
@@ -32,6 +32,8 @@ class ThrottledSignInMixin:
             # at the admin login): not a failure.
             if self.user_cache is not None:
                 attempt.succeeded()
+            else:
+                attempt.failed()
 
 
 class PeopleOnlyMixin:

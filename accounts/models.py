@@ -5,6 +5,7 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .scope import ScopedQuerySet, region_prefix
@@ -178,6 +179,10 @@ class User(AbstractUser):
         related_name="users",
     )
     roles = models.ManyToManyField(Role, verbose_name=_("角色"), blank=True, related_name="users")
+    # password policy (accounts/passwords.py): when the password was last set, and whether it
+    # is an initial one given by an administrator, to be changed at the next sign-in
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("须修改初始密码"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -243,3 +248,94 @@ class User(AbstractUser):
     @property
     def is_office_staff(self) -> bool:
         return self.is_superuser or Role.Code.OFFICE_STAFF in self.role_codes
+
+
+# --- Identification and authentication (等保 2.0 level 3) -------------------------------------
+
+
+class PasswordHistory(models.Model):
+    """A hash of a password a user has had (the newest ``PASSWORD_HISTORY_COUNT`` are kept):
+    a new password may not be one of them."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("密码（哈希）"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class Lockout(models.Model):
+    """A username or a client address locked after too many failed sign-ins, until ``until``
+    or until a security administrator unlocks it."""
+
+    class Kind(models.TextChoices):
+        USERNAME = "username", _("用户名")
+        ADDRESS = "address", _("客户端地址")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    value = models.CharField(_("用户名或地址"), max_length=150)
+    ip_address = models.CharField(_("最后失败的地址"), max_length=64, blank=True)
+    locked_at = models.DateTimeField(_("锁定时间"), default=timezone.now)
+    until = models.DateTimeField(_("锁定至"))
+    unlocked_at = models.DateTimeField(_("解锁时间"), null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        User,
+        verbose_name=_("解锁人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-locked_at"]
+        verbose_name = _("登录锁定")
+        verbose_name_plural = _("登录锁定")
+        indexes = [models.Index(fields=["kind", "value", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user (Django's session store cannot list a user's sessions):
+    written at sign-in, touched by ``accounts.sessions.SessionLimitsMiddleware``, removed at
+    sign-out or when ended."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(_("登录时间"), default=timezone.now)
+    last_seen = models.DateTimeField(_("最近活动"), default=timezone.now)
+    ip_address = models.CharField(_("地址"), max_length=64, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.ip_address}"
+
+
+class TokenExpiry(models.Model):
+    """The moment an API token stops working, set by a security administrator; a token
+    without one does not expire."""
+
+    token = models.OneToOneField(
+        "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="expiry"
+    )
+    expires_at = models.DateTimeField(_("过期时间"))
+
+    class Meta:
+        verbose_name = _("令牌有效期")
+        verbose_name_plural = _("令牌有效期")
+
+    def __str__(self) -> str:
+        return f"{self.expires_at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", cockpit_home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),  # password change, my sessions
+    path("security/", include("accounts.security_urls")),  # lockouts, tokens
     path("i18n/", include("django.conf.urls.i18n")),
     path("projects/", include("projects.urls")),
     path("schedule/", include("schedule.urls")),

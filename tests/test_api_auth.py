@@ -167,9 +167,10 @@ OFFICE = "10.0.0.5"  # one NAT address for a whole office
 @pytest.fixture
 def throttle(settings):
     """The documented limits, on a clock standing still 200 s into a window."""
-    settings.LOGIN_FAILURE_WINDOW = 900
-    settings.LOGIN_FAILURES_PER_USERNAME = 5
+    settings.LOGIN_FAILURE_WINDOW_MINUTES = 15
+    settings.LOGIN_FAILURE_LIMIT = 5
     settings.LOGIN_FAILURES_PER_ADDRESS = 50
+    settings.LOGIN_LOCKOUT_MINUTES = 30
     trusting_proxies(settings, 0)  # whatever TRUSTED_PROXY_COUNT the environment sets
     with time_machine.travel(IN_A_WINDOW, tick=False) as clock:
         yield clock
@@ -289,25 +290,35 @@ def test_the_refusal_is_a_429_in_chinese_saying_when_to_retry(people, throttle):
     response = sign_in("county_filer")
 
     assert response.status_code == 429
-    assert response.headers["Retry-After"] == "700"  # 10:03:20 → the window ends at 10:15:00
+    assert response.headers["Retry-After"] == "1800"  # locked at 10:03:20 for 30 minutes
     body = response.json()
-    assert body["code"] == "throttled"
+    assert body["code"] == "account_locked"
     assert has_chinese(body["message"])
-    assert "12 分钟" in body["message"] and "10:15" in body["message"]
+    assert "该账号已被锁定" in body["message"]
+    assert "30 分钟" in body["message"] and "10:33" in body["message"]
 
 
-def test_the_window_expires(people, throttle):
+def test_the_lock_lasts_30_minutes_from_the_fifth_failure(people, throttle):
     for _ in range(5):
         sign_in("county_filer")
     assert sign_in("county_filer", factories.PASSWORD).status_code == 429
 
-    throttle.move_to(IN_A_WINDOW.replace(minute=14, second=59))
+    throttle.move_to(IN_A_WINDOW.replace(minute=33, second=19))
     assert sign_in("county_filer", factories.PASSWORD).status_code == 429
     assert sign_in("county_filer").headers["Retry-After"] == "1"
 
-    throttle.move_to(IN_A_WINDOW.replace(minute=15, second=0))
+    throttle.move_to(IN_A_WINDOW.replace(minute=33, second=20))
     assert sign_in("county_filer", factories.PASSWORD).status_code == 200
     assert [sign_in("county_filer").status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_failures_in_different_windows_do_not_add_up(people, throttle):
+    for _ in range(4):
+        assert sign_in("county_filer").status_code == 401
+
+    throttle.move_to(IN_A_WINDOW.replace(minute=15, second=0))  # the next 15-minute window
+    assert sign_in("county_filer").status_code == 401
+    assert sign_in("county_filer", factories.PASSWORD).status_code == 200
 
 
 def test_behind_one_trusted_proxy_the_last_forwarded_entry_is_the_client(
@@ -389,9 +400,9 @@ def test_login_page_is_throttled_per_username_with_a_chinese_error(people, throt
     )
 
     assert refused.status_code == 429
-    assert refused.headers["Retry-After"] == "700"
+    assert refused.headers["Retry-After"] == "1800"
     html = refused.content.decode()
-    assert "登录失败次数过多" in html and "10:15" in html
+    assert "登录失败次数过多，该账号已被锁定" in html and "10:33" in html
     assert "_auth_user_id" not in client.session
 
     colleague = client.post(
@@ -421,9 +432,7 @@ def test_the_login_page_refusal_in_english(people, throttle, client, settings):
     refused = client.post(reverse("login"), {"username": "county_filer", "password": WRONG})
 
     assert refused.status_code == 429
-    assert "Too many failed sign-ins. Please try again in 12 min (after 10:15)." in (
-        refused.content.decode()
-    )
+    assert refused.headers["Retry-After"] == "1800"
 
 
 def test_admin_login_is_throttled_too(people, throttle, client):

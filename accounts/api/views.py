@@ -2,12 +2,11 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import throttling
+from accounts import throttling, tokens
 from accounts.filtersets import RegionFilterSet, UnitFilterSet
 from accounts.models import Region, Unit
 
@@ -44,10 +43,10 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SignInThrottled(Throttled):
-    """429 with the throttle's own Chinese message and ``Retry-After``."""
+    """429 with the lock's own Chinese message and ``Retry-After``."""
 
     def __init__(self, refused: throttling.Refused):
-        APIException.__init__(self, refused.message, "throttled")
+        APIException.__init__(self, refused.message, "account_locked")
         self.wait = refused.wait
 
 
@@ -55,7 +54,7 @@ class ObtainTokenView(APIView):
     """Exchange a username and password for the account's API token.
 
     Failed exchanges are limited per username and per client address (accounts/throttling.py):
-    beyond the limit the answer is 429 with ``Retry-After``, whatever the password."""
+    a locked username or address is answered 429 with ``Retry-After``, whatever the password."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -74,9 +73,10 @@ class ObtainTokenView(APIView):
             request=request, username=username, password=serializer.validated_data["password"]
         )
         if user is None or not user.is_active:
+            attempt.failed()
             raise AuthenticationFailed("用户名或密码错误。")
         attempt.succeeded()
-        token, _created = Token.objects.get_or_create(user=user)
+        token = tokens.current_token(user, request=request._request)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
 
     def get_authenticate_header(self, request):

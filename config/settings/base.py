@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditMiddleware",  # 403s, 404s on objects, downloads (audit/)
     "django.contrib.messages.middleware.MessageMiddleware",
+    # idle and absolute session limits, then the password policy's forced change
+    "accounts.sessions.SessionLimitsMiddleware",
+    "accounts.passwords.PasswordPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy (below, CONTENT_SECURITY_POLICY)
@@ -137,9 +140,10 @@ LOGIN_REDIRECT_URL = "home"  # the landing page of each role (cockpit/views.py)
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # password policy (accounts/passwords.py): length and character classes, the last five
+    {"NAME": "accounts.passwords.ComplexityValidator"},
+    {"NAME": "accounts.passwords.HistoryValidator"},
 ]
 
 # People read times in Asia/Shanghai; the database stores UTC.
@@ -376,24 +380,42 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# --- Sign-in throttle (accounts/throttling.py) ----------------------------------------------
+# --- Identification and authentication (accounts/throttling.py, passwords.py, sessions.py) ---
 # A client's address is the peer of the connection (REMOTE_ADDR), or, behind this many reverse
 # proxies that each append to X-Forwarded-For, the entry the outermost of them added. 0 (the
 # default) ignores the header, which any client can write; docker-compose.yml sets 1.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0") or 0)
 # Failed sign-ins (token endpoint, login page, admin login) are counted in windows of this many
-# seconds, per username (that username is then refused from every address) and per client
-# address (every username is then refused from it). Correct sign-ins and refused attempts do
-# not count; 0 turns a bucket off (an empty variable keeps the default). IPv6 clients are counted
-# per /64.
-LOGIN_FAILURE_WINDOW = max(1, int(env("LOGIN_FAILURE_WINDOW") or 900))
-LOGIN_FAILURES_PER_USERNAME = int(env("LOGIN_FAILURES_PER_USERNAME") or 5)
+# minutes (aligned to the clock), per username and per client address; the failure that reaches
+# the limit locks that username (from every address) or that address (for every username) for
+# LOGIN_LOCKOUT_MINUTES, unless a security administrator unlocks it. Correct sign-ins and
+# refused attempts do not count; 0 turns a limit off (an empty variable keeps the default).
+# IPv6 clients are counted per /64.
+LOGIN_FAILURE_WINDOW_MINUTES = max(1, int(env("LOGIN_FAILURE_WINDOW_MINUTES") or 15))
+LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT") or 5)
 LOGIN_FAILURES_PER_ADDRESS = int(env("LOGIN_FAILURES_PER_ADDRESS") or 50)
+LOGIN_LOCKOUT_MINUTES = max(1, int(env("LOGIN_LOCKOUT_MINUTES") or 30))
+# Passwords: 8 characters or more from at least 3 of upper case, lower case, digits and symbols;
+# none of the last PASSWORD_HISTORY_COUNT; changed every PASSWORD_MAX_AGE_DAYS days (0: never);
+# a password an administrator sets is changed at the next sign-in. PASSWORD_POLICY_EXEMPT_DEMO
+# spares the demo accounts (those whose password is DEMO_PASSWORD) the expiry and the first
+# change; production refuses it.
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MIN_CLASSES = 3
+PASSWORD_HISTORY_COUNT = int(env("PASSWORD_HISTORY_COUNT") or 5)
+PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS") or 90)
+PASSWORD_POLICY_EXEMPT_DEMO = env_bool("PASSWORD_POLICY_EXEMPT_DEMO", False)
+# Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS after the
+# sign-in, whichever comes first; the cookie itself lasts no longer.
+SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES") or 30)
+SESSION_ABSOLUTE_HOURS = int(env("SESSION_ABSOLUTE_HOURS") or 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 60 * 60
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # tokens with an expiry, and the password policy for people (accounts/tokens.py)
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -20,6 +20,8 @@ WHITENOISE_AUTOREFRESH = True
 # seed_demo loads its logins (one published password) here whatever DEBUG says; elsewhere only
 # with DEBUG on or --force.
 DEMO_DATA_ALLOWED = True
+# The demo accounts (one published password) never have to change it here.
+PASSWORD_POLICY_EXEMPT_DEMO = env_bool("PASSWORD_POLICY_EXEMPT_DEMO", True)  # noqa: F405
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # Write-ahead log: the web, the worker and beat read while one of them writes, and a commit

@@ -30,3 +30,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Password policy: the demo accounts' exemption (expiry, first change) is for demonstrations only.
+if env_bool("PASSWORD_POLICY_EXEMPT_DEMO", False):
+    raise ImproperlyConfigured("PASSWORD_POLICY_EXEMPT_DEMO must not be set in production.")

@@ -1,0 +1,71 @@
+"""API tokens (DRF authtoken): an optional expiry set by a security administrator
+(``accounts.models.TokenExpiry``), revocation, and the password policy for people calling with
+a token. Expired tokens are refused with a Chinese 401."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+
+from accounts import passwords, signals
+from accounts.models import TokenExpiry
+
+
+def is_expired(token: Token) -> bool:
+    try:
+        return token.expiry.expires_at <= timezone.now()
+    except TokenExpiry.DoesNotExist:
+        return False
+
+
+class TokenExpired(exceptions.AuthenticationFailed):
+    default_code = "token_expired"
+
+
+class PasswordChangeRequired(exceptions.PermissionDenied):
+    pass
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, refusing expired tokens, and people whose password must
+    change first (403 with the policy's code)."""
+
+    def authenticate_credentials(self, key):
+        user, token = super().authenticate_credentials(key)
+        if is_expired(token):
+            raise TokenExpired(_("令牌已过期，请重新获取令牌或联系安全管理员。"))
+        reason = passwords.change_required(user)
+        if reason is not None and not passwords.is_demo_account(user):
+            raise PasswordChangeRequired(passwords.message(reason), code=reason)
+        return user, token
+
+
+def current_token(user, *, request=None) -> Token:
+    """The user's token, a new one if they have none or theirs expired."""
+    token = Token.objects.filter(user=user).first()
+    if token is not None and is_expired(token):
+        revoke(token, by=user, request=request)
+        token = None
+    if token is None:
+        token = Token.objects.create(user=user)
+        signals.token_created.send(
+            sender=Token, user=user, by=user, request=request, token=token, expires_at=None
+        )
+    return token
+
+
+def revoke(token: Token, *, by, request=None) -> None:
+    user, prefix = token.user, token.key[:6]
+    token.delete()
+    signals.token_revoked.send(
+        sender=Token, user=user, by=by, request=request, token_key_prefix=prefix
+    )
+
+
+def set_expiry(token: Token, expires_at, *, by, request=None) -> None:
+    """Give a token an expiry (None: never expires)."""
+    if expires_at is None:
+        TokenExpiry.objects.filter(token=token).delete()
+    else:
+        TokenExpiry.objects.update_or_create(token=token, defaults={"expires_at": expires_at})
