@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .scope import ScopedQuerySet, region_prefix
 
@@ -48,6 +49,7 @@ class Region(models.Model):
         related_name="children",
     )
 
+    history = HistoricalRecords()
     objects = RegionQuerySet.as_manager()
 
     class Meta:
@@ -101,6 +103,7 @@ class Unit(models.Model):
         validators=[RegexValidator(r"^[0-9A-HJ-NPQRTUWXY]{18}$", _("统一社会信用代码应为18位。"))],
     )
 
+    history = HistoricalRecords()
     objects = UnitQuerySet.as_manager()
 
     class Meta:
@@ -132,6 +135,8 @@ class Role(models.Model):
 
     code = models.CharField(_("代码"), max_length=30, primary_key=True, choices=Code.choices)
     name = models.CharField(_("名称"), max_length=30)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -183,6 +188,8 @@ class User(AbstractUser):
     # is an initial one given by an administrator, to be changed at the next sign-in
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     must_change_password = models.BooleanField(_("须修改初始密码"), default=False)
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = _("用户")

@@ -441,3 +441,22 @@ def test_the_export_is_an_excel_of_the_filtered_rows_and_is_itself_recorded(
     assert values[1][6] == "登录失败" and values[1][10] == "失败"
     (download,) = rows(Action.DOWNLOAD)
     assert download.user == auditor and download.object_text.startswith("审计记录-")
+
+
+def test_a_lockout_on_the_login_page_and_the_unlock_are_recorded(client, people):
+    from accounts import throttling
+    from accounts.models import Lockout
+
+    for _attempt in range(5):
+        client.post(reverse("login"), {"username": "county_filer", "password": "wrong"})
+    assert len(rows(Action.LOGIN_FAILED)) == 5
+    (locked,) = rows(Action.LOCKOUT)
+    assert locked.username == "county_filer"
+    assert locked.object_id == str(people["county_filer"].pk)
+    assert locked.outcome == Outcome.REFUSED
+
+    security = factories.user("security", None, [Role.Code.SECURITY_ADMIN])
+    throttling.unlock(Lockout.objects.get(kind="username"), by=security)
+    (unlocked,) = rows(Action.UNLOCK)
+    assert unlocked.user == security
+    assert unlocked.object_id == str(people["county_filer"].pk)
