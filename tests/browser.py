@@ -10,6 +10,7 @@ Import what a test needs::
 """
 
 import os
+import time
 
 import pytest
 from django.urls import reverse
@@ -67,6 +68,17 @@ def phone_page(browser, live_server, person):
 
 def scroll_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def wait_until(page, expression: str, timeout: float = 5_000) -> None:
+    """Wait until ``expression`` is true in the page, as ``page.wait_for_function`` would; that
+    one compiles its predicate with ``new Function``, which the pages' Content-Security-Policy
+    (no 'unsafe-eval') refuses, while ``page.evaluate`` is not bound by it."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} ms: {expression}")
+        page.wait_for_timeout(50)
 
 
 def canvas_drawn(page, selector: str, timeout: float = 15_000) -> bool:

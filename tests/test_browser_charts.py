@@ -26,6 +26,7 @@ from .browser import (
     canvas_drawn,
     needs_chromium,
     signed_in_page,
+    wait_until,
 )
 from .conftest import clock_at
 from .test_funding_pages import quota, record
@@ -249,7 +250,7 @@ def test_the_map_of_jiangsu_is_drawn_and_a_click_on_wuxi_opens_its_figures(
     (wuxi,) = [f for f in cities if f["properties"]["name"] == "无锡市"]
     at = pixel(page, "#jiangsu", {"seriesIndex": 0}, wuxi["properties"]["cp"])
     page.mouse.move(at["x"], at["y"])
-    page.wait_for_function("window.hovered === '320200'")
+    wait_until(page, "window.hovered === '320200'")
     assert page.eval_on_selector("#jiangsu canvas", "c => getComputedStyle(c).cursor") == "pointer"
     page.mouse.click(at["x"], at["y"])
     page.wait_for_url(re.compile(r"region=320200"))

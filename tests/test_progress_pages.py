@@ -24,6 +24,7 @@ from progress.models import FilingReminder, MonthlyReport, ProgressImport, Repor
 from projects.models import Admission, Stage
 
 from . import factories
+from .browser import wait_until
 from .conftest import clock_at
 from .test_browser_progress import (
     CHROMIUM,
@@ -702,7 +703,7 @@ def test_a_phone_follows_a_background_import(
     bar = "#job-progress"
     assert page.eval_on_selector(bar, "bar => bar.value") == 0
     ProgressImport.objects.filter(pk=job.pk).update(status="running", processed_rows=2)
-    page.wait_for_function(f"document.querySelector('{bar}').value === 40", timeout=5000)
+    wait_until(page, f"document.querySelector('{bar}').value === 40")
     assert page.inner_text("#job-rows") == "已处理 2 / 4 行"
     assert page.inner_text("#job-percent") == "40%"
     assert page.inner_text("#job-status") == "校验中"
