@@ -219,12 +219,15 @@ def approval_message(event: DomainEvent, approval) -> Message | None:
 def report_message(event: DomainEvent, report) -> Message | None:
     if event.name != "report.publish":
         return None
-    region = report.unit.region
+    # those who may read it (the one rule, Report.objects.readable_by), on its distribution
+    # (主送/抄送) included
+    from reports.models import Report
+
+    roles = [Role.Code.LEADER, Role.Code.OFFICE_STAFF, Role.Code.DEPARTMENT_LIAISON]
     readers = [
         user
-        for user in people(roles=[Role.Code.LEADER, Role.Code.OFFICE_STAFF])
-        if user.region_id
-        and (user.region_id.startswith(region.scope_prefix) or user.region_id in region.lineage())
+        for user in people(roles=roles)
+        if Report.objects.readable_by(user).filter(pk=report.pk).exists()
     ]
     return Message(_("已印发：%(t)s") % {"t": report.title}, users=readers)
 

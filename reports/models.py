@@ -20,12 +20,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region, Unit
+from accounts.models import Region, Role, Unit
 from accounts.scope import ScopedQuerySet
 from core.models import Job, WorkflowEvent
 
@@ -53,13 +53,41 @@ class Status(models.TextChoices):
     FAILED = "failed", _("生成失败")
 
 
+#: the kinds that go out to a distribution (主送/抄送) by default; the weekly meeting's agenda
+#: stays with the office that holds the meeting
+DISTRIBUTED_KINDS = frozenset({Kind.BRIEFING, Kind.MONTHLY_SPECIAL, Kind.HANDBOOK})
+#: the roles of an office's own side: they read the published documents of their region and of
+#: the regions below it (SPEC §2); anyone else reads only what is distributed to them
+ISSUING_SIDE_ROLES = frozenset(
+    {
+        Role.Code.OFFICE_STAFF,
+        Role.Code.COUNTY_FILER,
+        Role.Code.LEADER,
+        Role.Code.API_CLIENT,
+        Role.Code.SYSTEM_ADMIN,
+    }
+)
+
+
 class ReportQuerySet(ScopedQuerySet):
-    """Scope for documents (issue 8): a reader sees the published documents of their own
-    region, of the regions above it that cover them, and (SPEC §2) of the regions below it.
-    Drafts, running and failed jobs are seen only by office staff of the issuing region and
-    the regions above it. Project-unit contacts see none: these are government documents."""
+    """Who may read a document (SPEC §17, issue 19), the one rule of pages, API, files and the
+    notice of publication (:meth:`readable_by`):
+
+    - a published document: the issuing office's staff and leaders (and their filers and
+      systems), and those of the regions above it, which it concerns (SPEC §2); and those on
+      its distribution (主送/抄送) — the offices of the regions named there, the units named
+      there — whether above or beside the issuer;
+    - a draft, a running or failed job: the issuing office's staff only;
+    - project-unit contacts: none, these are government documents.
+
+    A county therefore no longer reads the province's briefing, which lists every city's
+    figures, unless the province sends it to that county."""
 
     scope_region_path = "unit__region"
+
+    def readable_by(self, user) -> ReportQuerySet:
+        """The documents ``user`` may read (the rule above; all for whoever sees everything)."""
+        return self.for_user(user)
 
     def published(self) -> ReportQuerySet:
         return self.filter(published_at__isnull=False)
@@ -68,16 +96,34 @@ class ReportQuerySet(ScopedQuerySet):
         return self.filter(published_at__isnull=True)
 
     def narrow(self, queryset, user) -> ReportQuerySet:
-        """A document is read within its office's region and, once published, by the
-        regions below that office as well."""
+        """:meth:`readable_by` for a user who does not see everything (the region rule alone
+        would hide what the regions above send down, so this starts from every document)."""
         if user.region_id is None or user.restricted_to_unit:
             return self.none()
-        region = user.region
-        below = Q(unit__region__code__startswith=region.scope_prefix)
-        covering = Q(unit__region__code__in=region.lineage())
-        visible = Q(published_at__isnull=False) & (below | covering)
+        issuing_side = bool(user.role_codes & ISSUING_SIDE_ROLES)
+        sent = Exists(
+            Report.distribution_regions.through.objects.filter(
+                report=OuterRef("pk"), region_id=user.region_id
+            )
+        )
+        if not issuing_side:  # a department: what is sent to its unit
+            sent = Exists(
+                Report.distribution_units.through.objects.filter(
+                    report=OuterRef("pk"), unit_id=user.unit_id
+                )
+            )
+        readable = sent
+        if issuing_side:
+            readable |= Q(unit__region__code__startswith=user.scope_prefix)
+            if user.unit_id is not None:
+                readable |= Exists(
+                    Report.distribution_units.through.objects.filter(
+                        report=OuterRef("pk"), unit_id=user.unit_id
+                    )
+                )
+        visible = Q(published_at__isnull=False) & readable
         if user.is_office_staff:
-            visible |= below
+            visible |= Q(published_at__isnull=True, unit__region_id=user.region_id)
         return self.filter(visible)
 
     def ordered(self) -> ReportQuerySet:
@@ -144,6 +190,21 @@ class Report(Job):
         blank=True,
         related_name="+",
     )
+    # 主送/抄送: who reads the published document besides its issuer (ReportQuerySet)
+    distribution_regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("分送地区"),
+        blank=True,
+        related_name="+",
+        help_text=_("主送、抄送的地区：其重大办工作人员和领导可阅读已印发的文档。"),
+    )
+    distribution_units = models.ManyToManyField(
+        Unit,
+        verbose_name=_("分送单位"),
+        blank=True,
+        related_name="+",
+        help_text=_("主送、抄送的单位（如领导小组成员单位）：其人员可阅读已印发的文档。"),
+    )
 
     objects = ReportQuerySet.as_manager()
 
@@ -177,7 +238,32 @@ class Report(Job):
         # the record leaders read; a correction is a new number (SPEC §10).
         if self.pk and Report.objects.filter(pk=self.pk, published_at__isnull=False).exists():
             raise PublishedReportError(self)
+        created = self._state.adding
         super().save(*args, **kwargs)
+        if created:  # every new document, whoever writes it, starts with the usual distribution
+            self.distribute_by_default()
+
+    def distribute_by_default(self) -> None:
+        """The seeds' practice: the province office's documents go to the offices of the
+        cities (主送 各设区市) and to the member departments at the province (领导小组各成员
+        单位); a city's to its counties; a county's to nobody beyond itself. The weekly agenda
+        stays with its office (DISTRIBUTED_KINDS)."""
+        if self.kind not in DISTRIBUTED_KINDS:
+            return
+        region = self.unit.region
+        self.distribution_regions.set(Region.objects.filter(parent=region))
+        if region.level == Region.Level.PROVINCE:
+            self.distribution_units.set(
+                Unit.objects.filter(region=region, kind=Unit.Kind.DEPARTMENT)
+            )
+
+    @property
+    def distribution(self) -> list[str]:
+        """The names on the distribution, regions then units (the detail page)."""
+        return [
+            *(region.name for region in self.distribution_regions.all()),
+            *(unit.name for unit in self.distribution_units.all()),
+        ]
 
     def get_absolute_url(self) -> str:
         return reverse("reports:detail", args=[self.pk])

@@ -3,8 +3,9 @@ office's drafts and jobs above it; one document with its progress while it is be
 PDF embedded once it is done, and 印发 / 重试 / 重新生成; the file itself, inline or as a
 download.
 
-Every page starts from ``Report.objects.for_user``: a document outside the user's scope — a
-draft of another office, another city's briefing — is not found (404). Every change goes through
+Every page starts from ``Report.objects.readable_by`` (the same as ``for_user``): a document the
+user may not read — a draft of another office, another city's briefing, the province's briefing
+for a county it was not sent to — is not found (404). Every change goes through
 :mod:`reports.services`; a refused step changes nothing and comes back with its reason.
 """
 
@@ -40,7 +41,7 @@ DRAFT_LIMIT = 50
 
 
 def _scoped(request):
-    return Report.objects.for_user(request.user).select_related("unit", "corrects")
+    return Report.objects.readable_by(request.user).select_related("unit", "corrects")
 
 
 def _report_in_scope(request, pk) -> Report:
@@ -185,7 +186,7 @@ def _detail_page(
     corrected_by = None
     if report.is_published:
         corrected_by = (
-            Report.objects.for_user(user).published().filter(corrects=report).ordered().first()
+            Report.objects.readable_by(user).published().filter(corrects=report).ordered().first()
         )
     return render(
         request,
@@ -202,9 +203,19 @@ def _detail_page(
             "may_retry": "retry" in actions,
             "may_regenerate": manage and draft and report.status == Status.DONE,
             "publish_form": publish_form or PublishForm(),
+            # 主送/抄送, shown to the issuer's side (a recipient may not know the other regions)
+            "distribution": report.distribution if _issuer_side(user, report) else None,
         },
         status=status,
     )
+
+
+def _issuer_side(user, report: Report) -> bool:
+    """The issuing office's region or a region above it (or whoever sees everything)."""
+    if user.sees_everything:
+        return True
+    prefix = user.scope_prefix
+    return prefix is not None and report.unit.region_id.startswith(prefix)
 
 
 @login_required

@@ -20,6 +20,7 @@ from reports import services
 from reports.models import Kind, Report, Status
 
 from . import factories
+from .browser import wait_until
 from .conftest import clock_at
 from .test_browser_progress import (
     CHROMIUM,
@@ -156,22 +157,24 @@ def test_a_leader_reads_the_published_province_report_and_no_drafts(client, peop
     assert client.get(file_of(shelf["province_draft"])).status_code == 404
 
 
-def test_a_county_office_sees_what_covers_it_and_its_own_drafts(client, people, shelf):
+def test_a_county_office_sees_what_is_sent_to_it_and_its_own_drafts(client, people, shelf):
+    # 无锡's briefing goes to its counties; the province's to the cities, not to 江阴
     client = logged_in(client, people["county_office"])
     response = client.get(reverse("reports:list"))
     listed = shown(response)
-    assert {shelf[n].pk for n in ("province", "wuxi", "jiangyin", "jiangyin_draft")} <= set(listed)
+    assert {shelf[n].pk for n in ("wuxi", "jiangyin", "jiangyin_draft")} <= set(listed)
     assert "草稿与任务" in response.content.decode()
-    for hidden in ("wuxi_draft", "province_draft", "shuyang"):
+    for hidden in ("wuxi_draft", "province_draft", "shuyang", "province", "province_old"):
         assert shelf[hidden].pk not in listed
     assert client.get(detail(shelf["wuxi_draft"])).status_code == 404
     assert client.get(detail(shelf["jiangyin_draft"])).status_code == 200
 
 
-def test_a_city_office_sees_the_drafts_of_its_region(client, people, shelf):
+def test_a_city_office_sees_its_own_drafts_only(client, people, shelf):
     listed = shown(logged_in(client, people["city_office"]).get(reverse("reports:list")))
-    assert {shelf["wuxi_draft"].pk, shelf["jiangyin_draft"].pk} <= set(listed)
-    assert shelf["province_draft"].pk not in listed
+    assert shelf["wuxi_draft"].pk in listed
+    # drafts and jobs are the issuing office's alone, not the regions' above or below
+    assert not {shelf["province_draft"].pk, shelf["jiangyin_draft"].pk} & set(listed)
 
 
 def test_another_county_does_not_find_jiangyins_report(client, people, shelf):
@@ -216,7 +219,9 @@ def test_the_list_costs_the_same_for_many_documents(
     document("320281", period="2026-10", number=3, corrects=shelf["jiangyin"])
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("reports:list"))
-    assert len(shown(response)) == 17
+    # 无锡's 11 and its draft, 江阴's published one, the province's 2 sent to the cities (not
+    # 江阴's draft correcting it: a draft is the issuing office's alone)
+    assert len(shown(response)) == 15
 
 
 # --- generating, following, publishing ---------------------------------------------------------
@@ -300,15 +305,16 @@ def test_publish_makes_the_document_final(client, people, shelf):
 
 
 def test_only_the_issuing_region_publishes(client, people, shelf):
-    # 无锡's office sees 江阴's draft but does not issue it
+    # 无锡's office does not even find 江阴's draft; a leader of 江阴 reads but does not issue
     client = logged_in(client, people["city_office"])
-    page = client.get(detail(shelf["jiangyin_draft"])).content.decode()
-    assert "印发后文档即存档" not in page
+    assert client.get(detail(shelf["jiangyin_draft"])).status_code == 404
     response = client.post(
         reverse("reports:publish", args=[shelf["jiangyin_draft"].pk]), {"confirm": "on"}
     )
-    assert response.status_code == 403
-    assert "只有编发单位可以印发。" in response.content.decode()
+    assert response.status_code == 404
+    county_filer = logged_in(Client(), people["county_filer"])
+    page = county_filer.get(detail(shelf["jiangyin"])).content.decode()
+    assert "印发后文档即存档" not in page
     shelf["jiangyin_draft"].refresh_from_db()
     assert not shelf["jiangyin_draft"].is_published
 
@@ -448,7 +454,7 @@ def test_a_phone_follows_the_job_and_publishes(
     assert page.eval_on_selector(bar, "bar => bar.value") == 0
     assert page.eval_on_selector_all(badges, "all => all.map(b => b.textContent)") == ["排队中"] * 3
     Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, progress=60, step="汇总")
-    page.wait_for_function(f"document.querySelector('{bar}').value === 60", timeout=5000)
+    wait_until(page, f"document.querySelector('{bar}').value === 60")
     # the badges follow the same poll as the bar: none says 排队中 beside a bar at 60 %
     assert (
         page.eval_on_selector_all(
@@ -457,7 +463,7 @@ def test_a_phone_follows_the_job_and_publishes(
         == [["生成中", True]] * 3
     )
     Report.objects.filter(pk=report.pk).update(progress=70, step="正在写入工作簿")
-    page.wait_for_function(f"document.querySelector('{bar}').value === 70", timeout=5000)
+    wait_until(page, f"document.querySelector('{bar}').value === 70")
     assert "正在写入工作簿" in page.inner_text("#progress")
 
     services.report_run(report.pk)  # the page reloads itself and offers the file

@@ -48,8 +48,9 @@ class ReportViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Documents in the caller's scope: published ones of their region, the regions above it
-    and the regions below it; office staff also see drafts, running and failed jobs."""
+    """Documents the caller may read (``Report.objects.readable_by``): published ones of their
+    region and the regions below it, and those distributed to their region or unit (主送/抄送);
+    the issuing office's staff also see its drafts, running and failed jobs."""
 
     serializer_class = ReportSerializer
     permission_classes = [permissions.IsAuthenticated, CanRequestReports]
@@ -59,7 +60,7 @@ class ReportViewSet(
 
     def get_queryset(self):
         return (
-            Report.objects.for_user(self.request.user)
+            Report.objects.readable_by(self.request.user)
             .select_related("unit__region", "requested_by", "published_by")
             .ordered()
         )
