@@ -8,3 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import sessions  # noqa: F401 — sign-in and sign-out receivers
+        from accounts import duties  # noqa: F401 — one administrator role per person

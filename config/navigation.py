@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.duties import uses_admin_site
 from accounts.models import Role
 
 R = Role.Code
@@ -78,7 +79,8 @@ def navigation(request) -> dict:
         for item in ITEMS
         if _uses(user, item)
     ]  # fmt: skip
-    # the admin is for those who administer the platform; staff status alone opens an empty page
-    if user.is_superuser or (user.is_staff and R.SYSTEM_ADMIN in user.role_codes):
+    # the admin is for the system and security administrators (accounts/duties.py); staff status
+    # alone, or the audit administrator's role, would open an empty page
+    if uses_admin_site(user):
         entries.append({"label": _("管理后台"), "url": reverse("admin:index"), "current": False})
     return {"nav_items": entries}

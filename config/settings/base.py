@@ -568,6 +568,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Separation of duties (accounts/duties.py) ------------------------------------------------
+# Permissions in the admin come from the administrator roles alone (system, security, audit; one
+# per person), not from Django's groups or per-user permissions; sign-in is Django's own.
+AUTHENTICATION_BACKENDS = ["accounts.duties.RoleBackend"]
+
 # --- Security audit (audit/) ------------------------------------------------------------------
 # The audit trail is kept this many days (at least 180, enforced); the nightly purge
 # (AUDIT_PURGE_AT) and `manage.py purge_audit` remove only older rows, and are recorded.
