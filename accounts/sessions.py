@@ -82,11 +82,12 @@ def _ended(request) -> str | None:
     seen = request.session.get(SEEN)
     if started is None or seen is None:  # signed in before the limits: starts counting now
         return None
-    if now - started >= settings.SESSION_ABSOLUTE_HOURS * 3600:
+    absolute, idle = settings.SESSION_ABSOLUTE_HOURS, settings.SESSION_IDLE_MINUTES
+    if absolute > 0 and now - started >= absolute * 3600:
         return _("登录已超过 %(hours)d 小时，请重新登录。") % {
             "hours": settings.SESSION_ABSOLUTE_HOURS
         }
-    if now - seen >= settings.SESSION_IDLE_MINUTES * 60:
+    if idle > 0 and now - seen >= idle * 60:
         return _("您已 %(minutes)d 分钟没有操作，请重新登录。") % {
             "minutes": settings.SESSION_IDLE_MINUTES
         }

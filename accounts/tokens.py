@@ -32,7 +32,14 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     change first (403 with the policy's code)."""
 
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        # DRF's own lookup, with the expiry in the same query
+        try:
+            token = Token.objects.select_related("user", "expiry").get(key=key)
+        except Token.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if is_expired(token):
             raise TokenExpired(_("令牌已过期，请重新获取令牌或联系安全管理员。"))
         reason = passwords.change_required(user)

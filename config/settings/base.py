@@ -406,10 +406,10 @@ PASSWORD_HISTORY_COUNT = int(env("PASSWORD_HISTORY_COUNT") or 5)
 PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS") or 90)
 PASSWORD_POLICY_EXEMPT_DEMO = env_bool("PASSWORD_POLICY_EXEMPT_DEMO", False)
 # Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS after the
-# sign-in, whichever comes first; the cookie itself lasts no longer.
+# sign-in, whichever comes first (0 turns a limit off); the cookie itself lasts no longer.
 SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES") or 30)
 SESSION_ABSOLUTE_HOURS = int(env("SESSION_ABSOLUTE_HOURS") or 12)
-SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 60 * 60
+SESSION_COOKIE_AGE = (SESSION_ABSOLUTE_HOURS or 14 * 24) * 60 * 60
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -84,3 +84,10 @@ if TEST_CLOCK := env("TEST_CLOCK"):
         _moment = _moment.replace(tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
     # Started once per process, before anything reads the clock; it runs on from there.
     time_machine.travel(_moment, tick=True).start()
+
+# Tests travel through days and months with a client signed in: the session limits and the
+# password expiry are off here, and tests/test_security_auth.py turns them on (its `limits`).
+SESSION_IDLE_MINUTES = 0
+SESSION_ABSOLUTE_HOURS = 0
+SESSION_COOKIE_AGE = 14 * 24 * 60 * 60
+PASSWORD_MAX_AGE_DAYS = 0
