@@ -73,6 +73,9 @@ REFERENCE_DATA = {
 }
 #: routes that answer no rows of their own
 DOCUMENTATION = {"api:api-root", "schema", "api-docs"}
+#: the audit administrator's alone, refused to every other role whatever its scope
+#: (tests/test_audit.py): not walked, like the admin
+ADMINISTRATION = {"audit:list", "audit:export"}
 #: a project code anywhere in a text (GB: YYYY-RRRRRR-DD-TT-NNNNNN)
 PROJECT_CODE = re.compile(r"\d{4}-\d{6}-\d{2}-\d{2}-\d{6}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,7 +114,7 @@ class Route:
 
     @property
     def kind(self) -> str:
-        if self.pattern.startswith("admin/"):
+        if self.pattern.startswith("admin/") or self.name in ADMINISTRATION:
             return "admin"
         if self.name in DOCUMENTATION:
             return "documentation"
