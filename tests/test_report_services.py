@@ -213,17 +213,19 @@ def test_who_sees_which_reports(people):
 
     every = {province.pk, province_draft.pk, city.pk, city_draft.pk, county_draft.pk, suqian.pk}
     assert seen("admin") == every
-    # the province office: everything published, and the drafts of its region and below
-    assert seen("province_office") == every
+    # the province office: everything published in the province, and its own drafts only
+    assert seen("province_office") == {province.pk, province_draft.pk, city.pk, suqian.pk}
     # a leader reads what is published, never drafts
     assert seen("leader") == {province.pk, city.pk, suqian.pk}
-    # 无锡: its own documents and drafts, its counties' drafts, the province's published ones
-    assert seen("city_office") == {province.pk, city.pk, city_draft.pk, county_draft.pk}
-    # 江阴: the documents of the regions above that cover it, and its own draft
-    assert seen("county_office") == {province.pk, city.pk, county_draft.pk}
-    assert seen("county_filer") == {province.pk, city.pk}
+    # 无锡: its own documents and draft, the province's sent to the cities (not its counties'
+    # drafts: a draft is the issuing office's alone)
+    assert seen("city_office") == {province.pk, city.pk, city_draft.pk}
+    # 江阴: what its city sends to its counties, and its own draft; the province's documents go
+    # to the cities, not to the counties
+    assert seen("county_office") == {city.pk, county_draft.pk}
+    assert seen("county_filer") == {city.pk}
     # 沭阳 is under 宿迁, not 无锡
-    assert seen("county_filer2") == {province.pk, suqian.pk}
+    assert seen("county_filer2") == {suqian.pk}
     assert seen("enterprise") == set()
     assert seen("nobody") == set()
 
