@@ -56,11 +56,10 @@ ADMIN_PARTS: dict[str, dict[str, frozenset[str]]] = {
         # role assignments: the user's roles field only (accounts/admin.py)
         "accounts.user": frozenset({"view", "change"}),
         "accounts.role": VIEW,
-        # API tokens and second factors
+        # API tokens; second factors are reset on their own page (/accounts/otp/devices/),
+        # which shows no key (the admin's device pages would)
         "authtoken.tokenproxy": frozenset({"view", "delete"}),
         "authtoken.token": frozenset({"view", "delete"}),
-        "otp_totp.totpdevice": frozenset({"view", "delete"}),
-        "otp_static.staticdevice": frozenset({"view", "delete"}),
     },
 }
 

@@ -141,7 +141,7 @@ def message(reason: str) -> str:
 
 
 #: pages a person whose password must change may still open
-_OPEN_PATHS = ("/static/", "/i18n/", "/healthz/", "/favicon")
+_OPEN_PATHS = ("/static/", "/i18n/", "/healthz/", "/favicon", "/accounts/otp/")
 
 
 class PasswordPolicyMiddleware:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", cockpit_home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/otp/", include("accounts.otp_urls")),  # the second factor
     path("accounts/", include("accounts.urls")),  # password change, my sessions
     path("security/", include("accounts.security_urls")),  # lockouts, tokens
     path("i18n/", include("django.conf.urls.i18n")),

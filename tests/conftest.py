@@ -292,3 +292,31 @@ def celery_worker(start_timeout: float = 30, stop_timeout: float = 30):
         state.should_terminate = None
         if thread.is_alive():
             raise RuntimeError(f"the Celery worker did not stop within {stop_timeout} s")
+
+
+@pytest.fixture(autouse=True)
+def _force_login_gives_the_second_factor(monkeypatch):
+    """``client.force_login(person)`` stands for a person fully signed in: for one of whom a
+    second factor is asked (an administrator, accounts/twofactor.py) the session is also
+    verified, with an authenticator of their own. ``force_login(person, verified=False)`` is the
+    session after the password alone (tests/test_twofactor.py)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts import twofactor
+
+    force_login = Client.force_login
+
+    def signed_in(self, user, backend=None, *, verified=True):
+        force_login(self, user, backend)
+        if not verified or not (twofactor.required_for(user) or twofactor.enabled_for(user)):
+            return
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", signed_in)

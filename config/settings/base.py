@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "accounts",
     "projects",
@@ -88,10 +91,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # whether the session gave its second factor
     "audit.middleware.AuditMiddleware",  # 403s, 404s on objects, downloads (audit/)
     "django.contrib.messages.middleware.MessageMiddleware",
     # idle and absolute session limits, then the password policy's forced change
     "accounts.sessions.SessionLimitsMiddleware",
+    "accounts.twofactor.TwoFactorMiddleware",  # the second factor before anything else
     "accounts.passwords.PasswordPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -572,6 +577,12 @@ CONTENT_SECURITY_POLICY = {
 # Permissions in the admin come from the administrator roles alone (system, security, audit; one
 # per person), not from Django's groups or per-user permissions; sign-in is Django's own.
 AUTHENTICATION_BACKENDS = ["accounts.duties.RoleBackend"]
+
+# --- Two factors (accounts/twofactor.py, django-otp) -------------------------------------------
+# A TOTP authenticator (6 digits, 30 s) is required of the system, security and audit
+# administrators and of superusers, and optional for everyone else; 10 one-time recovery codes.
+# The issuer is the name the authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "重大项目推进平台")
 
 # --- Security audit (audit/) ------------------------------------------------------------------
 # The audit trail is kept this many days (at least 180, enforced); the nightly purge
