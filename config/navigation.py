@@ -46,6 +46,7 @@ ITEMS = (
     Item(_("Webhook"), "webhooks:list", OFFICE, "webhooks"),
     Item(_("接口文档"), "api-docs", OFFICE),
     Item(_("安全审计"), "audit:list", frozenset({R.AUDIT_ADMIN}), "audit", strict=True),
+    Item(_("双因素重置"), "otp-devices", frozenset({R.SECURITY_ADMIN}), strict=True),
 )
 
 

@@ -207,3 +207,16 @@ def test_only_the_security_administrator_resets(client, admins, people, who):
         client.post(reverse("otp-reset", args=[people["city_office"].pk])),
     ):
         assert response.status_code == 403 and "无权操作" in response.content.decode()
+
+
+def test_every_page_offers_the_second_factor_the_security_administrator_its_reset(
+    client, admins, people
+):
+    client.force_login(people["county_filer"])
+    page = client.get(reverse("todo:list")).content.decode()
+    assert f'href="{reverse("otp-manage")}"' in page
+    assert reverse("otp-devices") not in page
+
+    client.force_login(admins["security"])
+    page = client.get(reverse("todo:list")).content.decode()
+    assert f'href="{reverse("otp-devices")}"' in page and "双因素重置" in page
