@@ -141,11 +141,15 @@ def test_only_the_security_admin_sees_and_lifts_lockouts(people, admins, limits,
     listing = client.get(reverse("security-lockouts"))
     assert listing.status_code == 200 and "county_filer" in listing.content.decode()
     heard = []
-    signals.account_unlocked.connect(lambda sender, **kw: heard.append(kw), weak=False)
+
+    def listen(sender, **kw):
+        heard.append(kw)
+
+    signals.account_unlocked.connect(listen)
     try:
         done = client.post(unlock_url, follow=True)
     finally:
-        signals.account_unlocked.receivers.clear()
+        signals.account_unlocked.disconnect(listen)
 
     assert "已解除对“county_filer”的锁定" in done.content.decode()
     assert heard[0]["by"] == admins["security"] and heard[0]["user"] == people["county_filer"]
@@ -260,7 +264,11 @@ def test_an_initial_password_set_by_an_administrator_is_changed_at_first_sign_in
     people, limits, client, admin_client
 ):
     heard = []
-    signals.password_changed.connect(lambda sender, **kw: heard.append(kw), weak=False)
+
+    def listen(sender, **kw):
+        heard.append(kw)
+
+    signals.password_changed.connect(listen)
     try:
         person = people["county_filer"]
         reset = admin_client.post(
@@ -276,7 +284,7 @@ def test_an_initial_password_set_by_an_administrator_is_changed_at_first_sign_in
         assert "您正在使用管理员设置的初始密码，请先修改密码" in landing.content.decode()
         assert change(client, "Initial#2031", "Personal#2031").status_code == 302
     finally:
-        signals.password_changed.receivers.clear()
+        signals.password_changed.disconnect(listen)
 
     person.refresh_from_db()
     assert not person.must_change_password
@@ -385,11 +393,15 @@ def test_logout_deletes_the_session_row(people, limits, client):
 
 def test_sign_in_is_recorded_for_listeners(people, limits, client):
     heard = []
-    user_logged_in.connect(lambda sender, **kw: heard.append(kw["user"]), weak=False)
+
+    def listen(sender, **kw):
+        heard.append(kw["user"])
+
+    user_logged_in.connect(listen)
     try:
         page_sign_in(client, "county_filer", factories.PASSWORD)
     finally:
-        user_logged_in.receivers.pop()
+        user_logged_in.disconnect(listen)
     assert heard == [people["county_filer"]]
 
 
@@ -429,7 +441,11 @@ def test_security_admin_gives_a_token_an_expiry_and_an_expired_token_is_refused(
 def test_security_admin_revokes_a_token(people, admins, limits, client):
     token = Token.objects.create(user=people["api_client"])
     heard = []
-    signals.token_revoked.connect(lambda sender, **kw: heard.append(kw), weak=False)
+
+    def listen(sender, **kw):
+        heard.append(kw)
+
+    signals.token_revoked.connect(listen)
     try:
         client.force_login(admins["audit"])
         url = reverse("security-token-revoke", args=[people["api_client"].pk])
@@ -437,7 +453,7 @@ def test_security_admin_revokes_a_token(people, admins, limits, client):
         client.force_login(admins["security"])
         done = client.post(url, follow=True)
     finally:
-        signals.token_revoked.receivers.clear()
+        signals.token_revoked.disconnect(listen)
 
     assert "已吊销 api_client 的令牌" in done.content.decode()
     assert not Token.objects.filter(pk=token.pk).exists()
