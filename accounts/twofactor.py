@@ -20,7 +20,6 @@ The events are sent as ``accounts.signals.otp_device_added`` and ``otp_device_re
 from __future__ import annotations
 
 import base64
-from functools import wraps
 
 import segno
 from django import forms
@@ -46,7 +45,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import signals
 from .duties import ADMINISTRATOR_ROLES
-from .models import Role, User
+from .models import User
+from .security_views import security_admin_required
 
 #: the roles for which the second factor is required (三权分立's administrators)
 REQUIRED_ROLES = ADMINISTRATOR_ROLES
@@ -278,18 +278,7 @@ def _remove_devices(user) -> None:
         StaticDevice.objects.filter(user=user).delete()
 
 
-def security_admin_only(view):
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.has_role(Role.Code.SECURITY_ADMIN):
-            raise PermissionDenied(_("只有安全管理员可以使用此页面。"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-@security_admin_only
+@security_admin_required
 def devices(request):
     """The people with a second factor, for the security administrator to reset one."""
     people = (
@@ -307,7 +296,7 @@ def devices(request):
 
 
 @require_POST
-@security_admin_only
+@security_admin_required
 def reset(request, user_id):
     """Remove a person's authenticator and recovery codes: they set it up again at sign-in."""
     person = get_object_or_404(User, pk=user_id)
