@@ -32,7 +32,9 @@ _OURS = Path(settings.BASE_DIR).resolve()
 def _our_models():
     for config in apps.get_app_configs():
         path = Path(config.path).resolve()
-        if not path.is_relative_to(_OURS) or ".venv" in path.parts:
+        # installed packages live under the project too when a virtualenv is kept there
+        # (.venv, .venv313): ours are the apps outside any site-packages
+        if not path.is_relative_to(_OURS) or "site-packages" in path.parts:
             continue
         for model in config.get_models():
             if model._meta.proxy or not model._meta.managed:
