@@ -1,5 +1,9 @@
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
@@ -32,6 +36,8 @@ def job_status(job, **extra) -> JsonResponse:
 #: addresses answered in JSON: the REST API, its schema and documentation
 API_PREFIX = "/api/"
 BAD_REQUEST = _("请求无效，无法处理。")
+UNSTORABLE = _("请求中含有不允许的字符（如空字符 \\0），请检查后重新提交。")
+TOO_LARGE = _("请求内容超过大小限制（%(limit)s）。")
 SERVER_ERROR = _("系统暂时出错，请稍后重试；如持续出现，请联系系统管理员。")
 
 
@@ -39,16 +45,31 @@ def _api(request) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
-def _api_error(status: int, code: str, message) -> JsonResponse:
+def _api_error(status: int, code: str, message, **extra) -> JsonResponse:
     return JsonResponse(
-        {"code": code, "message": str(message)},
+        {"code": code, "message": str(message), **extra},
         status=status,
         json_dumps_params={"ensure_ascii": False},
     )
 
 
+def too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return gettext(TOO_LARGE) % {"limit": filesizeformat(limit)}
+
+
 def bad_request(request, exception):
+    from core.middleware import UnstorableCharacters
+
+    if isinstance(exception, RequestDataTooBig):
+        if _api(request):
+            return _api_error(413, "request_too_large", too_large_message())
+        response = defaults.bad_request(request, exception)
+        response.status_code = 413
+        return response
     if _api(request):
+        if isinstance(exception, UnstorableCharacters):
+            return _api_error(400, "unstorable_characters", UNSTORABLE)
         return _api_error(400, "bad_request", BAD_REQUEST)
     return defaults.bad_request(request, exception)
 
@@ -66,6 +87,13 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    """A 500: the request id goes with the answer and with the log line that has the traceback
+    (core.logging), so a caller's report leads to the cause."""
+    request_id = getattr(request, "request_id", "")
     if _api(request):
-        return _api_error(500, "server_error", SERVER_ERROR)
-    return defaults.server_error(request)
+        return _api_error(500, "server_error", SERVER_ERROR, request_id=request_id)
+    try:
+        page = loader.get_template("500.html").render({"request_id": request_id})
+    except Exception:  # the page itself failed: Django's plain answer
+        return defaults.server_error(request)
+    return HttpResponseServerError(page)

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # a request id; NUL bytes in the path or query, oversized bodies refused (core/middleware.py)
+    "core.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.CookieLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -431,7 +433,13 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+    # DRF's parsers, refusing unstorable characters and deep nesting (core/api/parsers.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.JSONParser",
+        "core.api.parsers.FormParser",
+        "core.api.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -439,6 +447,11 @@ REST_FRAMEWORK = {
     # Client addresses: REMOTE_ADDR, or X-Forwarded-For through this many trusted proxies.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+
+#: the largest request body other than file uploads (Django's default, 2.5 MB); larger: 413
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+#: the deepest nesting an API body may have (the platform's own are at most 4 deep)
+API_JSON_MAX_DEPTH = int(env("API_JSON_MAX_DEPTH", "20"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "重大项目全链条推进平台 API",
@@ -480,8 +493,18 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # [request id]: the id a 500 answer gives its caller (core/logging.py)
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # WeasyPrint reports missing glyphs as warnings, which reports/pdf.py listens for; its
     # page-by-page progress is noise.

@@ -4,7 +4,7 @@
 failures add ``errors`` keyed by field name (``non_field_errors`` for the object as a whole).
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -54,9 +54,26 @@ def _domain_response(exc: DjangoValidationError) -> Response:
     )
 
 
+#: DRF's own wording for these is technical (English details of a parser, a media type); the
+#: caller gets the platform's sentence, unless the platform itself raised it with its own
+ALWAYS_OURS = {"unsupported_media_type", "not_acceptable", "method_not_allowed"}
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         return _domain_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        from core.views import too_large_message
+
+        return Response(
+            {"code": "request_too_large", "message": too_large_message()},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):  # too many fields, a malformed upload
+        return Response(
+            {"code": "bad_request", "message": _("请求无效，无法处理。")},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -78,7 +95,7 @@ def exception_handler(exc, context):
     if not isinstance(code, str):
         code = "error"
     # A view's own wording (e.g. "用户名或密码错误。") says more than the generic text.
-    specific = str(exc.detail) != str(exc.default_detail)
+    specific = str(exc.detail) != str(exc.default_detail) and code not in ALWAYS_OURS
     message = MESSAGES.get(code)
     response.data = {
         "code": code,

@@ -20,7 +20,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
         queryset=Unit.objects.all(), allow_null=True, required=False, label=_("责任单位")
     )
     responsible_unit_name = serializers.CharField(
-        source="responsible_unit.name", read_only=True, default=None
+        source="responsible_unit.name", read_only=True, default=None, allow_null=True
     )
     duration_days = serializers.IntegerField(min_value=0, max_value=3650)
 
@@ -48,6 +48,13 @@ class MilestoneSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["project", "updated_at"]
         extra_kwargs = {"position": {"required": False}}
+
+    def validate_predecessors(self, links):
+        # A partial update (PATCH) makes every nested field optional; a link still needs its
+        # milestone.
+        if any("milestone" not in link for link in links):
+            raise serializers.ValidationError(_("每个前置节点都须指明节点（milestone）。"))
+        return links
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
