@@ -23,7 +23,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser pdf-libs run test lint messages ci clean distclean
+.PHONY: help install browser pdf-libs run test lint messages ci clean distclean backup restore
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve http://$(HOST):$(PORT)/ with worker and beat"
@@ -32,6 +32,8 @@ help:
 	@echo "make lint       ruff check"
 	@echo "make messages  update and compile the English translations (locale/en)"
 	@echo "make ci         the full CI script (.ci/run)"
+	@echo "make backup     back up the database (PostgreSQL) and the stored files into var/backups"
+	@echo "make restore BACKUP=var/backups/backup-…  restore a backup into a new, empty database"
 	@echo "make clean      remove caches and generated files under var/ (keeps the database)"
 	@echo "make distclean  clean, and remove $(VENV), the SQLite database and var/media"
 
@@ -97,6 +99,18 @@ messages: install
 
 ci:
 	bash .ci/run
+
+# Backup and restore (README "备份与恢复", core/backup.py): PostgreSQL only (DATABASE_URL). A
+# backup is a folder under BACKUP_DIR (var/backups) with db.dump, media.tar and manifest.json;
+# the newest BACKUP_KEEP (14) are kept. `make restore` loads one into the database in
+# DATABASE_URL and the folder in MEDIA_ROOT, both new and empty (ARGS="--force" overwrites;
+# ARGS="--database-url postgres://…/newdb --media-root DIR" restores elsewhere), and checks it.
+backup: $(RUN_STAMP)
+	$(BIN)/python manage.py backup $(ARGS)
+
+restore: $(RUN_STAMP)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/backup-YYYYMMDDTHHMMSSZ [ARGS=...]"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)" $(ARGS)
 
 clean:
 	find . \( -path ./$(VENV) -o -path ./.venv313 \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

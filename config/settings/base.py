@@ -616,3 +616,9 @@ CELERY_BEAT_SCHEDULE["audit-purge"] = {
     "schedule": crontab(*_clock("AUDIT_PURGE_AT", "04:50")),
     "options": {"expires": 60 * 60},
 }
+
+# --- Backups (core/backup.py: manage.py backup / restore) -------------------------------------
+# Where `manage.py backup` writes (one folder per backup: db.dump, media.tar, manifest.json) and
+# how many of the newest it keeps there (0: all); docker-compose's backup service runs it daily.
+BACKUP_DIR = Path(env("BACKUP_DIR") or VAR_DIR / "backups")
+BACKUP_KEEP = int(env("BACKUP_KEEP") or 14)
