@@ -15,8 +15,14 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # WeasyPrint (the PDF documents) draws with Pango and subsets fonts with HarfBuzz.
+# postgresql-client: pg_dump/pg_restore for manage.py backup/restore (the compose backup
+# service). pg_dump must be at least the server's major version (postgres:16 in
+# docker-compose.yml); the base image's Debian (trixie) ships 17, which reads 16. The build
+# fails here if a base image brings an older one (bookworm's 15).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+        postgresql-client \
+    && pg_dump --version | awk '{ if ($3 + 0 < 16) { print "pg_dump " $3 " < 16"; exit 1 } }' \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, from pyproject.toml alone, so a source change does not reinstall them.
@@ -35,7 +41,7 @@ RUN pip install --no-deps -e .
 RUN export SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklmnopqrstuvwxyz \
     && python manage.py collectstatic --noinput \
     && python manage.py prepare_fonts \
-    && mkdir -p var/media var/celery \
+    && mkdir -p var/media var/celery var/backups \
     && chown -R app:app var
 
 USER app
