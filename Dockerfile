@@ -48,5 +48,6 @@ USER app
 
 EXPOSE 8000
 
-# gunicorn takes its worker count from WEB_CONCURRENCY.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn's settings (workers from WEB_CONCURRENCY, timeouts, worker recycling, access log to
+# stdout) are in gunicorn.conf.py.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]

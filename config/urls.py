@@ -7,7 +7,6 @@ from accounts.forms import AdminSignInForm
 from accounts.views import LoginView
 from cockpit.views import home as cockpit_home
 from config.api_docs import SwaggerView
-from core.views import healthz
 
 admin.site.site_header = "重大项目全链条推进平台 · 管理后台"
 admin.site.site_title = "重大项目平台管理"
@@ -38,7 +37,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("healthz/", healthz, name="healthz"),
+    path("healthz/", include("health.urls")),  # each component's health (health/views.py)
 ]
 
 # MEDIA_ROOT holds uploads and generated documents only, never served as they are: each is

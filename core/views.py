@@ -1,23 +1,13 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
-from django.views.decorators.cache import never_cache
 
 from core.api.exceptions import MESSAGES
-
-
-@never_cache
-def healthz(request):
-    """Liveness for load balancers and compose: answers 200 when the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def job_status(job, **extra) -> JsonResponse:

@@ -24,6 +24,7 @@ EXEMPT = {
     "accounts.usersession": "会话登记：登录、退出、结束会话已记入审计",
     "accounts.tokenexpiry": "令牌有效期：创建、吊销已通过 token_created/token_revoked 记入审计",
     "accounts.lockout": "登录锁定：锁定和解锁已通过 user_locked_out/account_unlocked 记入审计",
+    "health.heartbeat": "定时调度和后台任务的心跳时间：每分钟覆盖，只供健康检查",
 }
 
 _OURS = Path(settings.BASE_DIR).resolve()

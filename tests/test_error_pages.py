@@ -66,8 +66,8 @@ def test_a_server_error_answers_the_chinese_500_page_and_json_under_the_api(peop
 
     client = Client(raise_request_exception=False)
     with monkeypatch.context() as patched:
-        patched.setattr("core.views.connection.cursor", broken)
-        assert_page(client.get(reverse("healthz")), 500, "系统暂时出错", "请稍后重试", "返回首页")
+        patched.setattr("accounts.views.LoginView.get", broken)
+        assert_page(client.get(reverse("login")), 500, "系统暂时出错", "请稍后重试", "返回首页")
 
     login(client, people["province_office"])
     monkeypatch.setattr(PageNumberPagination, "paginate_queryset", broken)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "todo",
     "webhooks",
     "audit",
+    "health",  # /healthz/ and the beat's heartbeat
     "demo",
 ]
 
@@ -514,6 +515,20 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- Health (health/: /healthz/) ----------------------------------------------------------------
+# The beat sends health.tasks.heartbeat every minute and records when (in the database, so any
+# web process sees it); the worker that runs it records that too. /healthz/ reports the beat
+# (and the worker) down when the last record is older than HEALTH_BEAT_MAX_AGE seconds.
+HEALTH_BEAT_MAX_AGE = int(env("HEALTH_BEAT_MAX_AGE") or 180)
+CELERY_BEAT_SCHEDULE["health-heartbeat"] = {
+    "task": "health.tasks.heartbeat",
+    "schedule": crontab(),  # every minute
+    "options": {"expires": 50},
+}
+# A failing component is in the answer and in Django's log of the 503; the library's own
+# warning with a traceback for each, at every probe, would only repeat it.
+LOGGING["loggers"]["health_check"] = {"level": "ERROR"}
 
 # Demo data refuses to run when DEBUG is off unless forced (see seed_demo).
 DEMO_PASSWORD = "Demo#2026"  # noqa: S105 — published demo password, documented in README
