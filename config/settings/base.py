@@ -174,9 +174,22 @@ STORAGES = {
 
 REDIS_URL = env("REDIS_URL")
 
+# With REDIS_URL the cache is on Redis, and falls back to each process's own memory while Redis
+# does not answer (core/cache.py): pages, the API and sign-ins go on, Redis is tried again every
+# REDIS_CACHE_RETRY_SECONDS. Sessions are in the database, never in the cache.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+REDIS_CACHE_RETRY_SECONDS = float(env("REDIS_CACHE_RETRY_SECONDS") or 30)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "core.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "RETRY_SECONDS": REDIS_CACHE_RETRY_SECONDS,
+                "socket_connect_timeout": 1,
+                "socket_timeout": 2,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -44,10 +44,7 @@ if REDIS_URL:
     if _process_index > 7:
         raise ImproperlyConfigured("tests on Redis run in 8 processes at most (-n 8)")
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": TEST_REDIS_URL,
-        }
+        "default": {**CACHES["default"], "LOCATION": TEST_REDIS_URL}  # noqa: F405 (base's)
     }
     CELERY_BROKER_URL = TEST_REDIS_URL
     CELERY_RESULT_BACKEND = TEST_REDIS_URL
