@@ -365,7 +365,11 @@ def backup(
 
 def _dump(database: Database, work: Path, *, now: datetime.datetime, log: Log) -> dict:
     """pg_dump of one snapshot, and the manifest's database part from that same snapshot."""
-    with database.connect() as connection:
+    try:
+        connection = database.connect()
+    except psycopg.OperationalError as error:
+        raise BackupError(f"无法连接 {database.label} / cannot connect: {error}") from error
+    with connection:
         major = server_major(connection)
         version = connection.info.server_version
         dump_major = tool_major("pg_dump")

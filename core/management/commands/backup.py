@@ -56,8 +56,8 @@ class Command(BaseCommand):
             time.sleep(max(0.0, (wake - wake.now(wake.tzinfo)).total_seconds()))
             try:
                 self.run(dest, keep)
-            except CommandError as error:  # told, and tried again tomorrow
-                self.stderr.write(str(error))
+            except Exception as error:  # told, and tried again tomorrow
+                self.stderr.write(f"备份失败 / backup failed: {error}")
             finally:
                 connection.close()
 
