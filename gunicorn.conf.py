@@ -37,3 +37,6 @@ errorlog = "-"
 SHM = "/dev/shm"  # noqa: S108
 if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
     worker_tmp_dir = SHM
+# the longest request line (method, address with its query, protocol) gunicorn reads: its
+# maximum, for filters with many values; longer ones get gunicorn's 414
+limit_request_line = 8190

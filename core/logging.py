@@ -9,5 +9,7 @@ class RequestIdFilter(logging.Filter):
         from core.middleware import request_id_var
 
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            # Django logs a 4xx answer after the middleware has finished, with the request
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True

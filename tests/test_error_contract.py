@@ -104,7 +104,10 @@ def test_malformed_json_answers_400_in_chinese(office, library):
     project = library["jiangyin_other"]
     body = error(
         office.generic(
-            "PATCH", f"/api/v1/projects/{project.pk}/", b'{"name": ', content_type="application/json"
+            "PATCH",
+            f"/api/v1/projects/{project.pk}/",
+            b'{"name": ',
+            content_type="application/json",
         ),
         400,
         "parse_error",
@@ -227,3 +230,17 @@ def test_pages_refuse_a_nul_byte_with_the_chinese_400_page(client, people):
     assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
     assert "请求无效" in response.content.decode()
     assert client.get("/projects/%00/").status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_partial_update_answers_every_field_the_schema_lists(office, library, people):
+    """A read-only name reached through an empty relation is null in a PATCH's answer too (it
+    used to be left out, where the schema requires it)."""
+    project = library["jiangyin_other"]
+    template = ScheduleTemplate.objects.get(category="industrial")
+    schedule_services.apply_template(
+        project=project, template=template, by=people["province_office"]
+    )
+    milestone = project.milestones.filter(responsible_unit__isnull=True).first()
+    body = office.patch(f"/api/v1/milestones/{milestone.pk}/", {}, format="json").json()
+    assert "responsible_unit_name" in body and body["responsible_unit_name"] is None

@@ -73,7 +73,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
         error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
     )
     project_code = serializers.CharField(
-        source="project.code", read_only=True, default=None, allow_null=True
+        source="project.code", read_only=True, allow_null=True
     )
     project_name = serializers.CharField(source="project.name", read_only=True)
     kind = serializers.PrimaryKeyRelatedField(
@@ -108,7 +108,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
         help_text=_("服务专员（一项目一专员）的用户编号"),
     )
     specialist_name = serializers.CharField(
-        source="specialist", read_only=True, default=None, allow_null=True
+        source="specialist", read_only=True, allow_null=True
     )
     # figures as of today, from services.figures (working days on the platform's calendar)
     elapsed_days = serializers.IntegerField(

@@ -45,6 +45,20 @@ WITH_BODY = {
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # DRF drops ``allow_blank`` from read-only model fields; a read-only choice whose column
+        # may be blank (a workflow record's "from" state on its first step) does answer "".
+        if isinstance(field, serializers.ChoiceField) and field.read_only and not field.allow_blank:
+            model = getattr(getattr(field.parent, "Meta", None), "model", None)
+            if model is not None and field.source and "." not in field.source:
+                try:
+                    column = model._meta.get_field(field.source)
+                except Exception:  # a property or a method: nothing to say
+                    column = None
+                if column is not None and getattr(column, "blank", False):
+                    field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
@@ -54,7 +68,10 @@ class AutoSchema(SpectacularAutoSchema):
             errors.update(WITH_BODY)
         for code, description in errors.items():
             if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                # JSON, also for operations that answer a file when they succeed
+                response = self._get_response_for_code(
+                    ErrorSerializer, code, ["application/json"], direction
+                )
                 response["description"] = description
                 responses[code] = response
         return responses

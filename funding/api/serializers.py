@@ -110,7 +110,7 @@ class FundingRecordSerializer(serializers.ModelSerializer):
 
     project = _scoped_project_field()
     project_code = serializers.CharField(
-        source="project.code", read_only=True, default=None, allow_null=True
+        source="project.code", read_only=True, allow_null=True
     )
     project_name = serializers.CharField(source="project.name", read_only=True)
     channel = _channel_field()
@@ -169,7 +169,7 @@ class ReitsProjectSerializer(serializers.ModelSerializer):
     """A project in the REITs pipeline with the date of each stage reached."""
 
     project_code = serializers.CharField(
-        source="project.code", read_only=True, default=None, allow_null=True
+        source="project.code", read_only=True, allow_null=True
     )
     project_name = serializers.CharField(source="project.name", read_only=True)
     stage_display = serializers.CharField(source="get_stage_display", read_only=True)
@@ -239,7 +239,7 @@ class FinancingMatchSerializer(serializers.ModelSerializer):
 
     project = serializers.IntegerField(source="need.project_id", read_only=True)
     project_code = serializers.CharField(
-        source="need.project.code", read_only=True, default=None, allow_null=True
+        source="need.project.code", read_only=True, allow_null=True
     )
     project_name = serializers.CharField(source="need.project.name", read_only=True)
     institution_name = serializers.CharField(source="institution.name", read_only=True)
@@ -291,7 +291,7 @@ class FinancingNeedSerializer(serializers.ModelSerializer):
 
     project = _scoped_project_field()
     project_code = serializers.CharField(
-        source="project.code", read_only=True, default=None, allow_null=True
+        source="project.code", read_only=True, allow_null=True
     )
     project_name = serializers.CharField(source="project.name", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)

@@ -197,7 +197,7 @@ class TargetSerializer(serializers.ModelSerializer):
     )
     unit = serializers.SerializerMethodField()
     set_by_name = serializers.CharField(
-        source="set_by", read_only=True, default=None, allow_null=True
+        source="set_by", read_only=True, allow_null=True
     )
 
     class Meta:

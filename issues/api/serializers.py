@@ -20,10 +20,10 @@ class IssueSerializer(serializers.ModelSerializer):
     full number of a citizen or an enterprise contact."""
 
     project_code = serializers.CharField(
-        source="project.code", read_only=True, default=None, allow_null=True
+        source="project.code", read_only=True, allow_null=True
     )
     project_name = serializers.CharField(
-        source="project.name", read_only=True, default=None, allow_null=True
+        source="project.name", read_only=True, allow_null=True
     )
     unmatched = serializers.BooleanField(
         read_only=True, help_text=_("来源系统推送、尚未匹配到项目库中的项目")
@@ -35,7 +35,7 @@ class IssueSerializer(serializers.ModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     unit_name = serializers.CharField(
-        source="unit.name", read_only=True, default=None, allow_null=True
+        source="unit.name", read_only=True, allow_null=True
     )
     overdue = serializers.BooleanField(
         source="is_overdue", read_only=True, help_text=_("已交办或办理中且已超过办结时限")
@@ -140,7 +140,7 @@ class NoticeSerializer(serializers.ModelSerializer):
 
     issue_title = serializers.CharField(source="issue.title", read_only=True)
     project_name = serializers.CharField(
-        source="issue.project.name", read_only=True, default=None, allow_null=True
+        source="issue.project.name", read_only=True, allow_null=True
     )
     unit_name = serializers.CharField(source="unit.name", read_only=True)
 

@@ -78,9 +78,7 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
         help_text=_("项目编号"),
         error_messages={"does_not_exist": _("所选项目不存在或不在您的管辖范围内。")},
     )
-    project_code = serializers.CharField(
-        source="project.code", read_only=True, default=None, allow_null=True
-    )
+    project_code = serializers.CharField(source="project.code", read_only=True, allow_null=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
     region = serializers.CharField(
         source="project.region_id", read_only=True, help_text=_("项目所在县区的行政区划代码")
@@ -137,14 +135,10 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
     deadline = serializers.DateField(read_only=True, help_text=_("本月报送截止日"))
     late = serializers.BooleanField(read_only=True, help_text=_("报送晚于截止日（逾期报送）"))
     submitted_by_name = serializers.CharField(
-        source="submitted_by", read_only=True, default=None, allow_null=True
+        source="submitted_by", read_only=True, allow_null=True
     )
-    approved_by_name = serializers.CharField(
-        source="approved_by", read_only=True, default=None, allow_null=True
-    )
-    returned_by_name = serializers.CharField(
-        source="returned_by", read_only=True, default=None, allow_null=True
-    )
+    approved_by_name = serializers.CharField(source="approved_by", read_only=True, allow_null=True)
+    returned_by_name = serializers.CharField(source="returned_by", read_only=True, allow_null=True)
 
     class Meta:
         model = MonthlyReport
@@ -430,6 +424,18 @@ class ImportQueuedSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"$ref": "#/components/schemas/ImportError"}},
+            {"type": "object", "additionalProperties": {"type": "array", "items": {}}},
+        ]
+    }
+)
+class ImportErrorsField(serializers.JSONField):
+    """The row errors of a refused import, or a refused request's errors by field."""
+
+
 class ImportRefusedSerializer(serializers.Serializer):
     """Nothing imported: the rows' errors by Excel row and column (``rows_invalid``), or the
     file refused as a whole (``file_refused``, with ``errors.file``)."""
@@ -437,4 +443,10 @@ class ImportRefusedSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     id = serializers.IntegerField(required=False, help_text=_("导入任务编号（行校验未通过时）"))
-    errors = ImportErrorSerializer(many=True, required=False)
+    errors = ImportErrorsField(
+        required=False,
+        help_text=_(
+            "rows_invalid：按 Excel 行列的错误列表；请求本身不合格（如未选文件）时为"
+            "字段名 → 错误说明的对象，与其他接口的 validation_error 相同"
+        ),
+    )

@@ -49,10 +49,10 @@ class ReportSerializer(serializers.ModelSerializer):
         source="is_published", read_only=True, help_text=_("已印发的文档不再改变")
     )
     requested_by_name = serializers.CharField(
-        source="requested_by", read_only=True, default=None, allow_null=True
+        source="requested_by", read_only=True, allow_null=True
     )
     published_by_name = serializers.CharField(
-        source="published_by", read_only=True, default=None, allow_null=True
+        source="published_by", read_only=True, allow_null=True
     )
     file_url = serializers.SerializerMethodField(help_text=_("文件地址；生成完成前为空"))
     links = serializers.SerializerMethodField()

@@ -20,7 +20,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
         queryset=Unit.objects.all(), allow_null=True, required=False, label=_("责任单位")
     )
     responsible_unit_name = serializers.CharField(
-        source="responsible_unit.name", read_only=True, default=None, allow_null=True
+        source="responsible_unit.name", read_only=True, allow_null=True
     )
     duration_days = serializers.IntegerField(min_value=0, max_value=3650)
 

@@ -23,10 +23,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         error_messages={"does_not_exist": _("行政区划代码“{value}”不存在。")},
     )
     region_name = serializers.CharField(
-        source="region.name", read_only=True, default=None, allow_null=True
+        source="region.name", read_only=True, allow_null=True
     )
     owner_name = serializers.CharField(
-        source="owner", read_only=True, default=None, allow_null=True
+        source="owner", read_only=True, allow_null=True
     )
     active = serializers.BooleanField(
         required=False, help_text=_("false 暂停发送，true 恢复发送（重试时限内未送达的随即补发）")
