@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from core.tasks import enqueue_on_commit
+from core.jobs import request_run
 from schedule.models import CalendarDay, CalendarYear
 
 
@@ -12,4 +12,4 @@ from schedule.models import CalendarDay, CalendarYear
 def calendar_changed(sender, **kwargs) -> None:
     from .tasks import refresh_approval_dates
 
-    enqueue_on_commit(refresh_approval_dates)
+    request_run(refresh_approval_dates)

@@ -118,6 +118,7 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "report.request": Entry("重大办请求生成文档（排队）", "编发单位"),
     "report.retry": Entry("生成失败的文档重新排队", "编发单位"),
+    "report.requeue": Entry("后台服务中断，生成中的文档自动重新排队", "编发单位"),
     "report.done": Entry("文档生成完成", "编发单位"),
     "report.fail": Entry("文档生成失败", "编发单位"),
     "report.publish": Entry("文档印发", "编发单位；文档范围内的领导和重大办"),

@@ -6,6 +6,8 @@ PostgreSQL the database itself refuses to change or remove a row as well (see
 :func:`core.db.append_only`).
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -81,6 +83,11 @@ class WorkflowEvent(ImmutableModel):
         return str(self.actor) if self.actor_id else str(_("系统"))
 
 
+def stale_before():
+    """A job under way whose last heartbeat is older than this has lost its worker or message."""
+    return timezone.now() - datetime.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+
+
 class Job(models.Model):
     """A background job a page follows while it runs (a generated document, a large Excel
     import): whether it has finished, how far it has got, what it is doing, and the one status
@@ -90,13 +97,34 @@ class Job(models.Model):
     and ``failed`` (it may add running states of its own, such as an import's ``writing``) and a
     ``finished_at`` time; the columns stay on each model, under the names its table has always
     had. It says how far it has got (:attr:`percent`, 0–100) and, in one line, what it is doing
-    (:attr:`step_text`)."""
+    (:attr:`step_text`).
+
+    ``heartbeat_at`` is its last sign of life: when it was queued or sent again, and, while it
+    runs, every ``JOB_HEARTBEAT_SECONDS`` (:func:`core.jobs.heartbeat`) and at every progress
+    update. A job under way whose heartbeat is older than ``JOB_HEARTBEAT_TIMEOUT`` is stale: its
+    worker died (running) or its message never reached one (queued); the reaper
+    (:func:`core.jobs.reap`) sends it again or marks it failed."""
 
     #: the states in which the job will not change again by itself
     finished_states = frozenset({"done", "failed"})
 
+    heartbeat_at = models.DateTimeField(
+        _("最近心跳"),
+        default=timezone.now,
+        help_text=_("排队、重新发送时和运行期间定时更新；长时间未更新说明后台服务已中断。"),
+    )
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def stale_q(cls) -> models.Q:
+        """Under way with no sign of life for ``JOB_HEARTBEAT_TIMEOUT`` seconds."""
+        return ~models.Q(status__in=cls.finished_states) & models.Q(heartbeat_at__lt=stale_before())
+
+    @property
+    def is_stale(self) -> bool:
+        return self.is_active and self.heartbeat_at < stale_before()
 
     @property
     def finished(self) -> bool:
@@ -127,3 +155,29 @@ class Job(models.Model):
             "step": str(self.step_text),
             **extra,
         }
+
+
+class PendingRun(models.Model):
+    """A task that recomputes derived data and has no job row of its own (every project's
+    schedule, the approvals' promise dates after a calendar change), asked for and not yet run to
+    the end. Written in the transaction that asks for it and when a run starts, removed when a
+    run that began after the last request finishes: a run lost with its worker, or a message the
+    broker never took, leaves the row, and the reaper sends the task again (``core.jobs``).
+
+    Simpler than a job row per request: the task is idempotent and recomputes everything, so one
+    row per task is enough, however many changes asked for it."""
+
+    task = models.CharField(_("任务"), max_length=200, unique=True)
+    #: counted up by each request: a run removes the marker only if none came after it began
+    requests = models.PositiveIntegerField(_("请求次数"), default=0)
+    requested_at = models.DateTimeField(_("最近请求时间"))
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("失败或中断次数"), default=0)
+
+    class Meta:
+        verbose_name = _("待完成的后台任务")
+        verbose_name_plural = _("待完成的后台任务")
+
+    def __str__(self) -> str:
+        return self.task

@@ -4,6 +4,8 @@ happening twice stores and sends nothing more."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,8 @@ from core.events import DomainEvent
 from . import rules
 from .channels import masked
 from .models import Channel, Delivery, DeliveryStatus, Notification, Preference, UnitChannel
+
+logger = logging.getLogger(__name__)
 
 
 def on_event(event: DomainEvent) -> None:
@@ -139,5 +143,8 @@ def enqueue(key: str) -> None:
     for pk in due:
         try:
             deliver.delay(pk)
-        except Exception:  # no broker: the periodic job sends it
-            deliver(pk)
+        except Exception as error:
+            # No broker: nothing is sent from here (this may be a web request). The deliveries
+            # stay pending and the periodic job (notify.tasks.send_due) sends them.
+            logger.warning("could not queue the deliveries of %s: %s", key, error)
+            return

@@ -4,6 +4,7 @@ or nothing — inline for a small file, by a background job (with progress) for 
 import hashlib
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from core import events
 from core.exceptions import DomainError
+from core.jobs import heartbeat
 from core.tasks import enqueue_on_commit
 from projects.models import Project
 
@@ -24,6 +26,10 @@ logger = logging.getLogger(__name__)
 #: how often (in rows) a running job writes how far it has got
 PROGRESS_EVERY = 50
 SYSTEM_ERROR = gettext_lazy("导入时发生系统错误，未导入任何数据，请稍后重试或联系管理员。")
+INTERRUPTED = gettext_lazy("导入中断：后台服务在导入过程中停止，未导入任何数据。请重新上传该文件。")
+TIMED_OUT = gettext_lazy(
+    "导入超时：超过了%(minutes)s分钟的时限，已停止，未导入任何数据。请分批导入或联系管理员。"
+)
 
 
 def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
@@ -76,8 +82,15 @@ def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
     return job
 
 
-def _save(job: ProgressImport, *fields: str) -> None:
-    ProgressImport.objects.filter(pk=job.pk).update(**{name: getattr(job, name) for name in fields})
+def _save(job: ProgressImport, *fields: str) -> int:
+    """Write ``fields`` of a job still under way (each write is also a heartbeat); a job already
+    finished — marked failed by the reaper while this run was cut off from the database — is
+    left as it is. Answers whether it was written."""
+    return (
+        ProgressImport.objects.filter(pk=job.pk)
+        .exclude(status__in=ProgressImport.finished_states)
+        .update(heartbeat_at=timezone.now(), **{name: getattr(job, name) for name in fields})
+    )
 
 
 def _fail(job: ProgressImport, message: str, errors: list[dict]) -> None:
@@ -85,8 +98,8 @@ def _fail(job: ProgressImport, message: str, errors: list[dict]) -> None:
     job.message = message
     job.errors = errors
     job.finished_at = timezone.now()
-    _save(job, "status", "message", "errors", "finished_at")
-    _tell(job)
+    if _save(job, "status", "message", "errors", "finished_at"):
+        _tell(job)
 
 
 def _tell(job: ProgressImport) -> None:
@@ -105,15 +118,33 @@ def _error(row: int | None, key: str, message: str) -> dict:
 
 
 def run_import(import_id: int) -> str:
-    """Validate every row, then write them in one transaction. Running it again on a finished
-    job does nothing; on a job cut off half way it starts over (nothing was written)."""
+    """Validate every row, then write them in one transaction. Only a queued job is taken
+    (atomically: a second delivery of the message does nothing); one finished, or under way in
+    another worker, is left alone. A run cut off half way is marked failed by the reaper
+    (:func:`import_interrupted`)."""
     job = ProgressImport.objects.select_related("created_by", "created_by__region").get(
         pk=import_id
     )
-    if job.finished:
+    now = timezone.now()
+    claimed = ProgressImport.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, processed_rows=0, heartbeat_at=now
+    )
+    if not claimed:
+        job.refresh_from_db(fields=["status"])
         return job.status
+    job.status, job.processed_rows, job.heartbeat_at = ImportStatus.RUNNING, 0, now
+    running = ProgressImport.objects.filter(
+        pk=job.pk, status__in=(ImportStatus.RUNNING, ImportStatus.WRITING)
+    )
     try:
-        return _run(job)
+        with heartbeat(running):
+            return _run(job)
+    except SoftTimeLimitExceeded:
+        logger.exception("progress import %s ran out of time", job.pk)
+        _fail(
+            job, str(TIMED_OUT) % {"minutes": max(1, round(settings.JOB_SOFT_TIME_LIMIT / 60))}, []
+        )
+        return job.status
     except Exception:
         # Whatever went wrong, the job must not be left "running" for ever: the page polling
         # it shows the failure, and nothing was written (the write is one transaction).
@@ -122,9 +153,30 @@ def run_import(import_id: int) -> str:
         return job.status
 
 
+def import_interrupted(import_id: int) -> str:
+    """The reaper's step for an import running without a heartbeat: its worker died. It is
+    marked failed, not run again. Nothing was written (the write, with the job's "done", is one
+    transaction), so the uploader can simply upload the file again; but running it by itself
+    later could overwrite what people have filed in the form since, or apply a month that has
+    closed meanwhile, without the uploader looking — the same file sent again is a decision for
+    them. Answers ``"failed"``, or ``""`` when the job is not stale."""
+    failed = (
+        ProgressImport.objects.filter(ProgressImport.stale_q(), pk=import_id)
+        .exclude(status=ImportStatus.QUEUED)
+        .update(
+            status=ImportStatus.FAILED,
+            message=str(INTERRUPTED),
+            errors=[],
+            finished_at=timezone.now(),
+        )
+    )
+    if not failed:
+        return ""
+    _tell(ProgressImport.objects.select_related("created_by").get(pk=import_id))
+    return "failed"
+
+
 def _run(job: ProgressImport) -> str:
-    job.status, job.processed_rows = ImportStatus.RUNNING, 0
-    _save(job, "status", "processed_rows")
     try:
         with job.file.open("rb") as handle:
             parsed = xlsx.read_workbook(handle.read())
@@ -200,6 +252,12 @@ def _write(job: ProgressImport, parsed) -> str:
                 by=job.created_by,
                 action=ProgressAction.IMPORT,
             )
+            # "done" in the same transaction as the rows: a job the reaper has marked failed
+            # meanwhile stays failed and nothing is written, so its message stays true
+            _done(job, result)
+    except _GivenUp:
+        job.refresh_from_db()
+        return job.status
     except services.SheetErrors as refused:
         found = []
         for project_id, fields in refused.rows.items():
@@ -210,6 +268,14 @@ def _write(job: ProgressImport, parsed) -> str:
     except DomainError as error:
         _fail(job, error.messages[0], [])
         return job.status
+    return job.status
+
+
+class _GivenUp(Exception):
+    """The job was marked failed while this run was writing: its write is rolled back."""
+
+
+def _done(job: ProgressImport, result) -> None:
     job.status = ImportStatus.DONE
     job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
     job.message = _("导入完成：新增%(c)s条，更新%(u)s条，未变化%(n)s条，空行跳过%(s)s条。") % {
@@ -219,6 +285,6 @@ def _write(job: ProgressImport, parsed) -> str:
         "s": result.skipped,
     }
     job.finished_at = timezone.now()
-    _save(job, "status", "created", "updated", "unchanged", "message", "finished_at")
-    _tell(job)
-    return job.status
+    if not _save(job, "status", "created", "updated", "unchanged", "message", "finished_at"):
+        raise _GivenUp
+    _tell(job)  # told once the transaction commits

@@ -7,3 +7,13 @@ class ReportsConfig(AppConfig):
 
     name = "reports"
     verbose_name = _("报告与简报")
+
+    def ready(self) -> None:
+        from core import jobs
+
+        from . import services
+        from .models import Report
+
+        jobs.register(
+            Report, task="reports.tasks.generate_report", interrupted=services.report_interrupted
+        )

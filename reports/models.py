@@ -6,6 +6,7 @@ file it produced and, once published, the immutable record leaders read. States:
 
     queued → running → done → (published)        published_at set: never changes again
                      ↘ failed → queued (retry)
+    running → queued (its worker died: re-run by the reaper, a few times at most; core.jobs)
     done   → queued  (regenerated while still a draft: same number, new file)
 
 A rerun for the same office, kind and period updates the unpublished draft; after publication a
@@ -14,7 +15,6 @@ rerun is a correction with the next number (更正), which names the report it c
 
 from __future__ import annotations
 
-import datetime
 import re
 import uuid
 
@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, Role, Unit
@@ -165,6 +164,11 @@ class Report(Job):
     step = models.CharField(_("当前步骤"), max_length=100, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("生成次数"), default=0)
+    interruptions = models.PositiveSmallIntegerField(
+        _("中断次数"),
+        default=0,
+        help_text=_("本次生成因后台服务中断而自动重新排队的次数（重新请求或重试时归零）。"),
+    )
     queued_at = models.DateTimeField(_("排队时间"), null=True, blank=True)
     file = models.FileField(_("文件"), upload_to=report_upload_to, blank=True, max_length=200)
     page_count = models.PositiveIntegerField(_("页数"), null=True, blank=True)
@@ -312,24 +316,6 @@ class Report(Job):
     @property
     def step_text(self) -> str:
         return self.step
-
-    @staticmethod
-    def stale_q() -> Q:
-        """Queued or running for longer than any job takes (REPORT_STALE_MINUTES): the message
-        was lost or the worker died; such a job may be queued again."""
-        since = timezone.now() - datetime.timedelta(minutes=settings.REPORT_STALE_MINUTES)
-        return Q(status=Status.QUEUED, queued_at__lt=since) | Q(
-            status=Status.RUNNING, started_at__lt=since
-        )
-
-    @property
-    def is_stale(self) -> bool:
-        since = timezone.now() - datetime.timedelta(minutes=settings.REPORT_STALE_MINUTES)
-        if self.status == Status.QUEUED:
-            return self.queued_at is not None and self.queued_at < since
-        if self.status == Status.RUNNING:
-            return self.started_at is not None and self.started_at < since
-        return False
 
     @property
     def number_label(self) -> str:

@@ -7,6 +7,8 @@ import datetime
 import logging
 import traceback
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Unit
 from core.exceptions import DomainError, NotPermitted
+from core.jobs import heartbeat
 from core.tasks import enqueue_on_commit
 from core.workflow import Action, Workflow
 
@@ -123,7 +126,8 @@ def _requeue(report: Report, by) -> None:
     report.step = ""
     report.error = ""
     report.requested_by = by
-    report.queued_at = timezone.now()
+    report.queued_at = report.heartbeat_at = timezone.now()
+    report.interruptions = 0
 
 
 def office_for(region: Region) -> Unit | None:
@@ -191,9 +195,9 @@ def report_request(
     Idempotent per office, kind and period: while the draft is queued or running the same
     report comes back untouched; a finished or failed draft is regenerated under its number;
     once published, a request with ``correction=True`` makes a correction (更正) with the next
-    number, and without it is refused. A job queued or running for longer than
-    ``REPORT_STALE_MINUTES`` (a lost message, a killed worker) counts as failed and is queued
-    again. With ``enqueue=False`` the caller runs the job itself (the management command)."""
+    number, and without it is refused. A job whose heartbeat stopped (``Job.is_stale``: a lost
+    message, a killed worker) counts as failed and is queued again. With ``enqueue=False`` the
+    caller runs the job itself (the management command)."""
     today = today or timezone.localdate()
     if kind not in Kind.values:
         raise DomainError(_("未知的文档类型。"), code="kind_invalid", field="kind")
@@ -297,63 +301,122 @@ def report_publish(*, report: Report, by) -> Report:
 # --- running -----------------------------------------------------------------------------------
 
 
-def _progress(report_id: int):
+def _progress(run):
     def tell(percent: int, step: str) -> None:
-        Report.objects.filter(pk=report_id, status=Status.RUNNING).update(
-            progress=min(max(percent, 0), 99), step=step[:100]
-        )
+        run.update(progress=min(max(percent, 0), 99), step=step[:100], heartbeat_at=timezone.now())
 
     return tell
 
 
-def report_run(report_id: int, today: datetime.date | None = None) -> Report | None:
-    """Build the document of a queued (or interrupted) report and store its file.
+def _failure(error: Exception) -> str:
+    if isinstance(error, DomainError):
+        return error.messages[0]
+    if isinstance(error, SoftTimeLimitExceeded):
+        return _("生成超时：超过了%(minutes)s分钟的时限，已停止。请稍后重试，或联系管理员。") % {
+            "minutes": max(1, round(settings.JOB_SOFT_TIME_LIMIT / 60))
+        }
+    return _("生成失败：%(error)s") % {"error": f"{type(error).__name__}: {error}"}
 
-    Idempotent: a report already done, published or gone is left alone. A failure is
-    recorded with its message and the report can be retried; nothing half-written is kept."""
+
+def report_run(report_id: int, today: datetime.date | None = None) -> Report | None:
+    """Build the document of a queued report and store its file.
+
+    Idempotent: only a queued report is taken (atomically, so a second delivery of the same
+    message does nothing); one done, failed, published, gone or being built by another worker
+    is left alone — a run whose worker died is queued again by the reaper
+    (:func:`report_interrupted`). A failure is recorded with its message and the report can be
+    retried; nothing half-written is kept."""
+    from .documents import build  # before the claim: nothing between it and the try below
+
     with transaction.atomic():
         report = (
             Report.objects.select_for_update().select_related("unit__region").filter(pk=report_id)
         ).first()
-        if report is None or report.is_published or report.status in (Status.DONE, Status.FAILED):
+        if report is None or report.is_published or report.status != Status.QUEUED:
             return report
         today = today or timezone.localdate()
+        now = timezone.now()
+        attempt = report.attempts + 1
         Report.objects.filter(pk=report.pk).update(
             status=Status.RUNNING,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             progress=1,
             step=_("正在汇总数据"),
-            attempts=report.attempts + 1,
+            attempts=attempt,
         )
-    from .documents import build
+    # This run's own row: a run the reaper gave up on (its heartbeat had stopped) must not write
+    # over the run that replaced it.
+    run = Report.objects.filter(pk=report.pk, status=Status.RUNNING, attempts=attempt)
+    with heartbeat(run):
+        try:
+            built = build(report, today=today, progress=_progress(run))
+        except Exception as error:  # recorded for the office to see, and retried by hand
+            logger.error("report %s failed\n%s", report.pk, traceback.format_exc())
+            _fail(report.pk, _failure(error), attempt=attempt)
+            report.refresh_from_db()
+            return report
 
-    try:
-        built = build(report, today=today, progress=_progress(report.pk))
-    except Exception as error:  # recorded for the office to see, and retried by hand
-        message = (
-            error.messages[0]
-            if isinstance(error, DomainError)
-            else _("生成失败：%(error)s") % {"error": f"{type(error).__name__}: {error}"}
+        try:
+            return _store(report.pk, built, today, attempt)
+        except Exception as error:  # e.g. the disk is full: the report must not stay "running"
+            logger.error("report %s could not be stored\n%s", report.pk, traceback.format_exc())
+            _fail(report.pk, _failure(error), attempt=attempt)
+            return Report.objects.filter(pk=report.pk).first()
+
+
+def report_interrupted(report_id: int) -> str:
+    """The reaper's step for a report running without a heartbeat: its worker died. Building a
+    document is idempotent (nothing is kept until the file is stored, in one transaction), so
+    it is queued again — up to ``JOB_MAX_ATTEMPTS`` runs for one request, so that a document
+    that brings its worker down every time ends failed, to be retried by hand, rather than
+    looping. Answers ``"requeued"``, ``"failed"``, or ``""`` when the report is not stale."""
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("unit")
+            .filter(Report.stale_q(), pk=report_id, status=Status.RUNNING)
+            .filter(published_at__isnull=True)
+            .first()
         )
-        logger.error("report %s failed\n%s", report.pk, traceback.format_exc())
-        _fail(report.pk, message)
-        report.refresh_from_db()
-        return report
+        if report is None:
+            return ""
+        if report.interruptions + 1 >= settings.JOB_MAX_ATTEMPTS:
+            _fail(
+                report.pk,
+                _(
+                    "生成中断：后台服务在生成过程中停止，已自动重新生成%(n)s次仍未完成。"
+                    "请稍后重试，或联系管理员。"
+                )
+                % {"n": report.interruptions},
+            )
+            return "failed"
+        before = {"status": report.status}
+        report.status = Status.QUEUED
+        report.progress, report.step = 0, ""
+        report.heartbeat_at = timezone.now()
+        report.interruptions += 1
+        Report.objects.filter(pk=report.pk).update(
+            status=report.status,
+            progress=0,
+            step="",
+            heartbeat_at=report.heartbeat_at,
+            interruptions=report.interruptions,
+        )
+        WORKFLOW.record(
+            report, "requeue", None, before=before, comment=_("后台服务中断，已自动重新排队生成。")
+        )
+        _enqueue(report)
+    return "requeued"
 
-    try:
-        return _store(report.pk, built, today)
-    except Exception as error:  # e.g. the disk is full: the report must not stay "running"
-        logger.error("report %s could not be stored\n%s", report.pk, traceback.format_exc())
-        _fail(report.pk, _("生成失败：%(error)s") % {"error": f"{type(error).__name__}: {error}"})
-        return Report.objects.filter(pk=report.pk).first()
 
-
-def _fail(report_id: int, message: str) -> None:
+def _fail(report_id: int, message: str, attempt: int | None = None) -> None:
     with transaction.atomic():
         report = (
             Report.objects.select_for_update()
             .select_related("unit")
             .filter(pk=report_id, published_at__isnull=True)
+            .filter(**({"attempts": attempt} if attempt is not None else {}))
             .first()
         )
         if report is None:
@@ -367,9 +430,9 @@ def _fail(report_id: int, message: str) -> None:
 
 
 @transaction.atomic
-def _store(report_id: int, built, today: datetime.date) -> Report:
+def _store(report_id: int, built, today: datetime.date, attempt: int) -> Report:
     report = Report.objects.select_for_update().get(pk=report_id)
-    if report.is_published or report.status != Status.RUNNING:
+    if report.is_published or report.status != Status.RUNNING or report.attempts != attempt:
         return report
     old = report.file.name if report.file else ""
     report.file.save(built.filename, ContentFile(built.content), save=False)

@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from core.tasks import enqueue_on_commit
+from core.jobs import request_run
 
 from .models import CalendarDay, CalendarYear
 
@@ -13,4 +13,4 @@ from .models import CalendarDay, CalendarYear
 def calendar_changed(sender, **kwargs) -> None:
     from .tasks import recompute_schedules
 
-    enqueue_on_commit(recompute_schedules)
+    request_run(recompute_schedules)

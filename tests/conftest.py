@@ -294,6 +294,86 @@ def celery_worker(start_timeout: float = 30, stop_timeout: float = 30):
             raise RuntimeError(f"the Celery worker did not stop within {stop_timeout} s")
 
 
+def database_url() -> str:
+    """The test database as a URL, for a process started by a test (the same SQLite file, or
+    the test database on the PostgreSQL server — ``test_<name>`` with the xdist suffix)."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@contextmanager
+def worker_process(folder, *, pool: str = "solo", env: dict | None = None):
+    """``celery -A config worker`` as a process of its own, on the test database and broker,
+    files under ``folder`` (MEDIA_ROOT); its own process group (``os.killpg`` stops the main
+    process and its pool at once). Its log is ``process.output()``. Stopped when the block
+    ends, however it ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    log = folder / f"worker-{len(list(folder.glob('worker-*.log')))}.log"
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(folder),
+        **(env or {}),
+    }
+    if "TEST_CLOCK" in os.environ:  # the worker's clock goes on from this process's, not anew
+        environment["TEST_CLOCK"] = timezone.now().isoformat()
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=log.open("wb"),  # a file, not a pipe: a full pipe would stop the worker
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process.output = lambda: log.read_text(errors="replace")
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # the pool's processes too, whatever became of the main one
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=10)
+
+
 @pytest.fixture(autouse=True)
 def _force_login_gives_the_second_factor(monkeypatch):
     """``client.force_login(person)`` stands for a person fully signed in: for one of whom a

@@ -10,11 +10,14 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from config.celery_app import app as celery_app
+from core import jobs
 from core.exceptions import DomainError
 from issues.models import Category as IssueCategory
 from progress import handbook, imports, services, xlsx
@@ -707,15 +710,29 @@ def test_a_large_import_is_queued_and_finished_by_the_job(
 
 
 @override_settings(PROGRESS_IMPORT_SYNC_ROWS=1)
-def test_a_job_cut_off_half_way_starts_over(people, county, django_capture_on_commit_callbacks):
+def test_a_job_cut_off_half_way_is_failed_and_the_file_can_be_uploaded_again(
+    people, county, django_capture_on_commit_callbacks
+):
     data = fill(template(people), {county["a"].pk: GOOD, county["b"].pk: GOOD})
     with django_capture_on_commit_callbacks(execute=False):
         job = upload(people["county_filer"], data)
-    ProgressImport.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, processed_rows=1)
-    assert imports.run_import(job.pk) == ImportStatus.DONE
-    assert imports.run_import(job.pk) == ImportStatus.DONE
+    # its worker died half way: the heartbeat stopped
+    stopped = timezone.now() - datetime.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT + 1)
+    ProgressImport.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, processed_rows=1, heartbeat_at=stopped
+    )
+    # a message delivered again leaves it (it cannot tell a dead run from a live one) …
+    assert imports.run_import(job.pk) == ImportStatus.RUNNING
+    # … the reaper marks it failed, nothing written
+    assert jobs.reap() == {"failed": 1}
     job.refresh_from_db()
-    assert (job.created, job.processed_rows, job.total_rows) == (2, 3, 3)
+    assert (job.status, job.message) == (ImportStatus.FAILED, str(imports.INTERRUPTED))
+    assert not MonthlyReport.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        again = upload(people["county_filer"], data)
+    assert imports.run_import(again.pk) == ImportStatus.DONE
+    again.refresh_from_db()
+    assert (again.status, again.created, again.processed_rows) == (ImportStatus.DONE, 2, 3)
     assert MonthlyReport.objects.count() == 2
 
 

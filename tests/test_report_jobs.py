@@ -12,7 +12,6 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Unit
@@ -21,69 +20,21 @@ from reports import schedule, services
 from reports.models import Kind, Report, Status
 
 from . import factories
-
-
-def database_url() -> str:
-    params = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{params['NAME']}"
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    user = params.get("USER") or "postgres"
-    return f"postgres://{user}@{host}:{port}/{params['NAME']}"
+from .conftest import worker_process
 
 
 @pytest.fixture
-def worker_process(settings, tmp_path):
+def worker(settings, tmp_path):
     """``celery -A config worker`` as its own process, on the test database and broker."""
     app.control.purge()  # messages other tests queued without a worker
     settings.MEDIA_ROOT = tmp_path
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": str(tmp_path),
-    }
-    if "TEST_CLOCK" in os.environ:  # the worker's clock goes on from this process's, not anew
-        env["TEST_CLOCK"] = timezone.now().isoformat()
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log.open("wb"),  # a file, not a pipe: a full pipe would stop the worker
-        stderr=subprocess.STDOUT,
-    )
-    process.output = lambda: log.read_text(errors="replace")
-    try:
+    with worker_process(tmp_path) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_turns_a_queued_briefing_into_a_pdf(
-    transactional_db, people, library, worker_process
+    transactional_db, people, library, worker
 ):
     office = people["province_office"]
     today = timezone.localdate()
@@ -94,10 +45,10 @@ def test_a_worker_process_turns_a_queued_briefing_into_a_pdf(
         report.refresh_from_db()
         if report.status in (Status.DONE, Status.FAILED):
             break
-        assert worker_process.poll() is None, worker_process.output()
+        assert worker.poll() is None, worker.output()
         time.sleep(0.5)
     assert report.status == Status.DONE, (
-        report.error or f"the worker did not finish in time:\n{worker_process.output()}"
+        report.error or f"the worker did not finish in time:\n{worker.output()}"
     )
     assert report.progress == 100 and report.attempts == 1
     with report.file.open("rb") as handle:

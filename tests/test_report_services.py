@@ -253,14 +253,14 @@ def test_a_lost_job_can_be_queued_again(people, settings):
     assert not queued
     with pytest.raises(DomainError):
         services.report_retry(report=report, by=office)
-    # the worker died an hour ago: the job is taken as lost
-    long_ago = timezone.now() - datetime.timedelta(minutes=settings.REPORT_STALE_MINUTES + 1)
-    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, started_at=long_ago)
+    # its worker died: no heartbeat for longer than JOB_HEARTBEAT_TIMEOUT, the job is lost
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT + 1)
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, heartbeat_at=long_ago)
     report.refresh_from_db()
     assert report.is_stale
     retried = services.report_retry(report=report, by=office)
     assert retried.status == Status.QUEUED and not retried.is_stale
-    Report.objects.filter(pk=report.pk).update(queued_at=long_ago)
+    Report.objects.filter(pk=report.pk).update(heartbeat_at=long_ago)
     again, queued = services.report_request(kind=Kind.HANDBOOK, period="2026-11", by=office)
     assert queued and again.pk == report.pk
     assert services.report_run(report.pk).status == Status.DONE

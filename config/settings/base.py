@@ -225,6 +225,51 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
+
+# Recovery (core/jobs.py). Background work is recorded in the database before its message goes
+# out (a job row, a recompute's marker, a due delivery); the rows, not the broker, say what is
+# left to do. A running job writes a heartbeat every JOB_HEARTBEAT_SECONDS; one under way with
+# no heartbeat for JOB_HEARTBEAT_TIMEOUT seconds lost its message or its worker, and the reaper
+# (every minute, and as each worker starts) sends it again, re-runs it or marks it failed —
+# within about two minutes of a worker's death.
+JOB_HEARTBEAT_SECONDS = float(env("JOB_HEARTBEAT_SECONDS") or 10)
+JOB_HEARTBEAT_TIMEOUT = float(env("JOB_HEARTBEAT_TIMEOUT") or 60)
+# Runs of one request a job gets when its worker keeps dying (then it fails with a message).
+JOB_MAX_ATTEMPTS = int(env("JOB_MAX_ATTEMPTS") or 3)
+# Time limits (seconds). Every task: a stuck one is stopped (soft: an exception it can record;
+# hard: its process is killed) rather than holding a worker for ever. A document or a large
+# import gets longer; its soft limit leaves the job failed with a message.
+CELERY_TASK_SOFT_TIME_LIMIT = int(env("CELERY_TASK_SOFT_TIME_LIMIT") or 10 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+JOB_SOFT_TIME_LIMIT = float(env("JOB_SOFT_TIME_LIMIT") or 30 * 60)
+JOB_TIME_LIMIT = JOB_SOFT_TIME_LIMIT + 60
+# Acknowledged on receipt unless a task says otherwise (reports.tasks): recovery comes from the
+# rows above, and a late ack only delays a message that a dead worker held.
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# One message reserved per worker process at a time: a long job does not keep others' messages
+# waiting behind it, and a worker that dies takes no batch of them down with it.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message to another worker after the visibility timeout: longer
+# than the longest hard time limit, so a job still running is never given out twice (no task
+# uses a countdown or ETA beyond the few seconds of generate_report's retry back-off).
+CELERY_BROKER_VISIBILITY_TIMEOUT = int(max(CELERY_TASK_TIME_LIMIT, JOB_TIME_LIMIT) + 30 * 60)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_BROKER_VISIBILITY_TIMEOUT
+# A web request that queues work waits at most a few seconds for an unreachable broker (the
+# job stays queued and is sent when the broker is back), not Celery's default retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# A worker or beat started before Redis keeps trying to connect instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker loads the document builder (WeasyPrint) once as it starts, before forking its pool,
+# not inside the first job's time limit; the web processes never load it.
+CELERY_IMPORTS = ["reports.documents"]
 # Periodic jobs: name → task, schedule (Asia/Shanghai), expiry so a late run is dropped.
 CELERY_BEAT_SCHEDULE = {
     "recompute-schedules": {
@@ -251,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.announce_due_approvals",
         "schedule": crontab(*_clock("APPROVAL_DUE_AT", "07:50")),
         "options": {"expires": 60 * 60 * 6},
+    },
+    "reap-jobs": {
+        "task": "core.tasks.reap_jobs",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 50},
     },
 }
 
@@ -322,9 +372,6 @@ REPORT_BRIEFING_DAY = env("REPORT_BRIEFING_DAY", str(min(PROGRESS_DEADLINE_DAY +
 REPORT_SPECIAL_DAY = env("REPORT_SPECIAL_DAY", "25")
 # The regions whose offices get the scheduled documents (the province office by default).
 REPORT_SCHEDULE_REGIONS = env_list("REPORT_SCHEDULE_REGIONS", "320000")
-# A job queued or running for longer than this is taken as lost (a killed worker) and may be
-# queued again.
-REPORT_STALE_MINUTES = int(env("REPORT_STALE_MINUTES", "30"))
 # The shipped fonts, converted once to TrueType for WeasyPrint (see reports/pdf.py); in the
 # user's cache directory, shared by every checkout and test run on the machine.
 REPORT_FONT_DIR = Path(
