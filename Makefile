@@ -23,7 +23,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser pdf-libs run test lint messages ci clean distclean backup restore
+.PHONY: help install browser pdf-libs run test lint messages ci clean distclean backup restore bench
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve http://$(HOST):$(PORT)/ with worker and beat"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint       ruff check"
 	@echo "make messages  update and compile the English translations (locale/en)"
 	@echo "make ci         the full CI script (.ci/run)"
+	@echo "make bench      every benchmark against its floor; one table in bench/RESULTS.md and README"
 	@echo "make backup     back up the database (PostgreSQL) and the stored files into var/backups"
 	@echo "make restore BACKUP=var/backups/backup-…  restore a backup into a new, empty database"
 	@echo "make clean      remove caches and generated files under var/ (keeps the database)"
@@ -91,6 +92,24 @@ test: install browser pdf-libs
 
 lint: install
 	$(BIN)/ruff check .
+
+# Every benchmark in a database of its own on the PostgreSQL server of BENCH_DATABASE_URL (each
+# creates and drops bench_<name>_<pid>; the database named in the URL is not touched), its
+# results as JSON lines, then one Markdown table (bench/report.py) written to bench/RESULTS.md
+# and into the README's performance section. Each script runs at the sizes its goals name.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+BENCH_SCRIPTS      ?= $(basename $(notdir $(shell grep -l "^from harness import\|^import harness" bench/*.py)))
+BENCH_RESULTS      := var/bench/results.jsonl
+
+bench: install pdf-libs
+	@mkdir -p $(dir $(BENCH_RESULTS)) && rm -f $(BENCH_RESULTS)
+	@status=0; for script in $(BENCH_SCRIPTS); do \
+		echo "==== bench/$$script.py"; \
+		DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_RESULTS="$(BENCH_RESULTS)" \
+			$(BIN)/python bench/$$script.py || status=1; \
+	done; \
+	$(BIN)/python bench/report.py $(BENCH_RESULTS) --readme README.md; \
+	exit $$status
 
 # Refresh the English catalogue after changing interface text (needs GNU gettext's msgfmt).
 messages: install
