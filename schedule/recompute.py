@@ -152,20 +152,24 @@ def recompute_all(
     for project_id, rows in milestones.items():
         nodes = [
             Node(
-                id=pk,
-                name=name,
-                duration=duration,
-                predecessors=tuple(links[pk]),
-                status=status,
-                actual_start=actual_start,
-                actual_finish=actual_finish,
-                anchor=kind == ANCHOR_KIND,
+                pk,
+                name,
+                duration,
+                tuple(links[pk]),
+                status,
+                actual_start,
+                actual_finish,
+                kind == ANCHOR_KIND,
             )
             for pk, _p, name, duration, status, actual_start, actual_finish, kind in rows
         ]
         try:
             schedule = compute_schedule(
-                nodes, planned_start=planned[project_id], today=today, calendar=calendar
+                nodes,
+                planned_start=planned[project_id],
+                today=today,
+                calendar=calendar,
+                details=False,  # the summary is all that is stored
             )
             summaries.append(_summary(project_id, schedule, "", today))
         except ScheduleError as error:

@@ -22,8 +22,10 @@ needs no database. The convention, shared with every other implementation:
 from __future__ import annotations
 
 import datetime
+import heapq
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -53,9 +55,9 @@ class CycleError(ScheduleError):
         )
 
 
-@dataclass(frozen=True)
-class Node:
-    """One milestone as the scheduler sees it."""
+class Node(NamedTuple):
+    """One milestone as the scheduler sees it (a named tuple: a province's projects make tens
+    of thousands of them each night)."""
 
     id: Hashable
     name: str
@@ -92,53 +94,44 @@ class Schedule:
     at_risk: bool
     calendar_provisional: bool
     warnings: list[str] = field(default_factory=list)
-    #: in topological order (every milestone after its predecessors)
+    #: in topological order (every milestone after its predecessors); empty when computed
+    #: for the summary only (``compute_schedule(…, details=False)``)
     milestones: list[NodeResult] = field(default_factory=list)
+    #: the least total float (working days) of the milestones not yet finished: how much the
+    #: construction start can still absorb (negative: it is already late)
+    min_float: int | None = None
 
     def by_id(self) -> dict[Hashable, NodeResult]:
         return {result.id: result for result in self.milestones}
 
-    @property
-    def min_float(self) -> int | None:
-        """The least total float (working days) of the milestones not yet finished: how much
-        the construction start can still absorb (negative: it is already late)."""
-        floats = [
-            result.total_float
-            for result in self.milestones
-            if result.total_float is not None and result.actual_finish is None
-        ]
-        return min(floats, default=None)
-
 
 def topological_order(nodes: Sequence[Node]) -> list[Node]:
     """Nodes with every predecessor first, keeping the given order where free; refuses cycles."""
-    by_id = {node.id: node for node in nodes}
-    waiting = {node.id: 0 for node in nodes}
-    successors: dict[Hashable, list[Hashable]] = {node.id: [] for node in nodes}
-    for node in nodes:
+    position = {node.id: index for index, node in enumerate(nodes)}
+    waiting = [0] * len(nodes)
+    successors: list[list[int]] = [[] for _node in nodes]
+    for index, node in enumerate(nodes):
         for predecessor, _lag in node.predecessors:
-            if predecessor not in by_id:
+            if predecessor not in position:
                 raise ScheduleError(
                     _("节点“%(name)s”的前置节点不存在。") % {"name": node.name},
                     code="unknown_predecessor",
                 )
-            waiting[node.id] += 1
-            successors[predecessor].append(node.id)
-    position = {node.id: index for index, node in enumerate(nodes)}
-    ready = sorted((i for i, count in waiting.items() if count == 0), key=position.__getitem__)
+            waiting[index] += 1
+            successors[position[predecessor]].append(index)
+    # the ready milestones by their given position: the first listed goes first
+    ready = [index for index, count in enumerate(waiting) if count == 0]
     order: list[Node] = []
     while ready:
-        current = ready.pop(0)
-        order.append(by_id[current])
-        released = []
+        current = heapq.heappop(ready)
+        order.append(nodes[current])
         for successor in successors[current]:
             waiting[successor] -= 1
             if waiting[successor] == 0:
-                released.append(successor)
-        if released:
-            ready = sorted(ready + released, key=position.__getitem__)
+                heapq.heappush(ready, successor)
     if len(order) < len(nodes):
-        remaining = {i for i, count in waiting.items() if count > 0}
+        by_id = {node.id: node for node in nodes}
+        remaining = {nodes[index].id for index, count in enumerate(waiting) if count > 0}
         raise CycleError(_find_cycle(by_id, remaining, position))
     return order
 
@@ -184,8 +177,11 @@ def compute_schedule(
     planned_start: datetime.date | None,
     today: datetime.date,
     calendar: WorkdayCalendar,
+    details: bool = True,
 ) -> Schedule:
-    """Both passes over one project's milestones."""
+    """Both passes over one project's milestones. Without ``details`` only the summary (the
+    dates, risk, float and warnings a project's stored summary keeps): no result per
+    milestone, which the nightly recompute of every project does not need."""
     nodes = list(nodes)
     warnings: list[str] = []
     for node in nodes:
@@ -203,18 +199,18 @@ def compute_schedule(
         raise ScheduleError(_("一个项目只能有一个开工节点。"), code="multiple_anchors")
     if not nodes:
         return Schedule(planned_start, None, False, False, [], [])
-    topological_order(nodes)  # refuses cycles among the links as entered
-
     anchor = anchors[0] if anchors else None
     if anchor is not None and any(
         predecessor == anchor.id for node in nodes for predecessor, _lag in node.predecessors
     ):
+        topological_order(nodes)  # a cycle or an unknown predecessor is reported first
         raise ScheduleError(
             _("开工节点是倒排的终点，不能作为其他节点的前置节点。"), code="anchor_has_successor"
         )
+    entered = nodes
+    shown = {}
     if anchor is None:
         warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
-        shown = {}
     else:
         # Every milestone must be finished before construction starts: one with no successor
         # is linked to the anchor with no lag.
@@ -225,17 +221,21 @@ def compute_schedule(
         implicit = tuple(link for link in implicit if link[0] not in dict(anchor.predecessors))
         if implicit:
             nodes = [
-                replace(node, predecessors=node.predecessors + implicit) if node is anchor else node
+                node._replace(predecessors=node.predecessors + implicit) if node is anchor else node
                 for node in nodes
             ]
             shown = {anchor.id: anchor.predecessors}
             anchor = next(node for node in nodes if node.anchor)
-        else:
-            shown = {}
-    order = topological_order(nodes)
+    try:
+        # The links into the anchor, which has no successor, add no cycle: one ordering of
+        # the milestones with them also checks the links as entered.
+        order = topological_order(nodes)
+    except ScheduleError:
+        topological_order(entered)  # the error as the links were entered
+        raise
 
     try:
-        schedule = _passes(order, anchor, planned_start, today, calendar, warnings)
+        schedule = _passes(order, anchor, planned_start, today, calendar, warnings, details)
     except CalendarRangeError as error:
         raise ScheduleError(str(error), code="calendar_range") from error
     for result in schedule.milestones:
@@ -245,26 +245,30 @@ def compute_schedule(
     return schedule
 
 
-def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule:
+def _passes(order, anchor, planned_start, today, calendar, warnings, details) -> Schedule:
     anchor_date, latest_start, latest_finish = _backward(
         order, anchor, planned_start, calendar, warnings
     )
     earliest_start, earliest_finish = _forward(order, today, calendar, warnings)
-    results, at_risk = _results(
-        order, calendar, latest_start, latest_finish, earliest_start, earliest_finish
-    )
+    at_risk = False
+    min_float = None
+    for node in order:
+        if node.id in latest_start:
+            total_float = latest_start[node.id] - earliest_start[node.id]
+            at_risk = at_risk or total_float < 0
+            if node.actual_finish is None and (min_float is None or total_float < min_float):
+                min_float = total_float
     forecast = None
     if anchor is not None:
-        forecast = next(r for r in results if r.id == anchor.id).earliest_start
+        forecast = _earliest_start_day(anchor, earliest_start, calendar)
         if anchor_date is not None and forecast > anchor_date:
             warnings.append(
                 _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。")
                 % {"forecast": forecast.isoformat(), "anchor": anchor_date.isoformat()}
             )
-    touched = [today, planned_start]
-    for result in results:
-        touched += [result.latest_start, result.earliest_start, result.earliest_finish]
-    provisional = calendar.provisional_years(*touched)
+    provisional = calendar.provisional_years(
+        today, planned_start, *_span(order, calendar, latest_start, earliest_start, earliest_finish)
+    )
     if provisional:
         warnings.append(
             _("%(years)s年的节假日安排尚未录入工作日历，相关日期暂按仅周末休息推算。")
@@ -276,8 +280,46 @@ def _passes(order, anchor, planned_start, today, calendar, warnings) -> Schedule
         at_risk=at_risk,
         calendar_provisional=bool(provisional),
         warnings=warnings,
-        milestones=results,
+        milestones=_results(
+            order, calendar, latest_start, latest_finish, earliest_start, earliest_finish
+        )
+        if details
+        else [],
+        min_float=min_float,
     )
+
+
+def _earliest_start_day(node: Node, earliest_start, calendar) -> datetime.date:
+    """The milestone's earliest start as shown: its actual start once under way."""
+    if node.status != NOT_STARTED and node.actual_start:
+        return node.actual_start
+    return calendar.day_of(earliest_start[node.id])
+
+
+def _earliest_finish_day(node: Node, earliest_finish, calendar) -> datetime.date:
+    """The milestone's earliest finish as shown: its actual finish once done."""
+    if node.status == DONE and node.actual_finish:
+        return node.actual_finish
+    return calendar.day_of(earliest_finish[node.id])
+
+
+def _span(order, calendar, latest_start, earliest_start, earliest_finish) -> list[datetime.date]:
+    """The first and last of the dates shown (latest starts, earliest starts and finishes),
+    found among the working-day numbers so that only those two become dates."""
+    numbers = list(latest_start.values())
+    dates = []
+    for node in order:
+        if node.status != NOT_STARTED and node.actual_start:
+            dates.append(node.actual_start)
+        else:
+            numbers.append(earliest_start[node.id])
+        if node.status == DONE and node.actual_finish:
+            dates.append(node.actual_finish)
+        else:
+            numbers.append(earliest_finish[node.id])
+    if numbers:
+        dates += (calendar.day_of(min(numbers)), calendar.day_of(max(numbers)))
+    return dates
 
 
 def _backward(order, anchor, planned_start, calendar, warnings):
@@ -366,15 +408,12 @@ def _under_way(node: Node, now: int, calendar: WorkdayCalendar, warnings) -> tup
 
 
 def _results(order, calendar, latest_start, latest_finish, earliest_start, earliest_finish):
-    """One result per milestone, in ``order``, with its dates and float; and whether any float
-    is negative (the project is at risk)."""
+    """One result per milestone, in ``order``, with its dates and float."""
     results = []
-    at_risk = False
     for node in order:
         total_float = None
         if node.id in latest_start:
             total_float = latest_start[node.id] - earliest_start[node.id]
-            at_risk = at_risk or total_float < 0
         results.append(
             NodeResult(
                 id=node.id,
@@ -383,12 +422,8 @@ def _results(order, calendar, latest_start, latest_finish, earliest_start, earli
                 predecessors=node.predecessors,
                 latest_start=_day(calendar, latest_start.get(node.id)),
                 latest_finish=_day(calendar, latest_finish.get(node.id)),
-                earliest_start=node.actual_start
-                if node.status != NOT_STARTED and node.actual_start
-                else calendar.day_of(earliest_start[node.id]),
-                earliest_finish=node.actual_finish
-                if node.status == DONE and node.actual_finish
-                else calendar.day_of(earliest_finish[node.id]),
+                earliest_start=_earliest_start_day(node, earliest_start, calendar),
+                earliest_finish=_earliest_finish_day(node, earliest_finish, calendar),
                 actual_start=node.actual_start,
                 actual_finish=node.actual_finish,
                 total_float=total_float,
@@ -396,7 +431,7 @@ def _results(order, calendar, latest_start, latest_finish, earliest_start, earli
                 anchor=node.anchor,
             )
         )
-    return results, at_risk
+    return results
 
 
 def _day(calendar: WorkdayCalendar, number: int | None) -> datetime.date | None:

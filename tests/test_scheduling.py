@@ -267,6 +267,36 @@ def test_properties_of_both_passes(network):
 
 
 @settings(max_examples=100, deadline=None)
+@given(networks())
+def test_the_summary_alone_is_the_summary_of_the_details(network):
+    # the nightly recompute of every project asks for the summary only
+    nodes, planned, today = network
+    full = run(nodes, planned=planned, today=today)
+    summary = compute_schedule(
+        nodes, planned_start=planned, today=today, calendar=calendar, details=False
+    )
+    assert summary.milestones == []
+    assert (
+        summary.anchor_date,
+        summary.forecast_anchor_date,
+        summary.at_risk,
+        summary.min_float,
+        summary.calendar_provisional,
+        summary.warnings,
+    ) == (
+        full.anchor_date,
+        full.forecast_anchor_date,
+        full.at_risk,
+        min(
+            (r.total_float for r in full.milestones if r.total_float is not None),
+            default=None,
+        ),
+        full.calendar_provisional,
+        full.warnings,
+    )
+
+
+@settings(max_examples=100, deadline=None)
 @given(networks(), st.integers(min_value=-30, max_value=30))
 def test_moving_the_anchor_moves_every_latest_date_alike(network, shift):
     nodes, planned, today = network
