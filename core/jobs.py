@@ -94,6 +94,16 @@ class JobKind:
 _KINDS: dict[str, JobKind] = {}
 
 
+def fresh_connection(using: str = "default") -> None:
+    """Before recording a job's failure: the exception may have struck in the middle of a
+    statement (a soft time limit's signal arrives wherever the job is), leaving the connection
+    mid-query, where nothing more can be written on it. Close it; the next query opens a new
+    one. Not inside a caller's transaction (a test's, a command's), whose connection must stay."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def register(model: type[Job], *, task: str, interrupted: Callable[[int], str]) -> None:
     """Put a job model under the reaper (each app does it in its ``AppConfig.ready``)."""
     _KINDS[model._meta.label_lower] = JobKind(model, task, interrupted)

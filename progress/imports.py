@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from core import events
 from core.exceptions import DomainError
-from core.jobs import heartbeat
+from core.jobs import fresh_connection, heartbeat
 from core.tasks import enqueue_on_commit
 from projects.models import Project
 
@@ -141,6 +141,7 @@ def run_import(import_id: int) -> str:
             return _run(job)
     except SoftTimeLimitExceeded:
         logger.exception("progress import %s ran out of time", job.pk)
+        fresh_connection()
         _fail(
             job, str(TIMED_OUT) % {"minutes": max(1, round(settings.JOB_SOFT_TIME_LIMIT / 60))}, []
         )
@@ -149,6 +150,7 @@ def run_import(import_id: int) -> str:
         # Whatever went wrong, the job must not be left "running" for ever: the page polling
         # it shows the failure, and nothing was written (the write is one transaction).
         logger.exception("progress import %s failed", job.pk)
+        fresh_connection()
         _fail(job, str(SYSTEM_ERROR), [])
         return job.status
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Unit
 from core.exceptions import DomainError, NotPermitted
-from core.jobs import heartbeat
+from core.jobs import fresh_connection, heartbeat
 from core.tasks import enqueue_on_commit
 from core.workflow import Action, Workflow
 
@@ -353,6 +353,7 @@ def report_run(report_id: int, today: datetime.date | None = None) -> Report | N
             built = build(report, today=today, progress=_progress(run))
         except Exception as error:  # recorded for the office to see, and retried by hand
             logger.error("report %s failed\n%s", report.pk, traceback.format_exc())
+            fresh_connection()
             _fail(report.pk, _failure(error), attempt=attempt)
             report.refresh_from_db()
             return report
@@ -361,6 +362,7 @@ def report_run(report_id: int, today: datetime.date | None = None) -> Report | N
             return _store(report.pk, built, today, attempt)
         except Exception as error:  # e.g. the disk is full: the report must not stay "running"
             logger.error("report %s could not be stored\n%s", report.pk, traceback.format_exc())
+            fresh_connection()
             _fail(report.pk, _failure(error), attempt=attempt)
             return Report.objects.filter(pk=report.pk).first()
 
