@@ -6,24 +6,23 @@ for one in ten, then times the cockpit's data (cockpit.selectors, as the page ca
 the province against a floor: the same figures written by hand as raw SQL aggregates (one
 statement each, no ORM), run in the same process on the same data. Goal: ≤ 1.5×.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/cockpit.py --projects 100000 --monthly 1000000
 
-The database named by DATABASE_URL is emptied and rebuilt; never point it at real data.
+It runs in a database of its own on that server (bench/harness.py), dropped at the end.
 """
 
-import argparse
 import datetime
+import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from project_library import build, setup_django  # noqa: E402
+import harness  # noqa: E402
+from project_library import build  # noqa: E402
 
 TODAY = datetime.date(2026, 12, 7)
 D = datetime.date
@@ -234,45 +233,34 @@ RAW = {
 }
 
 
-def timed(call, repeat: int) -> float:
-    call()  # warm
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--projects", type=int, default=100_000)
-    parser.add_argument("--monthly", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    setup_django()
+    args = harness.arguments(__doc__.splitlines()[0], projects=100_000, monthly=1_000_000)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        sys.exit("bench/cockpit.py needs PostgreSQL (DATABASE_URL=postgres://…)")
+    with harness.own_database("cockpit"):
+        harness.setup_django()
+        run(args.projects, args.monthly)
+
+
+def run(projects: int, monthly: int) -> None:
     import time_machine
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Region, Role, User
     from cockpit import selectors
+    from indicators import selectors as indicator_selectors
     from indicators.models import Indicator
+    from progress.models import MonthlyReport
     from projects.models import Project
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench/cockpit.py needs PostgreSQL (DATABASE_URL=postgres://…)")
-    print(f"building {args.projects:,} projects and about {args.monthly:,} monthly rows …")
+    print(f"building {projects:,} projects and about {monthly:,} monthly rows …", flush=True)
     start = time.perf_counter()
-    build(args.projects)
-    add_facts(args.monthly)
-    from progress.models import MonthlyReport
-
-    print(
-        f"built in {time.perf_counter() - start:.0f} s: "
-        f"{Project.objects.count():,} projects, {MonthlyReport.objects.count():,} monthly rows\n"
-    )
+    build(projects)
+    add_facts(monthly)
+    built = f"{Project.objects.count():,} projects, {MonthlyReport.objects.count():,} monthly rows"
+    print(f"built in {time.perf_counter() - start:.0f} s: {built}\n", flush=True)
+    bench = harness.Bench("cockpit", built)
     with time_machine.travel(datetime.datetime(2026, 12, 7, 10), tick=True):
         user = User.objects.create_user("bench_leader", region=Region.objects.get(code="320000"))
         user.roles.set(Role.objects.filter(code="leader"))
@@ -289,27 +277,45 @@ def main() -> None:
             selectors.funding_by_channel(user, province, 2026)
             selectors.light_figures(province, scope, TODAY)
 
-        def raw_sql():
-            with connection.cursor() as cursor:
-                for statements in RAW.values():
-                    for sql in statements:
-                        cursor.execute(sql)
-                        cursor.fetchall()
+        def raw(groups):
+            def run_statements():
+                with connection.cursor() as cursor:
+                    for group in groups:
+                        for sql in RAW[group]:
+                            cursor.execute(sql)
+                            cursor.fetchall()
 
-        with CaptureQueriesContext(connection) as queries:
-            cockpit_data()
-        platform = timed(cockpit_data, args.repeat)
-        floor = timed(raw_sql, args.repeat)
-        print(
-            f"{'cockpit data (selectors), province':<44} {platform:9.1f} ms  {len(queries)} queries"
-        )
+            return run_statements
+
         statements = sum(map(len, RAW.values()))
-        print(f"{'raw SQL aggregates (floor)':<44} {floor:9.1f} ms  {statements} statements")
-        print(f"{'ratio':<44} {platform / floor:9.2f}×  (goal ≤ 1.5×)")
+        bench.compare(
+            "驾驶舱数据（全省，cockpit.selectors）",
+            harness.measure(cockpit_data),
+            harness.measure(raw(list(RAW))),
+            floor_name=f"手写汇总 SQL（{statements} 条）",
+            goal=1.5,
+        )
+        # the indicators (五率/四率) of the province for the year so far: counts and investment
+        bench.compare(
+            "指标（全省，indicators.selectors.indicators）",
+            harness.measure(lambda: indicator_selectors.indicators(province, 2026, "", scope)),
+            harness.measure(
+                lambda: raw_indicators(connection),
+            ),
+            floor_name="手写汇总 SQL（3 条）",
+            goal=1.5,
+        )
         page = Client()
         page.force_login(user)
-        elapsed = timed(lambda: page.get("/"), args.repeat)
-        print(f"{'GET / (the cockpit page, province)':<44} {elapsed:9.1f} ms")
+        bench.compare("驾驶舱页面 GET /（全省）", harness.measure(lambda: page.get("/")), None)
+    sys.exit(bench.finish())
+
+
+def raw_indicators(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in [_window("2026-12-31"), *_investment("2026-12", "2026-12-31", False)]:
+            cursor.execute(sql)
+            cursor.fetchall()
 
 
 if __name__ == "__main__":
