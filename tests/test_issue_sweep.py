@@ -246,3 +246,34 @@ def test_notices_and_interviews_cannot_be_rewritten(desk):
     with pytest.raises(TypeError):
         Interview.objects.all().delete()
     assert Notice.objects.get().deadline == D(2026, 11, 20)
+
+
+@override_settings(ISSUE_ESCALATE_AFTER_WORKDAYS={"county": 5, "city": 10})
+def test_a_sweep_with_nothing_due_costs_a_few_queries_however_many_tickets(
+    desk, django_assert_max_num_queries
+):
+    # Every kind of ticket the sweep looks at, none of them due after the first run: deadlines
+    # far off, reminded already, late but marked, notified and not yet late enough to escalate,
+    # waiting to be accepted within the time limit, notified at a higher level.
+    today = D(2026, 11, 23)
+    for n in range(25):
+        assigned(desk, D(2026, 12, 31), title=f"时限未到{n}")
+        assigned(desk, D(2026, 11, 25), title=f"即将到期{n}")
+        assigned(desk, D(2026, 11, 20), title=f"逾期{n}")
+        assigned(desk, D(2026, 11, 19), level="city", title=f"市级逾期{n}")
+        Issue.objects.create(
+            project=desk["project"],
+            region=desk["project"].region,
+            title=f"待受理{n}",
+            category="land_sea",
+            source="county",
+            level="county",
+            status=Status.REPORTED,
+        )
+    first = services.sweep(today)
+    assert (first["reminded"], first["overdue"], first["notices"]) == (25, 50, 50)
+    assert "escalated" not in first
+    with django_assert_max_num_queries(20):
+        assert services.sweep(today) == {}
+    with django_assert_max_num_queries(20):
+        assert services.sweep(D(2026, 11, 24)) == {}  # the next day: nothing new either
