@@ -174,3 +174,45 @@ def test_the_briefing_judges_every_figure_as_the_indicators_page_does(client, pe
     lagging = body[body.index("（一）指标滞后的地区") :]
     assert "未达目标的地区： 宜兴市 " in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "宜兴市签约项目备案率0.00%50.00%" in lagging and "江阴市" not in lagging[:200]
+
+
+@pytest.mark.django_db
+def test_a_province_with_many_lagging_projects_lists_the_first_and_counts_the_rest(
+    people, settings
+):
+    """The briefing's long lists stop at REPORT_LIST_LIMIT rows and say how many more there
+    are, so the document keeps its length as the province grows."""
+    from reports.documents import briefing
+    from reports.periods import parse_period
+    from reports.reader import OfficeReader
+
+    settings.REPORT_LIST_LIMIT = 3
+    day = datetime.date
+    by = people["province_office"]
+    with clock_at(day(2026, 11, 23)):
+        for n in range(8):
+            factories.project(
+                "320281",
+                by=by,
+                name=f"滞后项目{n}",
+                stage=Stage.FILED,
+                signed_on=day(2026, 2, 1),
+                filed_on=day(2026, 3, 1),
+                planned_start=day(2026, 6, 1 + n),
+            )
+        office = people["province_office"]
+        reader = OfficeReader(office.region)
+        period = parse_period(Kind.BRIEFING, "2026-11")
+        data = briefing.context(reader, period, day(2026, 11, 23), lambda *args: None)
+        listed = data["not_started"]
+        assert (len(listed.rows), listed.total, listed.rest) == (3, 8, 5)
+        assert [project.name for project in listed] == ["滞后项目0", "滞后项目1", "滞后项目2"]
+
+        report, _queued = services.report_request(kind=Kind.BRIEFING, period="2026-11", by=office)
+        report = services.report_run(report.pk)
+        assert report.status == Status.DONE, report.error
+    body = flat(pdf_text(report))
+    section = body[body.index("（二）计划开工时间已过、尚未开工的项目") :]
+    assert section.startswith("（二）计划开工时间已过、尚未开工的项目（8个）")
+    assert "滞后项目2" in section and "滞后项目3" not in section
+    assert "……另有5个项目" in section

@@ -372,6 +372,10 @@ REPORT_BRIEFING_DAY = env("REPORT_BRIEFING_DAY", str(min(PROGRESS_DEADLINE_DAY +
 REPORT_SPECIAL_DAY = env("REPORT_SPECIAL_DAY", "25")
 # The regions whose offices get the scheduled documents (the province office by default).
 REPORT_SCHEDULE_REGIONS = env_list("REPORT_SCHEDULE_REGIONS", "320000")
+# The briefing's long lists (projects not started or at risk, 通报, 约谈, handling units) print
+# their first REPORT_LIST_LIMIT rows and the count of the rest, so the document does not grow
+# with the province.
+REPORT_LIST_LIMIT = int(env("REPORT_LIST_LIMIT", "30"))
 # The shipped fonts, converted once to TrueType for WeasyPrint (see reports/pdf.py); in the
 # user's cache directory, shared by every checkout and test run on the machine.
 REPORT_FONT_DIR = Path(

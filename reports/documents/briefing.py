@@ -31,7 +31,7 @@ from .. import formatting
 from ..periods import Period
 from ..reader import OfficeReader
 from . import Built
-from .common import judge_by_the_year, masthead, render
+from .common import bounded, judge_by_the_year, masthead, render
 
 TITLE = "重大项目工作简报"
 
@@ -102,8 +102,8 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
         "approvals": approvals,
         "channels": channels,
         "financing": financing,
-        "not_started": list(not_started),
-        "at_risk": list(at_risk),
+        "not_started": bounded(not_started),
+        "at_risk": bounded(at_risk),
         "lagging_regions": lagging_regions,
         "charts": charts,
         "today": today,
@@ -146,15 +146,15 @@ def _issue_figures(reader: OfficeReader, period: Period, today: datetime.date) -
     return {
         "issue_total": resolution_totals(issues, period.start, end, today),
         "issue_regions": resolution_by_region(issues, region, period.start, end, today),
-        "issue_units": resolution_by_unit(issues, period.start, end, today),
-        "notices": list(
+        "issue_units": bounded(resolution_by_unit(issues, period.start, end, today)),
+        "notices": bounded(
             Notice.objects.for_user(reader)
             .filter(issue__region__code__startswith=region.scope_prefix)
             .filter(issued_on__gte=period.start, issued_on__lte=period.end)
             .select_related("issue", "issue__region", "unit")
             .order_by("issued_on", "pk")
         ),
-        "interviews": list(
+        "interviews": bounded(
             Interview.objects.for_user(reader)
             .filter(unit__region__code__startswith=region.scope_prefix)
             .filter(triggered_on__gte=period.start, triggered_on__lte=period.end)

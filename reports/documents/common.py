@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from indicators.selectors import Window, window_targets
@@ -52,6 +56,38 @@ def judge_by_the_year(rows, year: int) -> dict[tuple[str, str], Decimal]:
             if figure.target is None:
                 figure.target = year_targets.get((region.code, figure.indicator))
     return year_targets
+
+
+@dataclass
+class Bounded:
+    """The first rows of a long list and how many there are in all: a document prints the
+    rows and "……另有 N 个" for the rest, so its length does not grow with the region."""
+
+    rows: Sequence
+    total: int
+
+    @property
+    def rest(self) -> int:
+        return self.total - len(self.rows)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def bounded(items: QuerySet | Iterable, limit: int | None = None) -> Bounded:
+    """The first ``limit`` (``REPORT_LIST_LIMIT``) of ``items``, in their order, and their
+    number: a queryset is counted only when there are more than it shows (one query more)."""
+    limit = settings.REPORT_LIST_LIMIT if limit is None else limit
+    if isinstance(items, QuerySet):
+        rows = list(items[: limit + 1])
+        if len(rows) <= limit:
+            return Bounded(rows, len(rows))
+        return Bounded(rows[:limit], items.count())
+    items = list(items)
+    return Bounded(items[:limit], len(items))
 
 
 def render(report: Report, template: str, context: dict, progress) -> Built:
