@@ -70,7 +70,7 @@ def follow_up(
     Answers (marked overdue, notices, interviews)."""
     locked = (
         Issue.objects.select_for_update(of=("self",))
-        .select_related("unit")
+        .select_related("unit", "project")  # the events published name the project's unit
         .filter(pk=issue.pk, status__in=UNDONE_STATUSES)
         .first()
     )

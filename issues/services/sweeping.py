@@ -77,13 +77,13 @@ def _each(issue: Issue, step, today: datetime.date, calendar: WorkdayCalendar, d
 
 def _lock_handling(issue: Issue) -> Issue | None:
     """The ticket, locked, if it is still being handled against a deadline."""
-    locked = (
+    # the project comes along: every event published names the project's unit
+    return (
         Issue.objects.select_for_update(of=("self",))
-        .select_related("unit")
+        .select_related("unit", "project")
         .filter(pk=issue.pk, status__in=HANDLING_STATUSES, deadline__isnull=False)
         .first()
     )
-    return locked
 
 
 def _remind(issue: Issue, today: datetime.date, calendar: WorkdayCalendar) -> int:
@@ -131,7 +131,7 @@ def _waiting_too_long(today: datetime.date, calendar: WorkdayCalendar):
 def _accept_overdue(issue: Issue, today: datetime.date, calendar: WorkdayCalendar) -> int:
     locked = (
         Issue.objects.select_for_update(of=("self",))
-        .select_related("region")
+        .select_related("region", "project")
         .filter(pk=issue.pk, status=Status.REPORTED, accept_overdue_since__isnull=True)
         .first()
     )
