@@ -3,7 +3,8 @@
 A backup is one directory ``backup-YYYYMMDDTHHMMSSZ`` (UTC) holding
 
     db.dump        ``pg_dump -Fc`` (custom format) of the database
-    media.tar      the storage root (MEDIA_ROOT): generated documents, uploads
+    media.tar      the stored files (generated documents, uploads), read through Django's
+                   storage API: the folder MEDIA_ROOT, or the bucket when S3_BUCKET is set
     manifest.json  when, the server and pg_dump versions, the applied migrations, the rows of
                    every table, the files (count, bytes), the SHA-256 of db.dump and media.tar,
                    and for each append-only table (the audit trail, the event tables) its rows,
@@ -18,6 +19,12 @@ with tables or a non-empty folder unless forced), with ``pg_restore --no-owner -
 --single-transaction``, then checks the result against the manifest — every table's rows, the
 append-only tables' content and their triggers (which must still refuse an UPDATE), the files —
 and fails on any difference.
+
+Files go through the storage API (``listdir``, ``open``, ``save``), never a local path, so a
+backup taken on any machine holds the object store's files too, and a restore writes them back
+into whichever storage is configured (or a folder given with ``--media-root``). An object store's
+own versioning and replication are worth having besides (README, 备份与恢复): they keep every
+version of a file between two nightly backups.
 
 The ``pg_dump``/``pg_restore`` on PATH are used; their major version must be at least the
 server's. The password goes to them through the environment (PGPASSWORD), never the command
@@ -42,6 +49,8 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage
 from psycopg import sql
 
 FORMAT = 1
@@ -272,37 +281,85 @@ def digest_differences(expected: dict[str, dict], actual: dict[str, dict]) -> li
 
 # --- files ------------------------------------------------------------------------------------
 
-
-def media_stats(root: Path) -> dict[str, int]:
-    files = size = 0
-    if root.is_dir():
-        for path in root.rglob("*"):
-            if path.is_file() and not path.is_symlink():
-                files += 1
-                size += path.stat().st_size
-    return {"files": files, "bytes": size}
+#: where the stored files are: a storage (the default one, or an object store), or a folder
+Files = Storage | Path | str
 
 
-def tar_media(root: Path, archive: Path) -> None:
-    """Every folder and regular file under ``root``, named relative to it (links are skipped:
-    the storage writes none)."""
+def as_storage(files: Files) -> Storage:
+    """A storage for ``files``; a folder becomes a FileSystemStorage there."""
+    if isinstance(files, Storage):
+        return files
+    return FileSystemStorage(location=str(files))
+
+
+def describe(files: Files) -> str:
+    """Where the files are, for the manifest and messages (no credentials)."""
+    storage = as_storage(files)
+    bucket = getattr(storage, "bucket_name", None)
+    if bucket:
+        location = getattr(storage, "location", "") or ""
+        return f"s3://{bucket}/{location}".rstrip("/")
+    return str(getattr(storage, "location", "") or type(storage).__name__)
+
+
+def stored_names(files: Files) -> list[str]:
+    """Every file in the storage, sorted (folders or key prefixes walked through ``listdir``)."""
+    storage = as_storage(files)
+    names: list[str] = []
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            folders, found = storage.listdir(folder)
+        except FileNotFoundError:  # a folder storage whose root does not exist yet: empty
+            continue
+        prefix = f"{folder}/" if folder else ""
+        names += (prefix + name for name in found)
+        pending += (prefix + name for name in folders)
+    return sorted(names)
+
+
+def media_stats(files: Files) -> dict[str, int]:
+    storage = as_storage(files)
+    names = stored_names(storage)
+    return {"files": len(names), "bytes": sum(storage.size(name) for name in names)}
+
+
+def tar_media(files: Files, archive: Path) -> dict[str, int]:
+    """Every stored file, named as the storage names it, streamed into ``archive``; returns
+    how many files and bytes went in."""
+    storage = as_storage(files)
+    stats = {"files": 0, "bytes": 0}
     with tarfile.open(archive, "w") as tar:
-        if not root.is_dir():
-            return
-        for path in sorted(root.rglob("*")):
-            if path.is_symlink() or not (path.is_dir() or path.is_file()):
-                continue
-            tar.add(path, arcname=path.relative_to(root).as_posix(), recursive=False)
+        for name in stored_names(storage):
+            with storage.open(name, "rb") as handle:
+                info = tarfile.TarInfo(name)
+                info.size = storage.size(name)
+                info.mtime = int(time.time())
+                tar.addfile(info, handle)
+            stats["files"] += 1
+            stats["bytes"] += info.size
+    return stats
 
 
-def untar_media(archive: Path, root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
+def untar_media(archive: Path, files: Files) -> None:
+    """Write every file of ``archive`` into the storage under its own name (one already there is
+    replaced: a forced restore)."""
+    storage = as_storage(files)
     with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
+        members = tar.getmembers()
+        for member in members:
             name = Path(member.name)
             if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
                 raise BackupError(f"{archive} 中有不允许的条目 / unsafe entry: {member.name}")
-        tar.extractall(root, filter="data")
+        for member in members:
+            if not member.isfile():
+                continue  # folders come with their files (an object store has none)
+            if storage.exists(member.name):
+                storage.delete(member.name)
+            saved = storage.save(member.name, File(tar.extractfile(member), name=member.name))
+            if saved != member.name:
+                raise BackupError(f"文件 {member.name} 被存为 {saved} / stored under another name")
 
 
 def sha256(path: Path) -> str:
@@ -320,13 +377,14 @@ def backup(
     dest: Path,
     *,
     settings_dict: dict,
-    media_root: Path,
+    media_root: Files,
     keep: int = 0,
     now: datetime.datetime | None = None,
     log: Log = print,
 ) -> Path:
-    """Write a backup under ``dest`` and return its directory; then keep the newest ``keep``
-    backups there (0: all)."""
+    """Write a backup of the database and of the files in ``media_root`` (a storage, or a
+    folder) under ``dest`` and return its directory; then keep the newest ``keep`` backups there
+    (0: all)."""
     database = Database.from_settings(settings_dict)
     dest = Path(dest)
     now = now or datetime.datetime.now(datetime.UTC)
@@ -339,10 +397,9 @@ def backup(
     started = time.monotonic()
     try:
         manifest = _dump(database, work, now=now, log=log)
-        tar_media(Path(media_root), work / MEDIA)
         manifest["media"] = {
-            **media_stats(Path(media_root)),
-            "root": str(media_root),
+            **tar_media(media_root, work / MEDIA),
+            "root": describe(media_root),
             "sha256": sha256(work / MEDIA),
         }
         manifest["seconds"] = round(time.monotonic() - started, 2)
@@ -471,14 +528,15 @@ def restore(
     path: Path,
     *,
     database: Database,
-    media_root: Path,
+    media_root: Files,
     force: bool = False,
     log: Log = print,
 ) -> dict:
-    """Restore the backup ``path`` into ``database`` (created when missing) and ``media_root``,
-    then check the result against the manifest. Returns the manifest with ``seconds``."""
+    """Restore the backup ``path`` into ``database`` (created when missing) and ``media_root``
+    (a storage, or a folder), then check the result against the manifest. Returns the manifest
+    with ``seconds``."""
     started = time.monotonic()
-    path, media_root = Path(path), Path(media_root)
+    path, storage = Path(path), as_storage(media_root)
     manifest = read_manifest(path)
     restore_major = tool_major("pg_restore")
     check_tool_version("pg_restore", restore_major, manifest["database"]["pg_dump_major"])
@@ -499,10 +557,11 @@ def restore(
             f"({len(existing)} tables): "
             "restore into a new database, or pass --force to overwrite it."
         )
-    if media_root.exists() and any(media_root.iterdir()) and not force:
+    if stored_names(storage) and not force:
         raise BackupError(
-            f"目标文件夹 {media_root} 不是空的：请恢复到新的空文件夹，或加 --force 覆盖。/ "
-            f"{media_root} is not empty: restore into a new folder, or pass --force."
+            f"目标存储 {describe(storage)} 不是空的：请恢复到新的空文件夹或存储桶，或加 --force "
+            f"覆盖。/ {describe(storage)} is not empty: restore into a new folder or bucket, or "
+            "pass --force."
         )
     log(f"pg_restore → {database.label} …")
     command = [
@@ -521,9 +580,9 @@ def restore(
     )
     if result.returncode != 0:
         raise BackupError(f"pg_restore 失败 / failed:\n{result.stderr.strip()}")
-    log(f"文件 → {media_root} …")
-    untar_media(path / MEDIA, media_root)
-    verify(manifest, database=database, media_root=media_root)
+    log(f"文件 → {describe(storage)} …")
+    untar_media(path / MEDIA, storage)
+    verify(manifest, database=database, media_root=storage)
     manifest["seconds"] = round(time.monotonic() - started, 2)
     return manifest
 
@@ -554,7 +613,7 @@ def _create_if_missing(database: Database, log: Log) -> None:
     raise BackupError(f"无法连接 {database.label} / cannot connect: {failure}") from failure
 
 
-def verify(manifest: dict, *, database: Database, media_root: Path) -> None:
+def verify(manifest: dict, *, database: Database, media_root: Files) -> None:
     """The restored copy against the manifest: rows of every table, the append-only tables'
     content and triggers (an UPDATE must still be refused), the files."""
     problems = []

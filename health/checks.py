@@ -5,7 +5,7 @@ within its time limit, and hides any unexpected exception behind "unknown error"
 - ``broker``: the Celery broker takes a connection (Redis), or its folders are there and
   writable (kombu's filesystem transport, ``make run`` without ``REDIS_URL``);
 - ``storage``: a file saved to, read back from and deleted from the default storage
-  (``MEDIA_ROOT``: uploads and generated documents);
+  (uploads and generated documents: ``MEDIA_ROOT``, or the object store with ``S3_BUCKET``);
 - ``beat`` and ``worker``: the beat sent its heartbeat and a worker ran it within
   ``HEALTH_BEAT_MAX_AGE`` seconds (health/tasks.py);
 - ``cache``: a value set and read back; "degraded" while Redis does not answer and this process
@@ -20,6 +20,7 @@ import os
 import uuid
 
 from asgiref.sync import sync_to_async
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
@@ -51,6 +52,8 @@ class Storage(checks.Storage):
             super().run()
         except OSError as exc:  # not writable, disk full, gone: say which, not where
             raise ServiceUnavailable(f"cannot write or read a file ({type(exc).__name__})") from exc
+        except (BotoCoreError, ClientError) as exc:  # the object store: down, refused, no bucket
+            raise ServiceUnavailable(f"object store: {type(exc).__name__}") from exc
 
 
 @dataclasses.dataclass

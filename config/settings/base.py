@@ -5,6 +5,8 @@ Environment variables:
     REDIS_URL      Celery broker, result backend and cache (default: none — Celery uses
                    kombu's filesystem transport under var/celery so nothing needs a server)
     SECRET_KEY     required in production
+    S3_BUCKET      stored files in this bucket of an S3-compatible store (S3_* below), not
+                   in MEDIA_ROOT
     DEBUG          "1"/"true" to enable
     ALLOWED_HOSTS  comma-separated host names
 """
@@ -171,6 +173,41 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Stored files (generated documents, uploaded workbooks) are read and written through the storage
+# API only. Without S3_BUCKET they are in MEDIA_ROOT, a folder every web and worker process must
+# share. With it they are in that bucket of an S3-compatible object store (MinIO, Ceph, a cloud's
+# object storage; django-storages), and processes on different machines share nothing but
+# PostgreSQL, Redis and the store. Objects are private: no ACL is sent (the bucket's own policy
+# applies — keep it private), and every file reaches a user through the platform's own views,
+# which check the user's scope and stream it; no bucket URL is ever handed out.
+S3_BUCKET = env("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # e.g. http://minio:9000; empty: AWS S3 itself
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            # empty: boto3's own chain (AWS_* variables, an instance role)
+            "access_key": env("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env("S3_REGION") or None,
+            # "path" for most self-hosted stores (MinIO), "virtual" for bucket.host names
+            "addressing_style": env("S3_ADDRESSING_STYLE") or None,
+            # a key prefix, for a bucket shared with other systems
+            "location": env("S3_PREFIX", "") or "",
+            "default_acl": None,
+            # a name already taken gets a suffix, as in a folder (an upload never replaces one)
+            "file_overwrite": False,
+            # url() is never used for downloads; should anything call it, the link is signed
+            # and short-lived
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # a file read for a download or an import is held in memory up to this size, then
+            # in a temporary file of this process
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
 
 REDIS_URL = env("REDIS_URL")
 

@@ -8,6 +8,7 @@ import zoneinfo
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -16,7 +17,8 @@ from core import backup
 
 class Command(BaseCommand):
     help = (
-        "备份数据库（pg_dump 自定义格式）和存储的文件（MEDIA_ROOT），写入带时间戳的文件夹，"
+        "备份数据库（pg_dump 自定义格式）和存储的文件（MEDIA_ROOT，"
+        "或设置了 S3_BUCKET 时的对象存储），写入带时间戳的文件夹，"
         "含清单（各表行数、文件数、校验和），并只保留最新的若干份。"
     )
     # the checks have nothing to say about a backup, and must not stop a nightly one
@@ -73,7 +75,8 @@ class Command(BaseCommand):
             backup.backup(
                 dest,
                 settings_dict=connection.settings_dict,
-                media_root=Path(settings.MEDIA_ROOT),
+                # the configured storage: the folder, or the object store's bucket
+                media_root=storages["default"],
                 keep=keep,
                 log=self.stdout.write,
             )

@@ -4,6 +4,7 @@ storage folder, checked against its manifest (core/backup.py)."""
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -12,8 +13,9 @@ from core import backup as service
 
 class Command(BaseCommand):
     help = (
-        "把 manage.py backup 的备份恢复到新的空数据库和文件夹（默认为当前设置的 DATABASE_URL 和 "
-        "MEDIA_ROOT），并按清单核对每张表的行数、审计和事件表的内容、文件数。"
+        "把 manage.py backup 的备份恢复到新的空数据库和文件存储（默认为当前设置的 DATABASE_URL 和 "
+        "文件存储：MEDIA_ROOT，或设置了 S3_BUCKET 时的对象存储），"
+        "并按清单核对每张表的行数、审计和事件表的内容、文件数。"
     )
     # the target database may not exist yet: nothing may connect before the command does
     requires_system_checks = []
@@ -28,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--media-root",
             type=Path,
-            help=f"恢复文件到的文件夹，默认 MEDIA_ROOT（{settings.MEDIA_ROOT}）",
+            help="恢复文件到的文件夹；默认为当前设置的文件存储"
+            f"（MEDIA_ROOT {settings.MEDIA_ROOT}，或 S3_BUCKET 的对象存储）",
         )
         parser.add_argument(
             "--force", action="store_true", help="目标数据库有表或文件夹不为空时仍然恢复（覆盖）"
@@ -46,7 +49,7 @@ class Command(BaseCommand):
             manifest = service.restore(
                 backup,
                 database=target,
-                media_root=media_root or Path(settings.MEDIA_ROOT),
+                media_root=media_root or storages["default"],
                 force=force,
                 log=self.stdout.write,
             )

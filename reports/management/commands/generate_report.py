@@ -91,9 +91,11 @@ class Command(BaseCommand):
         self.stdout.write(f"编发单位：{report.unit.name}，期号：{report.number_label}")
         self.stdout.write(f"状态：{report.get_status_display()}（{report.status}）")
         if report.status == Status.DONE and report.file:
+            # a folder: the file's path; an object store: its name there (a link into the
+            # bucket would go around the platform's scope checks)
             try:
                 location = report.file.path
-            except NotImplementedError:  # a storage without local paths
-                location = report.file.url
+            except NotImplementedError:
+                location = f"{report.file.name}（对象存储）"
             pages = f"，共 {report.page_count} 页" if report.page_count else ""
             self.stdout.write(f"文件：{location}{pages}")
