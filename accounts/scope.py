@@ -40,12 +40,17 @@ class ScopedQuerySet(models.QuerySet):
         everything (override; the default adds nothing)."""
         return queryset
 
+    def in_region(self, prefix: str) -> ScopedQuerySet:
+        """The rows whose region code starts with ``prefix`` (override to state the same
+        condition in a form the model's indexes serve)."""
+        region_code = f"{self.scope_region_path}__code" if self.scope_region_path else "code"
+        return self.filter(**{f"{region_code}__startswith": prefix})
+
     def in_region_of(self, user) -> ScopedQuerySet:
         prefix = user.scope_prefix
         if prefix is None:
             return self.none()
-        region_code = f"{self.scope_region_path}__code" if self.scope_region_path else "code"
-        queryset = self.filter(**{f"{region_code}__startswith": prefix})
+        queryset = self.in_region(prefix)
         if user.restricted_to_unit and not self.scope_reference_data:
             if self.scope_unit_path is None or user.unit_id is None:
                 return self.none()

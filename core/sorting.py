@@ -48,19 +48,31 @@ class Column:
 
     fields: tuple
     descending_first: bool = False
+    nullable: bool = True
 
-    def __init__(self, *fields: str | BaseExpression, descending_first: bool = False):
+    def __init__(
+        self,
+        *fields: str | BaseExpression,
+        descending_first: bool = False,
+        nullable: bool = True,
+    ):
         object.__setattr__(self, "fields", tuple(fields))
         object.__setattr__(self, "descending_first", descending_first)
+        object.__setattr__(self, "nullable", nullable)
 
     def ordering(self, descending: bool) -> list[OrderBy]:
-        """Empty values last whichever way the column is turned."""
+        """Empty values last whichever way the column is turned. A column declared not
+        ``nullable`` is ordered plainly: the same ORDER BY as the model's, which an index in
+        that order serves (PostgreSQL matches the NULLS order too, NOT NULL or not)."""
         terms = []
         for field in self.fields:
             expression = F(field) if isinstance(field, str) else field
-            terms.append(
-                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-            )
+            if not self.nullable:
+                terms.append(expression.desc() if descending else expression.asc())
+            elif descending:
+                terms.append(expression.desc(nulls_last=True))
+            else:
+                terms.append(expression.asc(nulls_last=True))
         return terms
 
 

@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals.views import project_approvals
+from core.api.pagination import ListPaginator
 from core.sorting import Column, Sorting, choice_order
 from funding.views import project_funding
 from indicators.lights import reasons, with_lights
@@ -36,7 +36,7 @@ PROJECT_SORT = Sorting(
     region=Column("region__code"),
     tier=Column(choice_order("tier", Tier)),
     stage=Column(choice_order("stage", Stage)),
-    total_investment=Column("total_investment", descending_first=True),
+    total_investment=Column("total_investment", descending_first=True, nullable=False),
     planned_start=Column("planned_start"),
     unit=Column("unit__name"),
     light=Column("light_rank"),
@@ -60,7 +60,7 @@ def project_list(request):
             choices=filterset.form.fields[name].choices
         )
     sort = PROJECT_SORT.read(request)
-    page = Paginator(sort.apply(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPaginator(sort.apply(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
     for project in page.object_list:
         project.light_reasons = reasons(project)
     return render(

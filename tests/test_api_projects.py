@@ -838,8 +838,9 @@ def test_pagination_shape_and_page_size(people, api):
     last = client.get(PROJECTS, {"page_size": 3, "page": 3})
     everything = client.get(PROJECTS)
 
-    assert set(first.json()) == {"count", "next", "previous", "results"}
+    assert set(first.json()) == {"count", "count_is_estimate", "next", "previous", "results"}
     assert first.json()["count"] == 7
+    assert first.json()["count_is_estimate"] is False
     assert len(first.json()["results"]) == 3
     assert first.json()["previous"] is None
     assert "page=2" in first.json()["next"] and "page_size=3" in first.json()["next"]
@@ -865,8 +866,9 @@ def test_a_page_beyond_the_end_is_404(people, library, api):
 # --- query counts ---------------------------------------------------------------------------
 
 #: token+user, the user's roles, the user's region (scope), the working-day calendar (two: the
-#: lights' "near" horizon), COUNT, the page (with its lights), tags, element needs
-LIST_QUERIES = 9
+#: lights' "near" horizon), COUNT, the page's ids, the page's rows (with their lights), tags,
+#: element needs
+LIST_QUERIES = 10
 
 
 @pytest.fixture

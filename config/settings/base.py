@@ -130,12 +130,20 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections: a process keeps its database connection for DB_CONN_MAX_AGE seconds
+# (0: a new one per request — a connection costs a PostgreSQL process fork and authentication,
+# several milliseconds), checked before each request reuses it, so one the server closed
+# meanwhile (a restart, a failover) is replaced rather than failing the request.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(env("DB_CONN_MAX_AGE", "0") or 0),
+        conn_max_age=int(env("DB_CONN_MAX_AGE", "60") or 0),
+        conn_health_checks=True,
     )
 }
+# Large lists (the project library) count exactly up to this many rows and show PostgreSQL's
+# estimate above it ("约"), flagged count_is_estimate in the API; 0: always count exactly.
+LIST_COUNT_EXACT_UP_TO = int(env("LIST_COUNT_EXACT_UP_TO", "10000") or 0)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiles a query whose estimated cost is high (the cockpit's and the
     # lights' aggregates) for longer than it then runs: off unless DB_JIT=on.

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from core.api.pagination import SeekPagination
 from core.api.permissions import CanEditLibrary
 from projects import services
 from projects.filtersets import ProjectFilterSet
@@ -35,6 +36,8 @@ class ProjectViewSet(
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ProjectFilterSet
     ordering_fields = ["code", "name", "total_investment", "planned_start", "updated_at"]
+    # up to a million rows: ids first, a capped count, and cursor links in the default order
+    pagination_class = SeekPagination
     permission_classes = [permissions.IsAuthenticated, CanEditLibrary]
 
     def get_queryset(self):
