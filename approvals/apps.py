@@ -9,4 +9,9 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("要素审批")
 
     def ready(self) -> None:
+        from core import exports
+
         from . import signals  # noqa: F401
+        from .exports import EXPORT
+
+        exports.register(EXPORT)

@@ -3,7 +3,7 @@ rows, filters and order as the page."""
 
 from django.utils.translation import gettext as _
 
-from core import xlsx
+from core import exports, xlsx
 
 from .selectors import PerformanceRow
 
@@ -30,3 +30,12 @@ def _columns():
 
 def performance_workbook(rows: list[PerformanceRow]) -> bytes:
     return xlsx.workbook(_("审批部门效能"), _columns(), rows, freeze="C2")
+
+
+EXPORT = exports.Export(
+    name="approvals-performance",
+    title=lambda: _("审批部门效能"),
+    columns=_columns,
+    rows="approvals.views.performance_export_rows",
+    freeze="C2",
+)

@@ -18,22 +18,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region, Unit
+from core import exports
 from core.pages import action_panel, page_action
 from core.sorting import Column, Sorting, choice_order
 from projects.models import Project
 from schedule.workdays import WorkdayCalendar, current_calendar
 
 from . import selectors, services
-from .exports import performance_workbook
 from .filtersets import ApprovalFilterSet
 from .forms import ApprovalCreateForm, ApprovalEditForm, action_form
 from .models import RUNNING_STATUSES, Approval, ApprovalKind, ApprovalStatus
@@ -387,10 +386,9 @@ def performance(request):
 
 @login_required
 def performance_export(request):
-    _filterset, rows, _sort = _performance(request)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(performance_workbook(rows), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("审批部门效能-%(stamp)s.xlsx") % {"stamp": stamp}
-    )
-    return response
+    return exports.respond(request, "approvals-performance")
+
+
+def performance_export_rows(request):
+    """The performance rows as filtered and sorted on the page (``core.exports``)."""
+    return _performance(request)[1]

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
 from approvals.api.views import ApprovalKindViewSet, ApprovalViewSet
+from core.api.exports import ExportViewSet
 from funding.api.views import (
     FinancialInstitutionViewSet,
     FinancingMatchViewSet,
@@ -51,6 +52,7 @@ router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("targets", TargetViewSet, basename="target")
 router.register("reports", ReportViewSet, basename="report")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")
+router.register("exports", ExportViewSet, basename="export")
 
 app_name = "api"
 urlpatterns = [

@@ -7,6 +7,7 @@ PostgreSQL the database itself refuses to change or remove a row as well (see
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -181,3 +182,86 @@ class PendingRun(models.Model):
 
     def __str__(self) -> str:
         return self.task
+
+
+class ExportStatus(models.TextChoices):
+    """queued → running → done | failed; a running job whose worker died goes back to queued
+    (the reaper, up to ``JOB_MAX_ATTEMPTS`` runs)."""
+
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+def export_upload_to(job: "ExportJob", filename: str) -> str:
+    """``exports/2026/11/<random>/项目库-20261105-0930.xlsx``: a random folder per file."""
+    return f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def for_user(self, user) -> "ExportJobQuerySet":
+        """A user's own exports: the file holds what their scope showed them, so nobody else
+        (not even an office above) follows or downloads it."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(requested_by=user)
+
+
+class ExportJob(Job):
+    """A large Excel export written in the background (``core.exports``): which export
+    (``kind``, a name in the registry each app fills) with which filters and order (the
+    request's ``query`` string), for whom; then the file, kept ``EXPORT_RETENTION_HOURS``."""
+
+    kind = models.CharField(_("导出类型"), max_length=50)
+    title = models.CharField(_("名称"), max_length=100)
+    query = models.TextField(_("筛选条件"), blank=True, help_text=_("导出请求的查询字符串。"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    written_rows = models.PositiveIntegerField(_("已写入行数"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("运行次数"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    file = models.FileField(_("文件"), upload_to=export_upload_to, blank=True, max_length=200)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("后台导出")
+        verbose_name_plural = _("后台导出")
+        indexes = [models.Index(fields=["finished_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1] if self.file else ""
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, 100 * self.written_rows // self.total_rows)
+
+    @property
+    def step_text(self) -> str:
+        if self.status == ExportStatus.RUNNING:
+            return _("已写入%(done)s / %(total)s行") % {
+                "done": self.written_rows,
+                "total": self.total_rows,
+            }
+        return ""

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -49,3 +50,26 @@ def reap_when_a_worker_starts(sender=None, **kwargs) -> None:
         reap_jobs.delay()
     except Exception as error:
         logger.warning("could not queue the reaper at worker start: %s", error)
+
+
+@shared_task(
+    name="core.tasks.run_export",
+    # acknowledged on receipt: a run that lost its worker is queued again by the reaper
+    # (core.exports.interrupted), a lost message sent again (core.jobs.reap)
+    acks_late=False,
+    soft_time_limit=settings.JOB_SOFT_TIME_LIMIT,
+    time_limit=settings.JOB_TIME_LIMIT,
+)
+def run_export(job_id: int) -> str | None:
+    """A large Excel export, written in the background (``core.exports``)."""
+    from .exports import run
+
+    return run(job_id)
+
+
+@shared_task(name="core.tasks.purge_exports", ignore_result=True)
+def purge_exports() -> int:
+    """Hourly: remove the exports kept longer than EXPORT_RETENTION_HOURS, files included."""
+    from .exports import purge
+
+    return purge()

@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
@@ -87,3 +89,55 @@ def server_error(request):
     except Exception:  # the page itself failed: Django's plain answer
         return defaults.server_error(request)
     return HttpResponseServerError(page)
+
+
+# --- background exports (core.exports) --------------------------------------------------------
+
+
+def _export_of(request, pk):
+    """The user's own export job, or 404 (another user's, or one removed after its time)."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import ExportJob
+
+    return get_object_or_404(ExportJob.objects.for_user(request.user), pk=pk)
+
+
+@login_required
+def export_detail(request, pk):
+    """The progress page of a large export; once done, the download link."""
+    from django.shortcuts import render
+
+    job = _export_of(request, pk)
+    return render(
+        request,
+        "core/export_job.html",
+        {
+            "job": job,
+            "retention_hours": settings.EXPORT_RETENTION_HOURS,
+            "status_url": reverse("exports:status", args=[job.pk]),
+        },
+    )
+
+
+@login_required
+def export_status(request, pk):
+    job = _export_of(request, pk)
+    done = job.status == "done" and bool(job.file)
+    return job_status(
+        job,
+        error=job.error,
+        file_url=reverse("exports:download", args=[job.pk]) if done else None,
+    )
+
+
+@login_required
+def export_download(request, pk):
+    from django.http import Http404
+
+    from .exports import download
+
+    job = _export_of(request, pk)
+    if job.status != "done" or not job.file:
+        raise Http404
+    return download(job)

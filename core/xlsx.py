@@ -7,7 +7,7 @@ the rows, a bold header, and text that a spreadsheet would read as a formula kep
 
 from collections.abc import Callable, Iterable, Sequence
 from io import BytesIO
-from typing import Any
+from typing import Any, BinaryIO
 
 #: a column: (title, value of a row) or (title, value of a row, Excel number format)
 Column = tuple[str, Callable[[Any], Any]] | tuple[str, Callable[[Any], Any], str | None]
@@ -31,9 +31,33 @@ def rows_as_text(sheet, first_row: int = 1) -> None:
             as_text(cell)
 
 
+#: rows read from the database at a time (a server-side cursor on PostgreSQL); the related
+#: rows a queryset prefetches are read once per chunk
+CHUNK_ROWS = 2000
+#: rows between two calls of a writer's ``progress``
+PROGRESS_ROWS = 2000
+
+
 def workbook(title: str, columns: Sequence[Column], rows: Iterable, *, freeze: str = "A2") -> bytes:
     """One sheet named ``title``: a bold header of the columns' titles, then a row per item of
     ``rows`` (a queryset is read in chunks), panes frozen at ``freeze``."""
+    buffer = BytesIO()
+    write(buffer, title, columns, rows, freeze=freeze)
+    return buffer.getvalue()
+
+
+def write(
+    target: BinaryIO,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable,
+    *,
+    freeze: str = "A2",
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """:func:`workbook` written into the file ``target`` (a temporary file for a large
+    export: the rows stream from the database to the file, none held in memory). Calls
+    ``progress(rows written)`` every :data:`PROGRESS_ROWS` rows; answers how many rows."""
     from django.db.models import QuerySet
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -49,15 +73,32 @@ def workbook(title: str, columns: Sequence[Column], rows: Iterable, *, freeze: s
         header.append(cell)
     sheet.append(header)
     if isinstance(rows, QuerySet):
-        rows = rows.iterator(chunk_size=500)
-    for row in rows:
+        rows = rows.iterator(chunk_size=CHUNK_ROWS)
+    # A column with a number format writes through one styled cell of its own, reused row
+    # after row (a write-only sheet writes each row as it is appended), rather than a new
+    # cell whose style is looked up again for every row.
+    styled = []
+    for column in columns:
+        if len(column) > 2 and column[2]:
+            cell = WriteOnlyCell(sheet)
+            cell.number_format = column[2]
+            styled.append(cell)
+        else:
+            styled.append(None)
+    getters = [column[1] for column in columns]
+    count = 0
+    for count, row in enumerate(rows, start=1):  # noqa: B007 (the count is answered)
         cells = []
-        for column in columns:
-            cell = as_text(WriteOnlyCell(sheet, value=column[1](row)))
-            if len(column) > 2 and column[2]:
-                cell.number_format = column[2]
-            cells.append(cell)
+        for getter, cell in zip(getters, styled, strict=True):
+            value = getter(row)
+            if cell is not None:
+                cell.value = value
+                value = as_text(cell)
+            elif isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                value = as_text(WriteOnlyCell(sheet, value=value))  # would be read as a formula
+            cells.append(value)
         sheet.append(cells)
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        if progress is not None and count % PROGRESS_ROWS == 0:
+            progress(count)
+    book.save(target)
+    return count

@@ -7,3 +7,10 @@ class FundingConfig(AppConfig):
 
     name = "funding"
     verbose_name = _("资金保障")
+
+    def ready(self) -> None:
+        from core import exports
+
+        from .exports import EXPORT
+
+        exports.register(EXPORT)

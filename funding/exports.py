@@ -3,7 +3,7 @@ as filtered (year, channel, region), amounts in 万元."""
 
 from django.utils.translation import gettext as _
 
-from core import xlsx
+from core import exports, xlsx
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -36,3 +36,12 @@ def _columns():
 def records_workbook(records) -> bytes:
     """``records`` with ``project__region`` and ``channel`` selected."""
     return xlsx.workbook(_("资金记录"), _columns(), records, freeze="F2")
+
+
+EXPORT = exports.Export(
+    name="funding-records",
+    title=lambda: _("资金记录"),
+    columns=_columns,
+    rows="funding.views.records_export_rows",
+    freeze="F2",
+)

@@ -15,16 +15,16 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from core import exports
 from projects.models import Project
 
 from . import selectors
-from .exports import records_workbook
 from .filtersets import FundingRecordFilterSet
 from .forms import DashboardFilterForm
 from .models import (
@@ -245,6 +245,11 @@ def dashboard(request):
 
 @login_required
 def records_export(request):
+    return exports.respond(request, "funding-records")
+
+
+def records_export_rows(request):
+    """The records of the user's scope as filtered (``core.exports``)."""
     queryset = (
         FundingRecord.objects.for_user(request.user)
         .select_related("project__region", "channel")
@@ -253,12 +258,7 @@ def records_export(request):
     filterset = FundingRecordFilterSet(request.GET, queryset=queryset, request=request)
     if filterset.errors:  # an unknown region, channel or project: nothing of the kind here
         raise Http404
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(records_workbook(filterset.qs), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("资金记录-%(stamp)s.xlsx") % {"stamp": stamp}
-    )
-    return response
+    return filterset.qs
 
 
 # --- the project page's section ---------------------------------------------------------------

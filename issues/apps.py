@@ -7,3 +7,10 @@ class IssuesConfig(AppConfig):
 
     name = "issues"
     verbose_name = _("困难问题")
+
+    def ready(self) -> None:
+        from core import exports
+
+        from .exports import EXPORT
+
+        exports.register(EXPORT)

@@ -6,7 +6,7 @@ The reporter's phone is masked here whoever downloads it: a file travels further
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import xlsx
+from core import exports, xlsx
 
 from .selectors import CloseoutRow
 
@@ -38,3 +38,12 @@ def _columns():
 
 def closeout_workbook(rows: list[CloseoutRow]) -> bytes:
     return xlsx.workbook(_("困难问题销号清单"), _columns(), rows, freeze="D2")
+
+
+EXPORT = exports.Export(
+    name="issues-closeout",
+    title=lambda: _("困难问题销号清单"),
+    columns=_columns,
+    rows="issues.views.closeout_export_rows",
+    freeze="D2",
+)

@@ -12,21 +12,20 @@ from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region
+from core import exports
 from core.pages import action_panel, page_action
 from core.sorting import Column, Sorting, choice_order
 from projects.models import Project
 from schedule.workdays import current_calendar
 
 from . import selectors, services
-from .exports import closeout_workbook
 from .filtersets import IssueFilterSet
 from .forms import LinkProjectForm, ReportForm, action_form
 from .models import Issue, Level, Status
@@ -224,13 +223,12 @@ def closeout_list(request):
 
 @login_required
 def closeout_export(request):
-    rows = selectors.closeout_rows(_closeout_filter(request).qs)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(closeout_workbook(rows), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("困难问题销号清单-%(stamp)s.xlsx") % {"stamp": stamp}
-    )
-    return response
+    return exports.respond(request, "issues-closeout")
+
+
+def closeout_export_rows(request):
+    """The close-out list as filtered on its page (``core.exports``)."""
+    return selectors.closeout_rows(_closeout_filter(request).qs)
 
 
 # --- special supervision -------------------------------------------------------------------

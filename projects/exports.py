@@ -1,6 +1,6 @@
 """The project list as an .xlsx workbook (the one writer, ``core.xlsx.workbook``)."""
 
-from core import xlsx
+from core import exports, xlsx
 
 COLUMNS = (
     ("项目代码", lambda p: p.code or ""),
@@ -28,3 +28,13 @@ COLUMNS = (
 
 def projects_workbook(projects) -> bytes:
     return xlsx.workbook("项目库", COLUMNS, projects, freeze="C2")
+
+
+#: the library page's export (``projects.views.project_export``), at once or in the background
+EXPORT = exports.Export(
+    name="projects",
+    title="项目库",
+    columns=lambda: COLUMNS,
+    rows="projects.views.export_rows",
+    freeze="C2",
+)

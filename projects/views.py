@@ -5,14 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals.views import project_approvals
+from core import exports
 from core.api.pagination import ListPaginator
 from core.sorting import Column, Sorting, choice_order
 from funding.views import project_funding
@@ -22,7 +21,6 @@ from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
 
 from . import selectors, services
-from .exports import projects_workbook
 from .filtersets import ProjectFilterSet
 from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
 from .models import Admission, PreReview, Project, Stage, Tier
@@ -46,10 +44,28 @@ PROJECT_SORT = Sorting(
 
 def _filtered_projects(request) -> ProjectFilterSet:
     """The library as the user filtered it; by default only projects admitted to the library."""
+    projects = with_lights(Project.objects.for_user(request.user).with_related())
+    return _filter(request, projects)
+
+
+def _filter(request, projects) -> ProjectFilterSet:
     data = request.GET.copy()
     data.setdefault("admission", Admission.ADMITTED)
-    projects = with_lights(Project.objects.for_user(request.user).with_related())
     return ProjectFilterSet(data, queryset=projects, request=request)
+
+
+def export_rows(request):
+    """The library as filtered and sorted on the page, for its export (``core.exports``):
+    only what the columns show (region, unit, tags: no query per row); the lights, which
+    no column shows, are worked out only when the order asks for them."""
+    projects = (
+        Project.objects.for_user(request.user)
+        .select_related("region", "unit")
+        .prefetch_related("tags")
+    )
+    if PROJECT_SORT.parse(request.GET.get("sort")) in (("light", False), ("light", True)):
+        projects = with_lights(projects)
+    return PROJECT_SORT.read(request).apply(_filter(request, projects).qs)
 
 
 @login_required
@@ -72,16 +88,8 @@ def project_list(request):
 
 @login_required
 def project_export(request):
-    filterset = _filtered_projects(request)
-    content = projects_workbook(PROJECT_SORT.read(request).apply(filterset.qs))
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"项目库-{stamp}.xlsx"
-    )
-    return response
+    """The workbook at once, or (a large library) the progress page of its background job."""
+    return exports.respond(request, "projects")
 
 
 def _next_stage(stage: str) -> str:

@@ -17,6 +17,7 @@ EXEMPT = {
     "progress.progressimport": "导入任务的进度：导入写入的月度进展各有变更记录",
     "reports.report": "生成的文档：请求、生成、印发每一步都记入 ReportEvent（只增不改）",
     "core.pendingrun": "待完成的重算任务标记：运行结束即删除，只供恢复中断的后台任务",
+    "core.exportjob": "后台导出任务：文件按保留期自动删除，导出的数据本身各有变更记录",
     "notify.notification": "发给个人的通知：本身就是消息记录",
     "notify.delivery": "通知投递记录（日志）",
     "webhooks.delivery": "推送投递记录（日志）",

@@ -401,6 +401,18 @@ PROGRESS_IMPORT_MAX_UNZIPPED_BYTES = int(
 PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "10000"))
 PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 
+# --- Excel exports (core/exports.py) -----------------------------------------------------------
+# An export of up to EXPORT_SYNC_ROWS rows downloads at once; a larger one is written by a
+# background job with a progress page (the API answers 202 with its status address). Its file is
+# removed EXPORT_RETENTION_HOURS after it finished (the beat, hourly).
+EXPORT_SYNC_ROWS = int(env("EXPORT_SYNC_ROWS") or 5000)
+EXPORT_RETENTION_HOURS = int(env("EXPORT_RETENTION_HOURS") or 72)
+CELERY_BEAT_SCHEDULE["purge-exports"] = {
+    "task": "core.tasks.purge_exports",
+    "schedule": crontab(minute=35),
+    "options": {"expires": 60 * 30},
+}
+
 # --- 我的待办 (to-do list) ---------------------------------------------------------------------
 # A running approval enters its department's and specialist's to-do list APPROVAL_DUE_WORKDAYS
 # working days before its promised limit (and stays there once past it) — the same day it is
