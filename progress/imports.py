@@ -73,13 +73,41 @@ def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
     job.file.save(f"{job.sha256[:16]}.xlsx", ContentFile(data), save=False)
     job.save()
     if len(parsed.rows) <= settings.PROGRESS_IMPORT_SYNC_ROWS:
-        run_import(job.pk)
+        run_import(job.pk, parsed=parsed)
         job.refresh_from_db()
     else:
+        # The rows as read here go with the job, so the worker does not parse the workbook a
+        # second time (the file itself is kept as the record of what was uploaded).
+        _store_rows(job, parsed)
         from .tasks import run_import as task
 
         enqueue_on_commit(task, job.pk)
     return job
+
+
+def _rows_name(job: ProgressImport) -> str:
+    return f"{job.file.name}.rows.json"
+
+
+def _store_rows(job: ProgressImport, parsed: xlsx.Parsed) -> None:
+    storage, name = job.file.storage, _rows_name(job)
+    if storage.exists(name):  # left by an upload that failed half way
+        storage.delete(name)
+    storage.save(name, ContentFile(xlsx.dump_rows(parsed)))
+
+
+def _stored_rows(job: ProgressImport) -> xlsx.Parsed | None:
+    """The rows the upload read, or None (a job queued before they were kept)."""
+    storage, name = job.file.storage, _rows_name(job)
+    if not storage.exists(name):
+        return None
+    with storage.open(name, "rb") as handle:
+        return xlsx.load_rows(handle.read())
+
+
+def _drop_stored_rows(job: ProgressImport) -> None:
+    if job.file:
+        job.file.storage.delete(_rows_name(job))
 
 
 def _save(job: ProgressImport, *fields: str) -> int:
@@ -117,11 +145,12 @@ def _error(row: int | None, key: str, message: str) -> dict:
     return {"row": row, "column": xlsx.column_header(key) if row else "", "message": str(message)}
 
 
-def run_import(import_id: int) -> str:
+def run_import(import_id: int, parsed: xlsx.Parsed | None = None) -> str:
     """Validate every row, then write them in one transaction. Only a queued job is taken
     (atomically: a second delivery of the message does nothing); one finished, or under way in
     another worker, is left alone. A run cut off half way is marked failed by the reaper
-    (:func:`import_interrupted`)."""
+    (:func:`import_interrupted`). ``parsed``: the rows the upload read (an inline import), else
+    those it stored with the job."""
     job = ProgressImport.objects.select_related("created_by", "created_by__region").get(
         pk=import_id
     )
@@ -138,7 +167,7 @@ def run_import(import_id: int) -> str:
     )
     try:
         with heartbeat(running):
-            return _run(job)
+            return _run(job, parsed)
     except SoftTimeLimitExceeded:
         logger.exception("progress import %s ran out of time", job.pk)
         fresh_connection()
@@ -178,18 +207,24 @@ def import_interrupted(import_id: int) -> str:
     return "failed"
 
 
-def _run(job: ProgressImport) -> str:
+def _run(job: ProgressImport, parsed: xlsx.Parsed | None) -> str:
     try:
-        with job.file.open("rb") as handle:
-            parsed = xlsx.read_workbook(handle.read())
+        if parsed is None:
+            parsed = _stored_rows(job)
+        if parsed is None:
+            with job.file.open("rb") as handle:
+                parsed = xlsx.read_workbook(handle.read())
     except DomainError as error:
         _fail(job, error.messages[0], [])
         return job.status
-    errors = _check_rows(job, parsed)
-    if errors:
-        _fail(job, _rows_failed(errors), errors)
-        return job.status
-    return _write(job, parsed)
+    try:
+        errors = _check_rows(job, parsed)
+        if errors:
+            _fail(job, _rows_failed(errors), errors)
+            return job.status
+        return _write(job, parsed)
+    finally:
+        _drop_stored_rows(job)
 
 
 def _rows_failed(errors: list[dict]) -> str:
@@ -198,15 +233,17 @@ def _rows_failed(errors: list[dict]) -> str:
 
 def _check_rows(job: ProgressImport, parsed) -> list[dict]:
     """Every row's errors, by row and then column; the services check the rows in stretches
-    of :data:`PROGRESS_EVERY`, and the job's count of rows checked follows."""
+    (:func:`_stretch`), and the job's count of rows checked follows."""
     errors: list[dict] = []
     ids = [row.project_id for row in parsed.rows if row.project_id]
     projects = Project.objects.for_user(job.created_by).in_bulk(ids)
+    months = services.year_months(list(projects), parsed.period)  # once for every stretch
     seen: dict[int, int] = {}
     pending: dict[int, tuple] = {}  # the rows of this stretch checked by the services at once
+    every = _stretch(len(parsed.rows))
 
     def check_pending() -> None:
-        for project_id, fields in services.clean_many(parsed.period, pending).items():
+        for project_id, fields in services.clean_many(parsed.period, pending, months).items():
             for key, messages in fields.items():
                 errors.extend(_error(seen[project_id], key, m) for m in messages)
         pending.clear()
@@ -222,7 +259,7 @@ def _check_rows(job: ProgressImport, parsed) -> list[dict]:
                 seen[row.project_id] = row.number
                 if not row.errors:
                     pending[row.project_id] = (projects[row.project_id], row.values)
-        if index % PROGRESS_EVERY == 0:
+        if index % every == 0:
             check_pending()
             job.processed_rows = index
             _save(job, "processed_rows")
@@ -231,6 +268,12 @@ def _check_rows(job: ProgressImport, parsed) -> list[dict]:
     job.processed_rows = len(parsed.rows)
     _save(job, "processed_rows")
     return errors
+
+
+def _stretch(total: int) -> int:
+    """Rows between two progress writes: every :data:`PROGRESS_EVERY` rows, and no more than
+    about a hundred writes however large the file."""
+    return max(PROGRESS_EVERY, total // 100)
 
 
 def _project_problem(row, projects: dict, seen: dict[int, int]) -> str:

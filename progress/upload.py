@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -121,12 +119,27 @@ def _check_entries(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> 
             _check_xml(content)
 
 
+class _UnsafeXml(Exception):
+    """A DTD (and with it any entity declaration) in an XML part."""
+
+
+def _refuse(*_args) -> None:
+    raise _UnsafeXml
+
+
 def _check_xml(content: bytes) -> None:
+    """Parse an XML part with expat, refusing any DTD or entity declaration (what defusedxml's
+    ``forbid_dtd`` refuses: no entity can be declared, so none expanded). Only the
+    declarations have handlers: the elements are parsed in C and nothing is built, so checking
+    a 20,000-row sheet costs a fraction of reading it."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
     try:
-        # streamed and cleared as it goes: checking a large sheet keeps no tree
-        for _event, element in safe_iterparse(io.BytesIO(content), forbid_dtd=True):
-            element.clear()
-    except DefusedXmlException as error:
+        parser.Parse(content, True)
+    except _UnsafeXml as error:
         raise UploadRefused(_("文件含有不安全的 XML 内容（DTD 或实体声明），已拒绝。")) from error
-    except ParseError as error:
+    except expat.ExpatError as error:
         raise UploadRefused(_("文件中的 XML 内容已损坏，请重新保存后上传。")) from error

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
+from collections import namedtuple
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,6 +20,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -87,19 +91,63 @@ def _projects_for(user, region=None):
     projects = active_projects().filter(pk__in=Project.objects.for_user(user).values("pk"))
     if region is not None:
         projects = projects.filter(region__code__startswith=region.scope_prefix)
-    return projects.select_related("region").order_by("region_id", "code", "pk")
+    return projects.order_by("region_id", "code", "pk")
+
+
+#: the fields of a form the template shows (this month's inputs, last month's figures)
+FORM_FIELDS = (
+    "project_id",
+    "period",
+    "investment_ytd",
+    "investment_this_month",
+    "physical_progress",
+    "percent_complete",
+    "new_stage",
+    "stage_date",
+    "problems",
+    "problem_category",
+)
+CATEGORY_LABELS = {value: label for value, label in IssueCategory.choices}
+
+
+def _form_values(period: str, current, previous) -> dict:
+    """The template's columns that come from forms: last month's figures and, when a form
+    exists for the month already, its values. ``current`` and ``previous`` are forms (model
+    instances or rows of :data:`FORM_FIELDS`) or None."""
+    last = previous_period(period)
+    return {
+        "last_ytd": previous.investment_ytd if previous and last[:4] == period[:4] else None,
+        "last_progress": previous.physical_progress if previous else "",
+        "investment_this_month": current.investment_this_month if current else None,
+        "physical_progress": current.physical_progress if current else "",
+        "percent_complete": current.percent_complete if current else None,
+        "new_stage": str(Stage(current.new_stage).label) if current and current.new_stage else "",
+        "stage_date": current.stage_date if current else None,
+        "problems": current.problems if current else "",
+        "problem_category": (
+            str(CATEGORY_LABELS.get(current.problem_category, current.problem_category))
+            if current and current.problem_category
+            else ""
+        ),
+    }
 
 
 def template_rows(user, period: str, region=None) -> list[dict]:
     """One dict per active project in scope: its keys, last month's figures and, when a form
     exists for the month already, its values (so a template downloaded again shows them)."""
     last = previous_period(period)
-    projects = _projects_for(user, region).prefetch_related(
-        Prefetch(
-            "monthly_reports",
-            # with the month that must be approved first (the sheet's review column)
-            queryset=MonthlyReport.objects.filter(period__in=[period, last]).with_earlier_pending(),
-            to_attr="near_reports",
+    projects = (
+        _projects_for(user, region)
+        .select_related("region")
+        .prefetch_related(
+            Prefetch(
+                "monthly_reports",
+                # with the month that must be approved first (the sheet's review column)
+                queryset=MonthlyReport.objects.filter(
+                    period__in=[period, last]
+                ).with_earlier_pending(),
+                to_attr="near_reports",
+            )
         )
     )
     rows = []
@@ -115,73 +163,102 @@ def template_rows(user, period: str, region=None) -> list[dict]:
                 "name": project.name,
                 "region": project.region.name,
                 "total": project.total_investment,
-                "last_ytd": (
-                    previous.investment_ytd if previous and last[:4] == period[:4] else None
-                ),
-                "last_progress": previous.physical_progress if previous else "",
-                "investment_this_month": current.investment_this_month if current else None,
-                "physical_progress": current.physical_progress if current else "",
-                "percent_complete": current.percent_complete if current else None,
-                "new_stage": (
-                    str(Stage(current.new_stage).label) if current and current.new_stage else ""
-                ),
-                "stage_date": current.stage_date if current else None,
-                "problems": current.problems if current else "",
-                "problem_category": (
-                    current.get_problem_category_display()
-                    if current and current.problem_category
-                    else ""
-                ),
+                **_form_values(period, current, previous),
             }
         )
     return rows
 
 
+_Form = namedtuple("_Form", FORM_FIELDS)
+
+
+def _template_lines(user, period: str, region=None) -> Iterator[tuple]:
+    """The template's rows as tuples in :data:`COLUMNS` order, read as plain values (one query
+    for the projects, streamed, and one for the forms of the two months): the download of a
+    large county's template holds no model instance per project."""
+    projects = _projects_for(user, region)
+    forms = {
+        (form.project_id, form.period): form
+        for form in map(
+            _Form._make,
+            MonthlyReport.objects.filter(
+                project__in=projects.values("pk"), period__in=[period, previous_period(period)]
+            ).values_list(*FORM_FIELDS),
+        )
+    }
+    last = previous_period(period)
+    keys = tuple(column.key for column in COLUMNS)
+    rows = projects.values_list("pk", "code", "name", "region__name", "total_investment")
+    for pk, code, name, place, total in rows.iterator(chunk_size=2000):
+        values = _form_values(period, forms.get((pk, period)), forms.get((pk, last)))
+        values.update(project_id=pk, code=code or "", name=name, region=place, total=total)
+        yield tuple(_cell_value(values[key]) for key in keys)
+
+
 def build_template(user, period: str, region=None) -> bytes:
     """The workbook a county fills offline: key columns locked, inputs open with validation
-    lists, the month and region written in the sheet and in a hidden meta sheet."""
-    rows = template_rows(user, period, region)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET
-    place = region.name if region is not None else (user.region.name if user.region else "")
-    sheet["A1"] = _("%(period)s %(place)s 重大项目月度进展填报表") % {
-        "period": period,
-        "place": place,
-    }
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    sheet["A2"], sheet["B2"] = _("填报月份"), period
-    sheet["C2"], sheet["D2"] = _("报送截止"), deadline_of(period).isoformat()
-    sheet["E2"] = _("灰色列为平台数据，请勿修改；金额单位：万元；不要增删或调换列。")
-    sheet["E2"].font = Font(color="996600")
-
-    head_fill = PatternFill("solid", fgColor="DDDDDD")
-    locked_fill = PatternFill("solid", fgColor="F2F2F2")
+    lists, the month and region written in the sheet and in a hidden meta sheet. Written in
+    openpyxl's write-only mode, row by row: styles, widths, the frozen panes, the protection,
+    the merged title and the validation lists are all set up before or after the rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET)
     for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=index, value=column.header)
-        cell.font = Font(bold=True)
-        cell.fill = head_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    for offset, row in enumerate(rows):
-        number = FIRST_ROW + offset
-        for index, column in enumerate(COLUMNS, start=1):
-            cell = as_text(sheet.cell(row=number, column=index, value=_cell_value(row[column.key])))
-            if column.locked:
-                cell.fill = locked_fill
-            else:
-                cell.protection = Protection(locked=False)
-            if column.key == "stage_date":
-                cell.number_format = "yyyy-mm-dd"
-    last_row = max(FIRST_ROW + len(rows) - 1, FIRST_ROW)
-    _validations(sheet, last_row)
-    sheet.freeze_panes = sheet.cell(row=FIRST_ROW, column=4)
+    sheet.freeze_panes = f"D{FIRST_ROW}"
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False  # widths may change, content of locked cells not
     sheet.protection.autoFilter = False
+    sheet.merged_cells.add(f"A1:{get_column_letter(len(COLUMNS))}1")
+
+    def styled(value, **style):
+        cell = WriteOnlyCell(sheet, value=value)
+        for name, setting in style.items():
+            setattr(cell, name, setting)
+        return cell
+
+    place = region.name if region is not None else (user.region.name if user.region else "")
+    title = _("%(period)s %(place)s 重大项目月度进展填报表") % {"period": period, "place": place}
+    sheet.append([styled(title, font=Font(bold=True, size=14))])
+    sheet.append(
+        [
+            _("填报月份"),
+            period,
+            _("报送截止"),
+            deadline_of(period).isoformat(),
+            styled(
+                _("灰色列为平台数据，请勿修改；金额单位：万元；不要增删或调换列。"),
+                font=Font(color="996600"),
+            ),
+        ]
+    )
+    head = {
+        "font": Font(bold=True),
+        "fill": PatternFill("solid", fgColor="DDDDDD"),
+        "alignment": Alignment(wrap_text=True, vertical="center"),
+    }
+    sheet.append([styled(column.header, **head) for column in COLUMNS])
+
+    # One styled cell per column, reused row after row: a write-only sheet writes each row as
+    # it is appended, so the cells are free again for the next one. Making a cell and looking
+    # its style up again for each of 20,000 × 14 cells would be most of what the sheet costs.
+    locked_fill = PatternFill("solid", fgColor="F2F2F2")
+    cells = []
+    for column in COLUMNS:
+        style = {"fill": locked_fill} if column.locked else {"protection": Protection(locked=False)}
+        if column.key == "stage_date":
+            style["number_format"] = "yyyy-mm-dd"
+        cells.append(styled(None, **style))
+    count = 0
+    for count, line in enumerate(_template_lines(user, period, region), start=1):  # noqa: B007
+        for cell, value in zip(cells, line, strict=True):
+            cell.value = value
+            as_text(cell)
+        sheet.append(cells)
+    _validations(sheet, max(FIRST_ROW + count - 1, FIRST_ROW))
 
     meta = workbook.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    meta.protection.sheet = True
     for key, value in (
         ("kind", KIND),
         ("version", VERSION),
@@ -189,8 +266,6 @@ def build_template(user, period: str, region=None) -> bytes:
         ("region", region.code if region is not None else (user.region_id or "")),
     ):
         meta.append([key, value])
-    meta.sheet_state = "hidden"
-    meta.protection.sheet = True
 
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -229,7 +304,7 @@ def _validations(sheet, last_row: int) -> None:
     for validation in (money, percent, stages, dates, categories):
         validation.showErrorMessage = True
         validation.allow_blank = True
-        sheet.add_data_validation(validation)
+        sheet.data_validations.append(validation)
 
 
 # --- reading rows ---------------------------------------------------------------------------
@@ -393,3 +468,51 @@ def column_header(key: str) -> str:
     """The column a service field is written in (for error messages by row and column)."""
     column = COLUMN_OF.get(FIELD_COLUMN.get(key, key))
     return column.header if column else str(_("整行"))
+
+
+# --- the rows read, handed to the background job -------------------------------------------
+
+
+def _jsonable(value):
+    """A value JSON has no type for: a date stays a date; anything else becomes its text."""
+    if type(value) is datetime.date:
+        return {"__date__": value.isoformat()}
+    return {"__text__": value.isoformat() if hasattr(value, "isoformat") else str(value)}
+
+
+def dump_rows(parsed: Parsed) -> bytes:
+    """The rows as read, for the background job that checks and writes them (JSON): the
+    workbook is parsed once, in the upload. A value the template does not expect there (a
+    time typed in a money column) travels as text; the import refuses it all the same."""
+    return json.dumps(
+        {
+            "period": parsed.period,
+            "region_code": parsed.region_code,
+            "rows": [[row.number, row.project_id, row.values, row.errors] for row in parsed.rows],
+        },
+        ensure_ascii=False,
+        default=_jsonable,
+        separators=(",", ":"),
+    ).encode()
+
+
+def _revived(value):
+    if isinstance(value, dict) and len(value) == 1:
+        if "__date__" in value:
+            return datetime.date.fromisoformat(value["__date__"])
+        if "__text__" in value:
+            return value["__text__"]
+    return value
+
+
+def load_rows(data: bytes) -> Parsed:
+    """What :func:`dump_rows` wrote."""
+    payload = json.loads(data)
+    return Parsed(
+        period=payload["period"],
+        region_code=payload["region_code"],
+        rows=[
+            Row(number, project_id, {key: _revived(v) for key, v in values.items()}, errors)
+            for number, project_id, values, errors in payload["rows"]
+        ],
+    )

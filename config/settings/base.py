@@ -393,12 +393,13 @@ PROGRESS_DEADLINE_DAY = int(env("PROGRESS_DEADLINE_DAY", "20"))
 # PROGRESS_REMIND_AT and acts on these days only).
 PROGRESS_REMIND_DAYS = [int(day) for day in env_list("PROGRESS_REMIND_DAYS", "15,18,20")]
 # Excel uploads: the file, the unpacked workbook and the rows are capped; larger imports than
-# PROGRESS_IMPORT_SYNC_ROWS rows run as a background job with a progress bar.
-PROGRESS_IMPORT_MAX_BYTES = int(env("PROGRESS_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+# PROGRESS_IMPORT_SYNC_ROWS rows run as a background job with a progress bar. The caps leave
+# ample room for a 50,000-row template (a filled 20,000-row one is about 1.2 MB packed).
+PROGRESS_IMPORT_MAX_BYTES = int(env("PROGRESS_IMPORT_MAX_BYTES", str(16 * 1024 * 1024)))
 PROGRESS_IMPORT_MAX_UNZIPPED_BYTES = int(
-    env("PROGRESS_IMPORT_MAX_UNZIPPED_BYTES", str(20 * 1024 * 1024))
+    env("PROGRESS_IMPORT_MAX_UNZIPPED_BYTES", str(128 * 1024 * 1024))
 )
-PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "10000"))
+PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "50000"))
 PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 
 # --- Excel exports (core/exports.py) -----------------------------------------------------------

@@ -17,6 +17,7 @@ from .rules import (
     in_scope,
     may_file,
     may_review,
+    year_months,
 )
 from .sheets import SheetErrors, SheetResult, missing_projects, sheet_save
 from .steps import (
@@ -61,5 +62,6 @@ __all__ = [
     "report_save",
     "report_submit",
     "review_steps",
+    "year_months",
     "sheet_save",
 ]

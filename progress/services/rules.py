@@ -135,11 +135,15 @@ def clean_values(project: Project, period: str, data: dict, current: MonthlyRepo
     return _clean(project, period, data, current, partial(_year_total_without, project, period))
 
 
-def clean_many(period: str, forms: dict[int, tuple[Project, dict]]) -> dict[int, dict]:
+def clean_many(
+    period: str, forms: dict[int, tuple[Project, dict]], months: dict | None = None
+) -> dict[int, dict]:
     """Check the forms of many projects for one month at once, in one query: ``forms`` maps a
     project id to ``(project, data)``; answers ``{project_id: {field: [messages]}}`` for the
-    forms that fail (as ``clean_values`` would name them)."""
-    months = _year_months(list(forms), period)
+    forms that fail (as ``clean_values`` would name them). ``months`` (from
+    :func:`year_months`), when the caller read them once for more projects, saves the query."""
+    if months is None:
+        months = _year_months(list(forms), period)
     errors = {}
     for project_id, (project, data) in forms.items():
         other_months = partial(_total_without, months.get(project_id, []), period)
@@ -244,3 +248,7 @@ def _clean_stage(project, period, data, values, errors, current) -> None:
                 % {"stage": Stage(earlier).label, "date": reached.isoformat()}
             )
             break
+
+
+#: the months of a year filed so far per project, for :func:`clean_many` (one query)
+year_months = _year_months
