@@ -139,6 +139,11 @@ def main() -> int:
                     "font_faces": font_face_css(),
                 },
             )
+            bench.compare(
+                f"briefing figures (selectors), {size:,} lagging projects",
+                harness.measure(lambda: briefing.context(reader, period, today, quiet)),
+                None,
+            )
             platform = harness.measure(job, repeat=3)
             floor = harness.measure(bare_weasyprint(html), repeat=3)
             done = job()
