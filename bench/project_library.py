@@ -1,153 +1,409 @@
-"""Benchmark: the project library at provincial scale.
+"""Benchmark: the project library's list — API and page — at national scale.
 
-Builds a throwaway database with N projects (default 5,000 — about four times Jiangsu's
-1,148 major projects to start in 2024 plus the reserve) spread over every county, then reports
-time and query count for the API list at several page sizes and scopes, the filtered page
-and the .xlsx export of a whole city.
+Builds N projects (default 100,000; ``--projects 1000000`` for the national figure) of
+enterprises spread over every county, then, for each scope (province: all; a city and a
+county: region code prefix; an enterprise contact: own unit), measures in the default order
+(``-total_investment, id``)
 
-    .venv/bin/python bench/project_library.py            # SQLite in a temporary file
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_projects \
-        .venv/bin/python bench/project_library.py
-    .venv/bin/python bench/project_library.py --projects 20000
+- the SQL plan of the list query (``EXPLAIN``, printed): it must walk an index in that order,
+  with no Sort node;
+- the API list (``/api/v1/projects/``, 50 a page) and the library page (``/projects/``, 20 a
+  page) at page 1 and at page 1000 (or the scope's last page when it has fewer) — the deep
+  page must cost at most 1.2× the first;
+- what counting adds: the count the paginator runs against the page without it — at most 20 %;
 
-The database named by DATABASE_URL is emptied and rebuilt; never point it at real data.
+each against a floor, ``.values()`` of the same columns in the same order and page (the least
+any implementation must do to show the rows).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/project_library.py [--projects 1000000]
+
+The harness creates and drops a database of its own (``bench_project_library_<pid>``).
 """
 
-import argparse
-import os
+from __future__ import annotations
+
+import datetime
+import random
 import statistics
 import sys
-import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+
+API_PAGE = 50  # the API's default page size
+WEB_PAGE = 20  # the library page's
+DEEP_PAGE = 1000
+ROUNDS = 15  # runs per figure, the median counts
 
 
-def setup_django() -> None:
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    import django
-
-    django.setup()
-
-
-def build(count: int) -> None:
-    import datetime
-    import random
-    from decimal import Decimal
-
-    from django.core.management import call_command
-
-    from accounts.models import Region, Unit
-    from projects.models import Category, Project, Stage, Tag, Tier
-
-    call_command("flush", "--noinput", verbosity=0)
-    call_command("migrate", "--noinput", verbosity=0)
-    from accounts import reference_data
-    from accounts.models import Role
-
-    reference_data.load(Region, Unit, Role)
-    rng = random.Random(7)
-    counties = list(Region.objects.filter(level="county"))
-    units = Unit.objects.bulk_create(
-        [
-            Unit(name=f"基准企业{i:05d}有限公司", kind="enterprise", region=rng.choice(counties))
-            for i in range(count // 3)
-        ]
-    )
-    tags = [Tag.objects.create(name=f"标签{i}") for i in range(8)]
-    projects = []
-    for i in range(count):
-        unit = rng.choice(units)
-        projects.append(
-            Project(
-                name=f"基准项目{i:06d}",
-                unit=unit,
-                region=unit.region,
-                category=rng.choice(Category.values),
-                tier=rng.choice(Tier.values),
-                stage=rng.choice(Stage.values[:4]),
-                total_investment=Decimal(rng.randint(3000, 2_000_000)),
-                planned_start=datetime.date(2026, 1, 1)
-                + datetime.timedelta(days=rng.randint(0, 360)),
-            )
-        )
-    Project.objects.bulk_create(projects, batch_size=1000)
-    through = Project.tags.through
-    through.objects.bulk_create(
-        [through(project_id=p.pk, tag_id=rng.choice(tags).pk) for p in Project.objects.only("pk")],
-        batch_size=2000,
-    )
-
-
-def measure(label: str, request, repeat: int = 5) -> None:
+def _interleaved(steps: dict, rounds: int = ROUNDS) -> dict[str, harness.Figure]:
+    """Each step's queries (of a first run) and median time over ``rounds`` runs taken in
+    turn — step A, step B, …, A, B, … — so that what else the machine does at the moment
+    weighs on every figure alike (the ratios compare steps measured side by side)."""
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    timings = []
-    reset_queries()  # each request resets the log; start from empty so the count is right
-    with CaptureQueriesContext(connection) as queries:
-        response = request()
-    query_count = len(queries)  # read now: the log is sliced lazily and later requests reset it
-    assert response.status_code == 200, (label, response.status_code)
-    for _ in range(repeat):
-        start = time.perf_counter()
-        request()
-        timings.append((time.perf_counter() - start) * 1000)
-    print(f"{label:<52} {statistics.median(timings):8.1f} ms  {query_count:3d} queries")
+    queries, timings = {}, {name: [] for name in steps}
+    for name, step in steps.items():
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            step()
+        queries[name] = len(captured)
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            timings[name].append((time.perf_counter() - start) * 1000)
+    return {
+        name: harness.Figure(ms=statistics.median(timings[name]), queries=queries[name])
+        for name in steps
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--projects", type=int, default=5000)
-    args = parser.parse_args()
-    setup_django()
+# --- the data -----------------------------------------------------------------------------------
+
+
+def _insert(table: str, columns: tuple[str, ...], rows) -> None:
+    """Rows into ``table``: COPY on PostgreSQL (a million rows in seconds), else executemany."""
     from django.db import connection
-    from rest_framework.test import APIClient
 
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+
+
+def build(count: int) -> None:
+    """``count`` projects on a migrated database (the reference regions and units come with
+    the migrations): one enterprise per three projects, each in a random county, a project in
+    its enterprise's county; 95 % admitted to the library; one tag each. Then ``ANALYZE`` and
+    ``VACUUM`` on PostgreSQL, as autovacuum would after such a load."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Region, Unit
+    from projects.models import Admission, Category, Project, Stage, SubLibrary, Tag, Tier
+
+    rng = random.Random(7)
+    counties = list(Region.objects.filter(level=Region.Level.COUNTY).values_list("code", flat=True))
+    first = f"bench{rng.randrange(10**6):06d}"
+    _insert(
+        Unit._meta.db_table,
+        ("name", "kind", "credit_code", "region_id"),
+        (
+            (f"基准企业{first}-{i:07d}有限公司", Unit.Kind.ENTERPRISE, "", rng.choice(counties))
+            for i in range(max(count // 3, 1))
+        ),
+    )
+    units = list(
+        Unit.objects.filter(name__startswith=f"基准企业{first}-").values_list("id", "region_id")
+    )
+    now = timezone.now()
+    start = datetime.date(2026, 1, 1)
+    admissions = [Admission.ADMITTED] * 19 + [Admission.PENDING]
+    _insert(
+        Project._meta.db_table,
+        (
+            "name",
+            "unit_id",
+            "region_id",
+            "category",
+            "tier",
+            "stage",
+            "admission",
+            "sub_library",
+            "total_investment",
+            "planned_start",
+            "content",
+            "sector",
+            "construction_kind",
+            "two_major",
+            "treasury_bond",
+            "planned_investment_year",
+            "completed_investment_total",
+            "completed_investment_year",
+            "responsible_leader",
+            "contact_name",
+            "contact_phone",
+            "created_at",
+            "updated_at",
+        ),  # fmt: skip
+        (
+            (
+                f"基准项目{i:07d}",
+                *rng.choice(units),
+                rng.choice(Category.values),
+                rng.choice(Tier.values),
+                rng.choice(Stage.values[:4]),
+                rng.choice(admissions),
+                SubLibrary.RESERVE,
+                Decimal(rng.randint(3000, 2_000_000)),
+                start + datetime.timedelta(days=rng.randint(0, 360)),
+                "",
+                "",
+                "",
+                False,
+                False,
+                0,
+                0,
+                0,
+                "",
+                "",
+                "",
+                now,
+                now,
+            )  # fmt: skip
+            for i in range(count)
+        ),
+    )
+    tags = [Tag.objects.get_or_create(name=f"标签{i}")[0].pk for i in range(8)]
+    # the ids are read first: nothing else may use the connection while a COPY is open
+    projects = list(Project.objects.values_list("pk", flat=True))
+    _insert(
+        Project.tags.through._meta.db_table,
+        ("project_id", "tag_id"),
+        ((pk, rng.choice(tags)) for pk in projects),
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
+def setup_django() -> None:
+    """Django on the database of ``DATABASE_URL``, migrated (for scripts that build on
+    :func:`build` without :func:`harness.own_database`)."""
+    harness.setup_django()
+
+
+def measure(label: str, request, repeat: int = 5) -> None:
+    """For the scripts not yet on the harness (``bench/approval_performance.py``): print the
+    median time and the queries of ``request()``, a test client call answering 200."""
+    figure = harness.measure(request, repeat=repeat)
+    print(f"{label:<52} {figure.ms:8.1f} ms  {figure.queries:3d} queries")
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def _users() -> dict:
+    """One user per kind of scope: the province's office, a city's, a county's, and the
+    contact of the county's largest enterprise (sees only their unit's projects)."""
     from accounts.models import Region, Role, User
+    from projects.models import Project
 
-    print(f"database: {connection.vendor}; building {args.projects} projects …")
-    start = time.perf_counter()
-    build(args.projects)
-    print(f"built in {time.perf_counter() - start:.1f} s\n")
+    def user(name: str, region: str, role: str, unit=None):
+        person = User.objects.create_user(
+            f"bench_{name}", region=Region.objects.get(code=region), unit=unit
+        )
+        person.roles.set(Role.objects.filter(code=role))
+        return User.objects.get(pk=person.pk)
 
-    province = User.objects.create_user("bench_province", region=Region.objects.get(code="320000"))
-    province.roles.set(Role.objects.filter(code="office_staff"))
-    county = User.objects.create_user("bench_county", region=Region.objects.get(code="320281"))
-    county.roles.set(Role.objects.filter(code="county_filer"))
+    largest = Project.objects.filter(region_id="320281").order_by("-total_investment").first()
+    return {
+        "province 32": user("province", "320000", "office_staff"),
+        "city 3202": user("city", "320200", "office_staff"),
+        "county 320281": user("county", "320281", "office_staff"),
+        "enterprise contact": user(
+            "enterprise", "320281", "project_unit_contact", unit=largest.unit
+        ),
+    }
 
-    from django.test import Client
 
-    api = APIClient()
-    for user, scope in ((province, "province"), (county, "county 320281")):
-        api.force_authenticate(user)
-        for size in (20, 50, 200):
-            measure(
-                f"API list, {scope}, page_size={size}",
-                lambda s=size: api.get("/api/v1/projects/", {"page_size": s}),
+def _plan(user, offset: int) -> str:
+    """EXPLAIN of the list's query for a page's ids (what the API and the page run first)."""
+    from projects.models import Project
+
+    ids = Project.objects.for_user(user).values_list("pk", flat=True)
+    return ids[offset : offset + API_PAGE + 1].explain(analyze=True)
+
+
+class _CountSkipped:
+    """While active, the list paginator answers a fixed count without asking the database:
+    the same request without counting, to see what counting adds."""
+
+    def __enter__(self):
+        from core.api.pagination import ListPaginator
+
+        self.saved = ListPaginator.__dict__["_counted"]
+        ListPaginator._counted = property(lambda paginator: (10**9, False))
+
+    def __exit__(self, *exc):
+        from core.api.pagination import ListPaginator
+
+        ListPaginator._counted = self.saved
+
+
+def _cursor_plan(user, cursor: str) -> str:
+    from core.api.pagination import SeekPagination, _after, _seek_keys
+    from projects.models import Project
+
+    rows = Project.objects.for_user(user)
+    pagination = SeekPagination()
+    pagination.keys = _seek_keys(rows)
+    _number, values = pagination.decode_cursor(cursor)
+    ids = rows.filter(_after(pagination.keys, values)).values_list("pk", flat=True)
+    return ids[: API_PAGE + 1].explain(analyze=True)
+
+
+def _cursor(user, number: int, size: int) -> str:
+    """The ``cursor`` of page ``number`` as a ``next`` link gives it: after the last row of
+    the page before."""
+    from core.api.pagination import SeekPagination, _seek_keys
+    from projects.models import Project
+
+    rows = Project.objects.for_user(user)
+    pagination = SeekPagination()
+    pagination.keys = _seek_keys(rows)
+    return pagination.encode_cursor(rows[(number - 1) * size - 1], number)
+
+
+def main() -> int:
+    args = harness.arguments(__doc__.splitlines()[0], projects=100_000)
+    with harness.own_database("project_library"):
+        harness.setup_django()
+        from django.db import connection
+        from django.test import Client
+        from rest_framework.test import APIClient
+
+        from projects.models import Project
+
+        started = time.perf_counter()
+        build(args.projects)
+        dataset = f"{args.projects:,} projects"
+        bench = harness.Bench("project_library", dataset)
+        bench.note(
+            f"{connection.vendor}: built {dataset} in {time.perf_counter() - started:.1f} s\n"
+        )
+        bad_plans = []
+        for scope, user in _users().items():
+            rows = Project.objects.for_user(user)
+            total = rows.count()
+            api_deep = min(DEEP_PAGE, max((total + API_PAGE - 1) // API_PAGE, 1))
+            web_total = rows.filter(admission="admitted").count()
+            web_deep = min(DEEP_PAGE, max((web_total + WEB_PAGE - 1) // WEB_PAGE, 1))
+            bench.note(f"\n== {scope}: {total:,} projects in scope")
+            plan = _plan(user, (api_deep - 1) * API_PAGE)
+            bench.note(f"EXPLAIN ANALYZE, the ids of API page {api_deep}:\n{plan}")
+            if connection.vendor == "postgresql" and ("Sort" in plan or "Index" not in plan):
+                bad_plans.append(scope)
+                bench.note(f"goal MISSED: {scope}: the list is not read in index order")
+
+            api = APIClient()
+            api.force_authenticate(user)
+            web = Client()
+            web.force_login(user)
+
+            def get(client, path, status=200, **params):
+                def step():
+                    response = client.get(path, params)
+                    assert response.status_code == status, (path, params, response.status_code)
+
+                return step
+
+            def floor(number, size, user=user):
+                offset = (number - 1) * size
+                rows = Project.objects.for_user(user).values()
+                return lambda: list(rows[offset : offset + size])
+
+            def uncounted(step):
+                def run():
+                    with _CountSkipped():
+                        step()
+
+                return run
+
+            api_path, web_path = "/api/v1/projects/", "/projects/"
+            steps = {
+                "api 1": get(api, api_path, page=1),
+                "api 1 uncounted": uncounted(get(api, api_path, page=1)),
+                "floor api 1": floor(1, API_PAGE),
+                "web 1": get(web, web_path, page=1),
+                "web 1 uncounted": uncounted(get(web, web_path, page=1)),
+                "floor web 1": floor(1, WEB_PAGE),
+            }
+            if api_deep > 1:
+                cursor = _cursor(user, api_deep, API_PAGE)
+                bench.note(f"EXPLAIN ANALYZE, the ids of API page {api_deep} by next link:")
+                bench.note(_cursor_plan(user, cursor))
+                steps["api deep"] = get(api, api_path, page=api_deep)
+                steps["api deep cursor"] = get(api, api_path, cursor=cursor)
+                steps["floor api deep"] = floor(api_deep, API_PAGE)
+            if web_deep > 1:
+                steps["web deep"] = get(web, web_path, page=web_deep)
+            figures = _interleaved(steps)
+            if scope.startswith("province"):
+                for name in ("api 1", "floor api 1"):
+                    figures[name].peak_mb = harness.measure(
+                        steps[name], repeat=1, memory=True
+                    ).peak_mb
+
+            same = ".values() same order and page"
+            bench.compare(
+                f"API list {scope}, page 1", figures["api 1"], figures["floor api 1"],
+                floor_name=same,
+            )  # fmt: skip
+            if api_deep > 1:
+                bench.compare(
+                    f"API list {scope}, ?page={api_deep}",
+                    figures["api deep"],
+                    figures["floor api deep"],
+                    floor_name=same,
+                )
+                bench.compare(
+                    f"API list {scope}, page {api_deep} by next link / page 1",
+                    figures["api deep cursor"],
+                    figures["api 1"],
+                    floor_name="API page 1",
+                    goal=1.2,
+                )
+                bench.compare(
+                    f"API list {scope}, ?page={api_deep} / page 1",
+                    figures["api deep"],
+                    figures["api 1"],
+                    floor_name="API page 1",
+                )
+            bench.compare(
+                f"API list {scope}, page 1 counted / not counted",
+                figures["api 1"],
+                figures["api 1 uncounted"],
+                floor_name="the same without the count",
+                goal=1.2,
             )
-    api.force_authenticate(province)
-    measure(
-        "API list, province, region=320200&stage=started",
-        lambda: api.get("/api/v1/projects/", {"region": "320200", "stage": "started"}),
-    )
-    measure(
-        "API list, province, search + ordering",
-        lambda: api.get("/api/v1/projects/", {"search": "0001", "ordering": "-total_investment"}),
-    )
-    web = Client()
-    web.force_login(province)
-    measure("page /projects/, province, first page", lambda: web.get("/projects/"))
-    measure(
-        "export .xlsx, province, region=320200",
-        lambda: web.get("/projects/export.xlsx", {"region": "320200"}),
-        repeat=2,
-    )
+            bench.compare(
+                f"page /projects/ {scope}, page 1", figures["web 1"], figures["floor web 1"],
+                floor_name=same,
+            )  # fmt: skip
+            if web_deep > 1:
+                bench.compare(
+                    f"page /projects/ {scope}, ?page={web_deep} / page 1",
+                    figures["web deep"],
+                    figures["web 1"],
+                    floor_name="page 1",
+                    goal=1.2,
+                )
+            bench.compare(
+                f"page /projects/ {scope}, page 1 counted / not counted",
+                figures["web 1"],
+                figures["web 1 uncounted"],
+                floor_name="the same without the count",
+                goal=1.2,
+            )
+        status = bench.finish()
+        if bad_plans:
+            print(f"plans with a Sort: {', '.join(bad_plans)}")
+            status = 1
+        return status
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
