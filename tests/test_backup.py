@@ -111,8 +111,11 @@ def test_retention_removes_what_a_crashed_run_left_once_it_is_a_day_old(tmp_path
     fresh = tmp_path / "backup-20261102T023000Z.partial"
     stale.mkdir()
     fresh.mkdir()
-    old = time.time() - 2 * 24 * 60 * 60
+    # both times from this process's clock (TEST_CLOCK moves it; the file system's does not)
+    now = time.time()
+    old = now - 2 * 24 * 60 * 60
     os.utime(stale, (old, old))
+    os.utime(fresh, (now, now))
     assert backup.prune(tmp_path, 5) == [stale]
     assert fresh.is_dir()
 
