@@ -7,12 +7,17 @@ from io import BytesIO
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from core import exports, jobs
 from core.models import ExportJob, ExportStatus
+from projects.models import Tag
+
+from . import factories
 
 
 def names_in(content: bytes) -> list[str]:
@@ -172,3 +177,24 @@ def test_every_export_page_goes_through_the_same_mechanism(client, people, libra
     assert {"projects", "issues-closeout", "funding-records", "approvals-performance"} <= set(
         exports.names()
     )
+
+
+def test_an_export_reads_no_row_by_row(people, library, large):
+    """Its queries do not grow with the rows: related rows are joined or prefetched per chunk."""
+    office = people["province_office"]
+
+    def queries_and_rows() -> tuple[int, int]:
+        job = ExportJob.objects.create(
+            kind="projects", title="项目库", requested_by=office, total_rows=1
+        )
+        with CaptureQueriesContext(connection) as captured:
+            exports.run(job.pk)
+        job.refresh_from_db()
+        return len(captured), job.written_rows
+
+    before, rows = queries_and_rows()
+    tag = Tag.objects.create(name="链主")
+    for number in range(5):
+        factories.project("320281", by=office, name=f"新增项目{number}").tags.add(tag)
+    after, more = queries_and_rows()
+    assert more == rows + 5 and after == before
