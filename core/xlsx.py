@@ -16,6 +16,16 @@ Column = tuple[str, Callable[[Any], Any]] | tuple[str, Callable[[Any], Any], str
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def printable(value):
+    """``value`` without the control characters a worksheet cannot hold (openpyxl refuses them:
+    a project name typed or sent with one would otherwise fail the whole download)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def as_text(cell):
     """Keep typed text text: openpyxl stores a string starting with "=" as a formula, so a
     project name or 形象进度 of ``=HYPERLINK(…)`` would become a live formula in a download."""
@@ -90,7 +100,7 @@ def write(
     for count, row in enumerate(rows, start=1):  # noqa: B007 (the count is answered)
         cells = []
         for getter, cell in zip(getters, styled, strict=True):
-            value = getter(row)
+            value = printable(getter(row))
             if cell is not None:
                 cell.value = value
                 value = as_text(cell)

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core.xlsx import rows_as_text
+from core.xlsx import printable, rows_as_text
 from projects.models import Project
 
 from .models import MonthlyReport, ReportStatus, active_projects
@@ -151,7 +151,7 @@ def _write_rows(sheet, projects, months: list[str]) -> None:
         ]
         ytd = sum(amounts, Decimal(0))
         plan = project.planned_investment_year
-        sheet.append(_project_row(serial, project, amounts, ytd))
+        sheet.append([printable(value) for value in _project_row(serial, project, amounts, ytd)])
         region_sums.add(project, plan, ytd, amounts)
         totals.add(project, plan, ytd, amounts)
     if current_region is not None:

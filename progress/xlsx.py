@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.xlsx import as_text
+from core.xlsx import as_text, printable
 from issues.models import Category as IssueCategory
 from projects.models import Project, Stage
 
@@ -251,7 +251,7 @@ def build_template(user, period: str, region=None) -> bytes:
     count = 0
     for count, line in enumerate(_template_lines(user, period, region), start=1):  # noqa: B007
         for cell, value in zip(cells, line, strict=True):
-            cell.value = value
+            cell.value = printable(value)
             as_text(cell)
         sheet.append(cells)
     _validations(sheet, max(FIRST_ROW + count - 1, FIRST_ROW))

@@ -237,7 +237,7 @@ def compute_schedule(
     try:
         schedule = _passes(order, anchor, planned_start, today, calendar, warnings, details)
     except CalendarRangeError as error:
-        raise ScheduleError(str(error), code="calendar_range") from error
+        raise ScheduleError(error.messages[0], code="calendar_range") from error
     for result in schedule.milestones:
         # report the links as entered, not the implicit ones
         if result.id in shown:

@@ -31,20 +31,24 @@ from collections.abc import Iterable, Mapping
 import chinese_calendar
 from django.utils.translation import gettext as _
 
+from core.exceptions import DomainError
+
 #: the span the calendar numbers; dates outside it are refused, not guessed
 FIRST_DAY = datetime.date(2000, 1, 1)
 LAST_DAY = datetime.date(2060, 12, 31)
 
 
-class CalendarRangeError(ValueError):
-    """A date outside the span the working-day calendar covers."""
+class CalendarRangeError(DomainError, ValueError):
+    """A date outside the span the working-day calendar covers: a refusal with a message (the
+    API answers 400 ``calendar_range``), wherever the date came from."""
 
     def __init__(self, day: datetime.date | None = None):
         self.day = day
         shown = day.isoformat() if day else ""
         super().__init__(
             _("日期%(day)s超出工作日历的范围（%(first)s年至%(last)s年）。")
-            % {"day": shown, "first": FIRST_DAY.year, "last": LAST_DAY.year}
+            % {"day": shown, "first": FIRST_DAY.year, "last": LAST_DAY.year},
+            code="calendar_range",
         )
 
 

@@ -4,6 +4,7 @@ the path, the query or the body 400 on every endpoint at once, nesting beyond th
 unknown filter values 400 — and an unexpected error is a JSON 500 whose request id is in the log
 line with the traceback. Pages answer with the platform's Chinese pages."""
 
+import datetime
 import json
 import logging
 
@@ -244,3 +245,35 @@ def test_a_partial_update_answers_every_field_the_schema_lists(office, library, 
     milestone = project.milestones.filter(responsible_unit__isnull=True).first()
     body = office.patch(f"/api/v1/milestones/{milestone.pk}/", {}, format="json").json()
     assert "responsible_unit_name" in body and body["responsible_unit_name"] is None
+
+
+@pytest.mark.django_db
+def test_a_date_beyond_the_working_day_calendar_is_a_400_wherever_it_is_used(office, people):
+    """The calendar covers 2000–2060; a date outside it, deep in a service, is a refusal with
+    its message (it was a 500 when an approval was accepted in the year 627)."""
+    from schedule.workdays import CalendarRangeError, current_calendar
+
+    with pytest.raises(CalendarRangeError) as refused:
+        current_calendar().add_workdays(datetime.date(627, 6, 17), 20)
+    assert refused.value.code == "calendar_range"
+    assert "超出工作日历的范围" in refused.value.messages[0]
+
+
+@pytest.mark.django_db
+def test_control_characters_a_worksheet_cannot_hold_are_left_out_of_downloads(
+    client, people, library
+):
+    """A name stored with a control character (a system sent it through the API) used to fail
+    the whole export with a 500: the workbook leaves the character out."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from projects.models import Project
+
+    Project.objects.filter(pk=library["jiangyin_other"].pk).update(name="江阴\x1f其他\x03项目")
+    client.force_login(people["province_office"])
+    response = client.get(reverse("projects:export"))
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content), read_only=True).active
+    assert "江阴其他项目" in {row[1] for row in sheet.iter_rows(values_only=True)}

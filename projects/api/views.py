@@ -103,7 +103,7 @@ class ProjectViewSet(
         )
 
     @extend_schema(request=ApplyTemplateSerializer, responses={201: MilestoneSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="apply-template")
+    @action(detail=True, methods=["post"], url_path="apply-template", pagination_class=None)
     def apply_template(self, request, pk=None):
         """Create the project's milestones from a schedule template (only while it has none)."""
         project = self.get_object()
