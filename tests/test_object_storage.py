@@ -271,7 +271,10 @@ def test_an_uploaded_workbook_goes_through_the_store_to_the_background_import(
         response = client.post(IMPORT, {"file": upload(data)}, format="multipart")
     assert response.status_code == 202, response.content
     job = ProgressImport.objects.get(pk=response.json()["id"])
-    assert keys(bucket) == {job.file.name: data}
+    # the upload, and the rows it was read into for the worker (the workbook is parsed once)
+    stored = keys(bucket)
+    assert stored[job.file.name] == data
+    assert set(stored) == {job.file.name, f"{job.file.name}.rows.json"}
 
     monkeypatch.setattr(tasks.run_import, "delay", lambda *args: tasks.run_import(*args))
     for callback in queued:
@@ -280,6 +283,7 @@ def test_an_uploaded_workbook_goes_through_the_store_to_the_background_import(
     polled = client.get(f"{IMPORTS}{job.pk}/").json()
     assert polled["status"] == "done", polled
     assert MonthlyReport.objects.count() == 2
+    assert set(keys(bucket)) == {job.file.name}  # the rows went with the job
 
 
 def test_the_health_check_writes_reads_and_deletes_in_the_store(bucket):
