@@ -7,7 +7,7 @@ the province against a floor: the same figures written by hand as raw SQL aggreg
 statement each, no ORM), run in the same process on the same data. Goal: ≤ 1.5×.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python bench/cockpit.py --projects 100000 --monthly 1000000
+        .venv/bin/python bench/cockpit_figures.py --projects 100000 --monthly 1000000
 
 It runs in a database of its own on that server (bench/harness.py), dropped at the end.
 """
@@ -236,7 +236,7 @@ RAW = {
 def main() -> None:
     args = harness.arguments(__doc__.splitlines()[0], projects=100_000, monthly=1_000_000)
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/cockpit.py needs PostgreSQL (DATABASE_URL=postgres://…)")
+        sys.exit("bench/cockpit_figures.py needs PostgreSQL (DATABASE_URL=postgres://…)")
     with harness.own_database("cockpit"):
         harness.setup_django()
         run(args.projects, args.monthly)
