@@ -32,9 +32,10 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     change first (403 with the policy's code)."""
 
     def authenticate_credentials(self, key):
-        # DRF's own lookup, with the expiry in the same query
+        # DRF's own lookup, with the expiry and the user's region (every scope reads it) in the
+        # same query
         try:
-            token = Token.objects.select_related("user", "expiry").get(key=key)
+            token = Token.objects.select_related("user__region", "expiry").get(key=key)
         except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         user = token.user

@@ -133,13 +133,28 @@ def _rules(today: datetime.date) -> dict:
     return rules
 
 
+def with_light_rules(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """``queryset`` (projects) annotated with one boolean ``light_<rule>`` per rule: all that a
+    page or an answer showing each project's light needs (:func:`light_of` works the light out
+    of them). :func:`having` filters on them; ordering or counting by light needs
+    :func:`with_lights`."""
+    rules = _rules(today or timezone.localdate())
+    return queryset.annotate(**{_field(code): expression for code, expression in rules.items()})
+
+
+def has_light_rules(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` carries the rules' annotations already."""
+    return _field(RULES[0].code) in queryset.query.annotations
+
+
 def with_lights(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
-    """``queryset`` (projects) annotated with ``light`` (red/yellow/green), ``light_rank``
-    (0 worst), ``light_score`` (rules broken, red ones weighing 10) and one boolean
-    ``light_<rule>`` per rule."""
-    today = today or timezone.localdate()
-    rules = _rules(today)
-    queryset = queryset.annotate(**{_field(code): expression for code, expression in rules.items()})
+    """``queryset`` (projects) annotated with the rules (:func:`with_light_rules`) and, worked
+    out of them in the database, ``light`` (red/yellow/green), ``light_rank`` (0 worst) and
+    ``light_score`` (rules broken, red ones weighing 10) — to order, group or count by light.
+    Each of these repeats the rules' expressions in the SQL: a query that only shows lights is
+    smaller and faster with :func:`with_light_rules`."""
+    if not has_light_rules(queryset):
+        queryset = with_light_rules(queryset, today)
     red, yellow = breaks(RED), breaks(YELLOW)
     score = sum(
         (
@@ -198,9 +213,12 @@ def reasons(project) -> list[Rule]:
 
 
 def light_of(project, today: datetime.date | None = None) -> tuple[str, list[Rule]]:
-    """The light of one project (annotated already, or looked up in two queries)."""
-    if not hasattr(project, "light"):
+    """The light of one project and the rules it breaks, red ones first: worked out of its
+    annotations (:func:`with_light_rules` or :func:`with_lights`), or looked up in a query."""
+    if not hasattr(project, _field(RULES[0].code)):
         from projects.models import Project
 
-        project = with_lights(Project.objects.filter(pk=project.pk), today).get()
-    return project.light, reasons(project)
+        project = with_light_rules(Project.objects.filter(pk=project.pk), today).get()
+    broken = reasons(project)
+    light = min((rule.light for rule in broken), key=RANK.__getitem__, default=GREEN)
+    return light, broken

@@ -72,12 +72,12 @@ class ProjectFilterSet(RegionBelowMixin, django_filters.FilterSet):
         return queryset.exclude(schedule__at_risk=True)
 
     def filter_light(self, queryset, name, value):
-        from indicators.lights import having, with_lights
+        from indicators.lights import has_light_rules, having, with_light_rules
 
         if not value:
             return queryset
-        if "light" not in queryset.query.annotations:
-            queryset = with_lights(queryset)
+        if not has_light_rules(queryset):
+            queryset = with_light_rules(queryset)
         wanted = Q()
         for light in value:
             wanted |= having(light)

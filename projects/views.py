@@ -16,7 +16,7 @@ from core import exports
 from core.api.pagination import ListPaginator
 from core.sorting import Column, Sorting, choice_order
 from funding.views import project_funding
-from indicators.lights import reasons, with_lights
+from indicators.lights import light_of, with_light_rules, with_lights
 from issues import selectors as issue_selectors
 from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
@@ -46,8 +46,18 @@ PROJECT_SORT = Sorting(
 
 def _filtered_projects(request) -> ProjectFilterSet:
     """The library as the user filtered it; by default only projects admitted to the library."""
-    projects = with_lights(Project.objects.for_user(request.user).with_related())
-    return _filter(request, projects)
+    projects = Project.objects.for_user(request.user).with_related()
+    return _filter(request, with_light_rules(projects))
+
+
+def _sorted_by_light(request) -> bool:
+    return PROJECT_SORT.parse(request.GET.get("sort")) in (("light", False), ("light", True))
+
+
+def show_lights(projects) -> None:
+    """Give each project of a page (annotated with the lights' rules) its light and reasons."""
+    for project in projects:
+        project.light, project.light_reasons = light_of(project)
 
 
 def _filter(request, projects) -> ProjectFilterSet:
@@ -67,7 +77,7 @@ def export_rows(request):
         .only(*EXPORT_FIELDS)
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
     )
-    if PROJECT_SORT.parse(request.GET.get("sort")) in (("light", False), ("light", True)):
+    if _sorted_by_light(request):
         projects = with_lights(projects)
     return PROJECT_SORT.read(request).apply(_filter(request, projects).qs)
 
@@ -80,9 +90,11 @@ def project_list(request):
             choices=filterset.form.fields[name].choices
         )
     sort = PROJECT_SORT.read(request)
-    page = ListPaginator(sort.apply(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
-    for project in page.object_list:
-        project.light_reasons = reasons(project)
+    projects = filterset.qs
+    if _sorted_by_light(request):  # the light in SQL only to sort by it
+        projects = with_lights(projects)
+    page = ListPaginator(sort.apply(projects), PAGE_SIZE).get_page(request.GET.get("page"))
+    show_lights(page.object_list)
     return render(
         request,
         "projects/project_list.html",
@@ -105,9 +117,9 @@ def _next_stage(stage: str) -> str:
 @login_required
 def project_detail(request, pk):
     project = get_object_or_404(
-        with_lights(Project.objects.for_user(request.user).with_related()), pk=pk
+        with_light_rules(Project.objects.for_user(request.user).with_related()), pk=pk
     )
-    project.light_reasons = reasons(project)
+    show_lights([project])
     return render(
         request,
         "projects/project_detail.html",

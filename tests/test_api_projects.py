@@ -865,10 +865,10 @@ def test_a_page_beyond_the_end_is_404(people, library, api):
 
 # --- query counts ---------------------------------------------------------------------------
 
-#: token+user, the user's roles, the user's region (scope), the working-day calendar (two: the
-#: lights' "near" horizon), COUNT, the page's ids, the page's rows (with their lights), tags,
-#: element needs
-LIST_QUERIES = 10
+#: token+user+region (scope), the user's roles, the working-day calendar (two: the lights' "near"
+#: horizon), COUNT, the page's ids, the page's rows (with their lights' rules), tags, element
+#: needs
+LIST_QUERIES = 9
 
 
 @pytest.fixture
@@ -918,9 +918,9 @@ def test_detail_query_count_is_fixed(people, api, thirty_projects):
         response = client.get(detail(thirty_projects[0]))
 
     assert response.status_code == 200
-    # token+user, roles, region, the calendar (two), the project with its light, tags,
+    # token+user+region, roles, the calendar (two), the project with its lights' rules, tags,
     # element needs
-    assert len(queries) == 8
+    assert len(queries) == 7
 
 
 def test_the_project_export_keeps_formula_like_names_as_text(people):

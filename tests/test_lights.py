@@ -187,6 +187,27 @@ def test_worst_first_orders_red_then_yellow_then_green_and_filters_by_light(by):
         assert lights.light_of(calm)[0] == "green"
 
 
+def test_the_light_worked_out_of_the_rules_is_the_one_the_database_works_out(by):
+    """Pages and answers that only show lights annotate the rules (a smaller query) and work
+    the light out in Python; ordering and counting use the database's: both must agree."""
+    calm = factories.project("320281", by=by, name="平稳项目")
+    near = factories.project("320281", by=by, name="临期项目")
+    issue(near, deadline=datetime.date(2026, 12, 8))
+    bad = factories.project("320281", by=by, name="逾期项目", stage=Stage.FILED)
+    issue(bad, deadline=datetime.date(2026, 12, 1))
+    schedule(bad, at_risk=False, min_float=2)  # red and yellow at once: red
+    ours = Project.objects.filter(pk__in=[calm.pk, near.pk, bad.pk])
+    database = {p.pk: (p.light, lights.reasons(p)) for p in lights.with_lights(ours, TODAY)}
+    worked_out = {p.pk: lights.light_of(p) for p in lights.with_light_rules(ours, TODAY)}
+    assert worked_out == database
+    assert {pk: light for pk, (light, _) in worked_out.items()} == {
+        calm.pk: "green",
+        near.pk: "yellow",
+        bad.pk: "red",
+    }
+    assert [rule.code for rule in worked_out[bad.pk][1]] == ["issue_overdue", "float_low"]
+
+
 def test_the_api_gives_each_project_its_light_and_filters_by_it(people, by, api):
     calm = factories.project("320281", by=by, name="平稳项目")
     bad = factories.project("320281", by=by, name="逾期项目")

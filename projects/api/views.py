@@ -41,7 +41,7 @@ class ProjectViewSet(
     permission_classes = [permissions.IsAuthenticated, CanEditLibrary]
 
     def get_queryset(self):
-        from indicators.lights import with_lights
+        from indicators.lights import with_light_rules
 
         projects = (
             Project.objects.for_user(self.request.user)
@@ -51,7 +51,7 @@ class ProjectViewSet(
         # the lists and items show each project's light; the other actions need no annotation
         if getattr(self, "swagger_fake_view", False):  # the schema: no database to ask
             return projects
-        return with_lights(projects) if self.action in ("list", "retrieve") else projects
+        return with_light_rules(projects) if self.action in ("list", "retrieve") else projects
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
