@@ -53,6 +53,12 @@ class ProjectViewSet(
             return projects
         return with_light_rules(projects) if self.action in ("list", "retrieve") else projects
 
+    def filter_queryset(self, queryset):
+        # the filters narrow the list; one project is found by its id within the scope alone
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         tags = data.pop("tags", ())
