@@ -261,6 +261,8 @@ def run(projects: int, monthly: int) -> None:
     built = f"{Project.objects.count():,} projects, {MonthlyReport.objects.count():,} monthly rows"
     print(f"built in {time.perf_counter() - start:.0f} s: {built}\n", flush=True)
     bench = harness.Bench("cockpit", built)
+    bench.sizes()
+    print(flush=True)
     with time_machine.travel(datetime.datetime(2026, 12, 7, 10), tick=True):
         user = User.objects.create_user("bench_leader", region=Region.objects.get(code="320000"))
         user.roles.set(Role.objects.filter(code="leader"))

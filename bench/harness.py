@@ -221,6 +221,30 @@ class Bench:
         """A line for people (an EXPLAIN plan, the sizes built) — printed, not tabled."""
         print(text, flush=True)
 
+    def sizes(self, limit: int = 8) -> None:
+        """Note the largest tables on PostgreSQL: rows, heap and total size with indexes (what
+        the README's capacity section extrapolates from)."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, c.reltuples::bigint, pg_relation_size(c.oid), "
+                "pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+                "ORDER BY 4 DESC LIMIT %s",
+                [limit],
+            )
+            rows = cursor.fetchall()
+            cursor.execute("SELECT pg_database_size(current_database())")
+            (database,) = cursor.fetchone()
+        mb = 2**20
+        self.note(f"database {database / mb:,.0f} MB; largest tables (rows, heap, with indexes):")
+        for name, count, heap, total in rows:
+            sizes = f"{heap / mb:>9,.1f} MB {total / mb:>9,.1f} MB"
+            self.note(f"  {name:<32} {max(count, 0):>12,} {sizes}")
+
     def finish(self) -> int:
         """The exit status: 1 when a goal was missed."""
         missed = [row["what"] for row in self.results if not row["met"]]

@@ -281,9 +281,8 @@ def main() -> int:
         build(args.projects)
         dataset = f"{args.projects:,} projects"
         bench = harness.Bench("project_library", dataset)
-        bench.note(
-            f"{connection.vendor}: built {dataset} in {time.perf_counter() - started:.1f} s\n"
-        )
+        bench.note(f"{connection.vendor}: built {dataset} in {time.perf_counter() - started:.1f} s")
+        bench.sizes()
         bad_plans = []
         for scope, user in _users().items():
             rows = Project.objects.for_user(user)
