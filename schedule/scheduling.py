@@ -158,9 +158,8 @@ def _find_cycle(
     return [*names, names[0]]
 
 
-def _release(finish: int, duration: int) -> int:
-    """The first day a successor may start (before lag) after a predecessor finishing here."""
-    return finish + 1 if duration > 0 else finish
+# The conventions in working-day numbers (inlined in the passes, which run for every milestone
+# of every project each night).
 
 
 def _finish(start: int, duration: int) -> int:
@@ -181,93 +180,136 @@ def compute_schedule(
 ) -> Schedule:
     """Both passes over one project's milestones. Without ``details`` only the summary (the
     dates, risk, float and warnings a project's stored summary keeps): no result per
-    milestone, which the nightly recompute of every project does not need."""
+    milestone, which the nightly recompute of every project does not need.
+
+    ``nodes`` are :class:`Node` values or plain tuples in its field order (the nightly
+    recompute builds tens of thousands of them). The passes run on the milestones' positions
+    in the list and on working-day numbers; only the figures shown become dates."""
     nodes = list(nodes)
-    warnings: list[str] = []
-    for node in nodes:
-        if node.duration < 0:
+    anchor = None
+    anchors = 0
+    for index, (_id, name, duration, predecessors, _s, _a, _f, is_anchor) in enumerate(nodes):
+        if duration < 0:
             raise ScheduleError(
-                _("节点“%(name)s”的工期不能为负数。") % {"name": node.name},
+                _("节点“%(name)s”的工期不能为负数。") % {"name": name},
                 code="negative_duration",
             )
-        if any(lag < 0 for _p, lag in node.predecessors):
-            raise ScheduleError(
-                _("节点“%(name)s”的滞后天数不能为负数。") % {"name": node.name}, code="negative_lag"
-            )
-    anchors = [node for node in nodes if node.anchor]
-    if len(anchors) > 1:
+        for _predecessor, lag in predecessors:
+            if lag < 0:
+                raise ScheduleError(
+                    _("节点“%(name)s”的滞后天数不能为负数。") % {"name": name},
+                    code="negative_lag",
+                )
+        if is_anchor:
+            anchors += 1
+            anchor = index
+    if anchors > 1:
         raise ScheduleError(_("一个项目只能有一个开工节点。"), code="multiple_anchors")
     if not nodes:
         return Schedule(planned_start, None, False, False, [], [])
-    anchor = anchors[0] if anchors else None
-    if anchor is not None and any(
-        predecessor == anchor.id for node in nodes for predecessor, _lag in node.predecessors
-    ):
-        topological_order(nodes)  # a cycle or an unknown predecessor is reported first
-        raise ScheduleError(
-            _("开工节点是倒排的终点，不能作为其他节点的前置节点。"), code="anchor_has_successor"
-        )
-    entered = nodes
-    shown = {}
+    network = _network(nodes, anchor)
+    warnings: list[str] = []
     if anchor is None:
         warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
-    else:
-        # Every milestone must be finished before construction starts: one with no successor
-        # is linked to the anchor with no lag.
-        linked = {p for node in nodes for p, _lag in node.predecessors}
-        implicit = tuple(
-            (node.id, 0) for node in nodes if node is not anchor and node.id not in linked
-        )
-        implicit = tuple(link for link in implicit if link[0] not in dict(anchor.predecessors))
-        if implicit:
-            nodes = [
-                node._replace(predecessors=node.predecessors + implicit) if node is anchor else node
-                for node in nodes
-            ]
-            shown = {anchor.id: anchor.predecessors}
-            anchor = next(node for node in nodes if node.anchor)
     try:
-        # The links into the anchor, which has no successor, add no cycle: one ordering of
-        # the milestones with them also checks the links as entered.
-        order = topological_order(nodes)
-    except ScheduleError:
-        topological_order(entered)  # the error as the links were entered
-        raise
-
-    try:
-        schedule = _passes(order, anchor, planned_start, today, calendar, warnings, details)
+        return _passes(nodes, network, anchor, planned_start, today, calendar, warnings, details)
     except CalendarRangeError as error:
         raise ScheduleError(error.messages[0], code="calendar_range") from error
-    for result in schedule.milestones:
-        # report the links as entered, not the implicit ones
-        if result.id in shown:
-            result.predecessors = shown[result.id]
-    return schedule
 
 
-def _passes(order, anchor, planned_start, today, calendar, warnings, details) -> Schedule:
-    anchor_date, latest_start, latest_finish = _backward(
-        order, anchor, planned_start, calendar, warnings
-    )
-    earliest_start, earliest_finish = _forward(order, today, calendar, warnings)
+class _Network(NamedTuple):
+    """A project's links by position in its list of milestones, with the implicit links of
+    the milestones without successor into the anchor."""
+
+    #: every position after those of its predecessors
+    order: Sequence[int]
+    #: per position, (predecessor's position, lag)
+    predecessors: list[list[tuple[int, int]]]
+    #: per position, (successor's position, lag)
+    successors: list[list[tuple[int, int]]]
+
+
+def _network(nodes: list[Node], anchor: int | None) -> _Network:
+    """The links by position and one ordering; refuses what :func:`topological_order` refuses
+    (first), and a link out of the anchor."""
+    position = {node[0]: index for index, node in enumerate(nodes)}
+    predecessors: list[list[tuple[int, int]]] = []
+    successors: list[list[tuple[int, int]]] = [[] for _node in nodes]
+    listed_in_order = True  # every predecessor listed before its successor
+    for index, node in enumerate(nodes):
+        links = []
+        for predecessor, lag in node[3]:
+            at = position.get(predecessor)
+            if at is None:
+                raise ScheduleError(
+                    _("节点“%(name)s”的前置节点不存在。") % {"name": node[1]},
+                    code="unknown_predecessor",
+                )
+            if at >= index:
+                listed_in_order = False
+            links.append((at, lag))
+            successors[at].append((index, lag))
+        predecessors.append(links)
+    if anchor is not None:
+        if successors[anchor]:
+            topological_order(list(map(Node._make, nodes)))  # a cycle is reported first
+            raise ScheduleError(
+                _("开工节点是倒排的终点，不能作为其他节点的前置节点。"),
+                code="anchor_has_successor",
+            )
+        # Every milestone must be finished before construction starts: one with no successor
+        # is linked to the anchor with no lag.
+        for index, links in enumerate(successors):
+            if not links and index != anchor:
+                predecessors[anchor].append((index, 0))
+                links.append((anchor, 0))
+                if index > anchor:
+                    listed_in_order = False
+    if listed_in_order:
+        # what the ordering below gives then (the usual case: a template lists the steps in
+        # order), and no cycle is possible
+        return _Network(range(len(nodes)), predecessors, successors)
+    # Kahn's ordering, the ready milestones by their position: the first listed goes first
+    waiting = [len(links) for links in predecessors]
+    ready = [index for index, count in enumerate(waiting) if not count]
+    order = []
+    while ready:
+        current = heapq.heappop(ready)
+        order.append(current)
+        for successor, _lag in successors[current]:
+            waiting[successor] -= 1
+            if not waiting[successor]:
+                heapq.heappush(ready, successor)
+    if len(order) < len(nodes):
+        # The links into the anchor, which has no successor, add no cycle: the cycle is one
+        # of the links as entered, reported as such.
+        topological_order(list(map(Node._make, nodes)))
+        raise AssertionError("a cycle that topological_order did not find")
+    return _Network(order, predecessors, successors)
+
+
+def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, details):
+    anchor_date, latest_start = _backward(nodes, network, anchor, planned_start, calendar, warnings)
+    earliest_start, earliest_finish = _forward(nodes, network, today, calendar, warnings)
     at_risk = False
     min_float = None
-    for node in order:
-        if node.id in latest_start:
-            total_float = latest_start[node.id] - earliest_start[node.id]
-            at_risk = at_risk or total_float < 0
-            if node.actual_finish is None and (min_float is None or total_float < min_float):
+    if latest_start is not None:
+        for index, node in enumerate(nodes):
+            total_float = latest_start[index] - earliest_start[index]
+            if total_float < 0:
+                at_risk = True
+            if node[6] is None and (min_float is None or total_float < min_float):
                 min_float = total_float
     forecast = None
     if anchor is not None:
-        forecast = _earliest_start_day(anchor, earliest_start, calendar)
+        forecast = _earliest_start_day(nodes[anchor], earliest_start[anchor], calendar)
         if anchor_date is not None and forecast > anchor_date:
             warnings.append(
                 _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。")
                 % {"forecast": forecast.isoformat(), "anchor": anchor_date.isoformat()}
             )
     provisional = calendar.provisional_years(
-        today, planned_start, *_span(order, calendar, latest_start, earliest_start, earliest_finish)
+        today, planned_start, *_span(nodes, calendar, latest_start, earliest_start, earliest_finish)
     )
     if provisional:
         warnings.append(
@@ -281,7 +323,7 @@ def _passes(order, anchor, planned_start, today, calendar, warnings, details) ->
         calendar_provisional=bool(provisional),
         warnings=warnings,
         milestones=_results(
-            order, calendar, latest_start, latest_finish, earliest_start, earliest_finish
+            nodes, network.order, calendar, latest_start, earliest_start, earliest_finish
         )
         if details
         else [],
@@ -289,49 +331,58 @@ def _passes(order, anchor, planned_start, today, calendar, warnings, details) ->
     )
 
 
-def _earliest_start_day(node: Node, earliest_start, calendar) -> datetime.date:
+def _earliest_start_day(node: Node, number: int, calendar) -> datetime.date:
     """The milestone's earliest start as shown: its actual start once under way."""
-    if node.status != NOT_STARTED and node.actual_start:
-        return node.actual_start
-    return calendar.day_of(earliest_start[node.id])
+    _id, _name, _duration, _links, status, actual_start, _actual_finish, _anchor = node
+    if status != NOT_STARTED and actual_start:
+        return actual_start
+    return calendar.day_of(number)
 
 
-def _earliest_finish_day(node: Node, earliest_finish, calendar) -> datetime.date:
+def _earliest_finish_day(node: Node, number: int, calendar) -> datetime.date:
     """The milestone's earliest finish as shown: its actual finish once done."""
-    if node.status == DONE and node.actual_finish:
-        return node.actual_finish
-    return calendar.day_of(earliest_finish[node.id])
+    _id, _name, _duration, _links, status, _actual_start, actual_finish, _anchor = node
+    if status == DONE and actual_finish:
+        return actual_finish
+    return calendar.day_of(number)
 
 
-def _span(order, calendar, latest_start, earliest_start, earliest_finish) -> list[datetime.date]:
+def _span(nodes, calendar, latest_start, earliest_start, earliest_finish) -> list[datetime.date]:
     """The first and last of the dates shown (latest starts, earliest starts and finishes),
     found among the working-day numbers so that only those two become dates."""
-    numbers = list(latest_start.values())
+    numbers = list(latest_start or ())
     dates = []
-    for node in order:
-        if node.status != NOT_STARTED and node.actual_start:
-            dates.append(node.actual_start)
+    for index, (
+        _id,
+        _name,
+        _duration,
+        _links,
+        status,
+        actual_start,
+        actual_finish,
+        _anchor,
+    ) in enumerate(nodes):
+        if status != NOT_STARTED and actual_start:
+            dates.append(actual_start)
         else:
-            numbers.append(earliest_start[node.id])
-        if node.status == DONE and node.actual_finish:
-            dates.append(node.actual_finish)
+            numbers.append(earliest_start[index])
+        if status == DONE and actual_finish:
+            dates.append(actual_finish)
         else:
-            numbers.append(earliest_finish[node.id])
+            numbers.append(earliest_finish[index])
     if numbers:
         dates += (calendar.day_of(min(numbers)), calendar.day_of(max(numbers)))
     return dates
 
 
-def _backward(order, anchor, planned_start, calendar, warnings):
-    """Backward pass from the anchor: the anchor's date and the latest start and finish of
-    each milestone (working-day numbers); none without an anchor or a planned start."""
-    latest_start: dict[Hashable, int] = {}
-    latest_finish: dict[Hashable, int] = {}
+def _backward(nodes, network, anchor, planned_start, calendar, warnings):
+    """Backward pass from the anchor: the anchor's date and the latest start of each milestone
+    (working-day numbers, by position); none without an anchor or a planned start."""
     if anchor is None:
-        return None, latest_start, latest_finish
+        return None, None
     if planned_start is None:
         warnings.append(_("项目未填写计划开工日期，无法倒排最迟时间。"))
-        return None, latest_start, latest_finish
+        return None, None
     anchor_number = calendar.number_on_or_before(planned_start)
     anchor_date = calendar.day_of(anchor_number)
     if anchor_date != planned_start:
@@ -339,100 +390,111 @@ def _backward(order, anchor, planned_start, calendar, warnings):
             _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。")
             % {"planned": planned_start.isoformat(), "anchor": anchor_date.isoformat()}
         )
-    successors: dict[Hashable, list[tuple[Hashable, int]]] = {node.id: [] for node in order}
-    for node in order:
-        for predecessor, lag in node.predecessors:
-            successors[predecessor].append((node.id, lag))
-    for node in reversed(order):
-        if node is anchor:
-            finish = _finish(anchor_number, node.duration)
+    successors = network.successors
+    latest_start = [0] * len(nodes)
+    for index in reversed(network.order):
+        duration = nodes[index][2]
+        if index == anchor:
+            finish = anchor_number + duration - 1 if duration > 0 else anchor_number
         else:
-            finish = min(
-                latest_start[succ] - lag - (1 if node.duration > 0 else 0)
-                for succ, lag in successors[node.id]
-            )
-        latest_finish[node.id] = finish
-        latest_start[node.id] = _start(finish, node.duration)
-    return anchor_date, latest_start, latest_finish
+            # every milestone but the anchor has a successor (the implicit links)
+            finish = None
+            for successor, lag in successors[index]:
+                latest = latest_start[successor] - lag
+                if finish is None or latest < finish:
+                    finish = latest
+            if duration > 0:
+                finish -= 1
+        latest_start[index] = finish - duration + 1 if duration > 0 else finish
+    return anchor_date, latest_start
 
 
-def _forward(order, today, calendar, warnings):
+def _forward(nodes, network, today, calendar, warnings):
     """Forward pass from today and the actual dates: the earliest start and finish of each
-    milestone (working-day numbers)."""
-    durations = {node.id: node.duration for node in order}
-    now = calendar.number_on_or_after(today)
-    earliest_start: dict[Hashable, int] = {}
-    earliest_finish: dict[Hashable, int] = {}
-    for node in order:
-        if node.status == DONE and node.actual_finish is not None:
-            finish = calendar.number_on_or_before(node.actual_finish)
-            if node.actual_start is not None:
-                start = min(calendar.number_on_or_after(node.actual_start), finish)
+    milestone (working-day numbers, by position)."""
+    on_or_before = calendar.number_on_or_before
+    on_or_after = calendar.number_on_or_after
+    now = on_or_after(today)
+    predecessors = network.predecessors
+    earliest_start = [0] * len(nodes)
+    earliest_finish = [0] * len(nodes)
+    for index in network.order:
+        _id, name, duration, _links, status, actual_start, actual_finish, _anchor = nodes[index]
+        if status == DONE and actual_finish is not None:
+            finish = on_or_before(actual_finish)
+            if actual_start is not None:
+                start = min(on_or_after(actual_start), finish)
             else:
-                start = _start(finish, node.duration)
-        elif node.status in (DONE, IN_PROGRESS):
-            start, finish = _under_way(node, now, calendar, warnings)
+                start = _start(finish, duration)
+        elif status == DONE or status == IN_PROGRESS:
+            start, finish = _under_way(
+                name, duration, status, actual_start, now, calendar, warnings
+            )
         else:
             start = now
-            for predecessor, lag in node.predecessors:
-                start = max(
-                    start,
-                    _release(earliest_finish[predecessor], durations[predecessor]) + lag,
-                )
-            finish = _finish(start, node.duration)
-        earliest_start[node.id] = start
-        earliest_finish[node.id] = finish
+            for predecessor, lag in predecessors[index]:
+                # the first day after the predecessor's last (its own day for an event), + lag
+                release = earliest_finish[predecessor] + lag
+                if nodes[predecessor][2] > 0:
+                    release += 1
+                if release > start:
+                    start = release
+            finish = start + duration - 1 if duration > 0 else start
+        earliest_start[index] = start
+        earliest_finish[index] = finish
     return earliest_start, earliest_finish
 
 
-def _under_way(node: Node, now: int, calendar: WorkdayCalendar, warnings) -> tuple[int, int]:
+def _under_way(name, duration, status, actual_start, now, calendar, warnings) -> tuple[int, int]:
     """Start and finish of a milestone in progress, or marked done without a finish date."""
-    if node.status == DONE:
+    if status == DONE:
         warnings.append(
-            _("节点“%(name)s”已标记完成但未填写实际完成日期，按今天推算。") % {"name": node.name}
+            _("节点“%(name)s”已标记完成但未填写实际完成日期，按今天推算。") % {"name": name}
         )
-    if node.actual_start is not None:
-        start = calendar.number_on_or_after(node.actual_start)
+    if actual_start is not None:
+        start = calendar.number_on_or_after(actual_start)
     else:
         start = now
         warnings.append(
-            _("节点“%(name)s”已开始但未填写实际开始日期，按今天推算。") % {"name": node.name}
+            _("节点“%(name)s”已开始但未填写实际开始日期，按今天推算。") % {"name": name}
         )
-    finish = _finish(start, node.duration)
-    if node.status == IN_PROGRESS and finish < now:
+    finish = _finish(start, duration)
+    if status == IN_PROGRESS and finish < now:
         warnings.append(
             _("节点“%(name)s”已超过工期（%(days)s个工作日）仍未完成。")
-            % {"name": node.name, "days": node.duration}
+            % {"name": name, "days": duration}
         )
     return start, finish
 
 
-def _results(order, calendar, latest_start, latest_finish, earliest_start, earliest_finish):
-    """One result per milestone, in ``order``, with its dates and float."""
+def _results(nodes, order, calendar, latest_start, earliest_start, earliest_finish):
+    """One result per milestone, in ``order``, with its dates and float; the links as entered
+    (not the implicit ones)."""
     results = []
-    for node in order:
-        total_float = None
-        if node.id in latest_start:
-            total_float = latest_start[node.id] - earliest_start[node.id]
+    for index in order:
+        node = nodes[index]
+        node_id, name, duration, predecessors, _status, actual_start, actual_finish, anchor = node
+        total_float = latest = None
+        if latest_start is not None:
+            latest = latest_start[index]
+            total_float = latest - earliest_start[index]
         results.append(
             NodeResult(
-                id=node.id,
-                name=node.name,
-                duration=node.duration,
-                predecessors=node.predecessors,
-                latest_start=_day(calendar, latest_start.get(node.id)),
-                latest_finish=_day(calendar, latest_finish.get(node.id)),
-                earliest_start=_earliest_start_day(node, earliest_start, calendar),
-                earliest_finish=_earliest_finish_day(node, earliest_finish, calendar),
-                actual_start=node.actual_start,
-                actual_finish=node.actual_finish,
+                id=node_id,
+                name=name,
+                duration=duration,
+                predecessors=predecessors,
+                latest_start=None if latest is None else calendar.day_of(latest),
+                latest_finish=None
+                if latest is None
+                else calendar.day_of(_finish(latest, duration)),
+                earliest_start=_earliest_start_day(node, earliest_start[index], calendar),
+                earliest_finish=_earliest_finish_day(node, earliest_finish[index], calendar),
+                actual_start=actual_start,
+                actual_finish=actual_finish,
                 total_float=total_float,
                 critical=total_float is not None and total_float <= 0,
-                anchor=node.anchor,
+                anchor=anchor,
             )
         )
     return results
-
-
-def _day(calendar: WorkdayCalendar, number: int | None) -> datetime.date | None:
-    return None if number is None else calendar.day_of(number)

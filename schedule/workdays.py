@@ -106,6 +106,10 @@ class WorkdayCalendar:
                 elif not working and present:
                     del days[at]
         self._days: tuple[datetime.date, ...] | list[datetime.date] = days
+        # the numbers of the dates asked for: the nightly recompute asks for the same few
+        # thousand dates tens of thousands of times
+        self._on_or_before: dict[datetime.date, int] = {}
+        self._on_or_after: dict[datetime.date, int] = {}
 
     # -- single days -------------------------------------------------------------------------
 
@@ -136,18 +140,24 @@ class WorkdayCalendar:
 
     def number_on_or_before(self, day: datetime.date) -> int:
         """The number of ``day`` if it is a working day, else of the working day before it."""
-        self._check(day)
-        number = bisect_right(self._days, day) - 1
-        if number < 0:
-            raise CalendarRangeError(day)
+        number = self._on_or_before.get(day)
+        if number is None:
+            self._check(day)
+            number = bisect_right(self._days, day) - 1
+            if number < 0:
+                raise CalendarRangeError(day)
+            self._on_or_before[day] = number
         return number
 
     def number_on_or_after(self, day: datetime.date) -> int:
         """The number of ``day`` if it is a working day, else of the working day after it."""
-        self._check(day)
-        number = bisect_left(self._days, day)
-        if number >= len(self._days):
-            raise CalendarRangeError(day)
+        number = self._on_or_after.get(day)
+        if number is None:
+            self._check(day)
+            number = bisect_left(self._days, day)
+            if number >= len(self._days):
+                raise CalendarRangeError(day)
+            self._on_or_after[day] = number
         return number
 
     def day_of(self, number: int) -> datetime.date:
