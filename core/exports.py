@@ -45,9 +45,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @dataclass(frozen=True)
 class Export:
-    """One export: ``rows(request)`` answers the rows (a queryset is streamed; it needs no query
-    per row), ``columns()`` the columns; ``rows`` may be given as a dotted path, imported when
-    first used (an app's views are not loaded while apps are)."""
+    """One export: ``rows(request)`` answers the rows (a queryset, or ``core.xlsx.Chunks`` of
+    one, is streamed; it needs no query per row), ``columns()`` the columns; ``rows`` may be
+    given as a dotted path, imported when first used (an app's views are not loaded while
+    apps are)."""
 
     name: str
     title: Callable[[], str] | str
@@ -84,6 +85,8 @@ def names() -> list[str]:
 
 def count(rows: Iterable) -> int:
     """How many rows an export has (a queryset counts in the database)."""
+    if isinstance(rows, xlsx.Chunks):
+        rows = rows.queryset
     if isinstance(rows, QuerySet):
         return rows.order_by().count()
     return len(rows)  # a selector's list

@@ -7,6 +7,7 @@ the rows, a bold header, and text that a spreadsheet would read as a formula kep
 
 from collections.abc import Callable, Iterable, Sequence
 from io import BytesIO
+from itertools import islice
 from typing import Any, BinaryIO
 
 #: a column: (title, value of a row) or (title, value of a row, Excel number format)
@@ -42,10 +43,27 @@ def rows_as_text(sheet, first_row: int = 1) -> None:
 
 
 #: rows read from the database at a time (a server-side cursor on PostgreSQL); the related
-#: rows a queryset prefetches are read once per chunk
+#: rows a queryset prefetches, or a :class:`Chunks`' ``each`` adds, are read once per chunk
 CHUNK_ROWS = 2000
 #: rows between two calls of a writer's ``progress``
 PROGRESS_ROWS = 2000
+
+
+class Chunks:
+    """The rows of ``queryset`` (plain values: ``.values_list()``) read from a server-side
+    cursor in chunks of :data:`CHUNK_ROWS`, each chunk passed through ``each(rows) -> rows``
+    before it is written: what related rows add to a chunk (the tags of 2,000 projects) is
+    read in one query per chunk, and no model instance is made per row. Counted by its
+    queryset (:func:`core.exports.count`)."""
+
+    def __init__(self, queryset, each: Callable[[list], Iterable]):
+        self.queryset = queryset
+        self.each = each
+
+    def __iter__(self):
+        rows = self.queryset.iterator(chunk_size=CHUNK_ROWS)
+        while chunk := list(islice(rows, CHUNK_ROWS)):
+            yield from self.each(chunk)
 
 
 def workbook(title: str, columns: Sequence[Column], rows: Iterable, *, freeze: str = "A2") -> bytes:
@@ -67,10 +85,17 @@ def write(
 ) -> int:
     """:func:`workbook` written into the file ``target`` (a temporary file for a large
     export: the rows stream from the database to the file, none held in memory). Calls
-    ``progress(rows written)`` every :data:`PROGRESS_ROWS` rows; answers how many rows."""
+    ``progress(rows written)`` every :data:`PROGRESS_ROWS` rows; answers how many rows.
+
+    A row goes to the sheet as plain values: openpyxl makes each cell itself, as it would for
+    any list appended. Only what needs more is a cell of its own: a value in a column with a
+    number format (one styled cell per column, reused row after row), and text a spreadsheet
+    would read as a formula. Empty text is left out like an empty value (the same blank cell,
+    without an element written for it)."""
     from django.db.models import QuerySet
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
@@ -84,30 +109,34 @@ def write(
     sheet.append(header)
     if isinstance(rows, QuerySet):
         rows = rows.iterator(chunk_size=CHUNK_ROWS)
-    # A column with a number format writes through one styled cell of its own, reused row
-    # after row (a write-only sheet writes each row as it is appended), rather than a new
-    # cell whose style is looked up again for every row.
-    styled = []
-    for column in columns:
+    # A write-only sheet writes each row as it is appended, so a styled cell is free again for
+    # the next row: one per formatted column rather than a new cell, whose style is looked up
+    # again, for every row.
+    styled = {}
+    for index, column in enumerate(columns):
         if len(column) > 2 and column[2]:
             cell = WriteOnlyCell(sheet)
             cell.number_format = column[2]
-            styled.append(cell)
-        else:
-            styled.append(None)
+            styled[index] = cell
     getters = [column[1] for column in columns]
+    illegal = ILLEGAL_CHARACTERS_RE.search
     count = 0
     for count, row in enumerate(rows, start=1):  # noqa: B007 (the count is answered)
-        cells = []
-        for getter, cell in zip(getters, styled, strict=True):
-            value = printable(getter(row))
-            if cell is not None:
-                cell.value = value
-                value = as_text(cell)
-            elif isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                value = as_text(WriteOnlyCell(sheet, value=value))  # would be read as a formula
-            cells.append(value)
-        sheet.append(cells)
+        values = [getter(row) for getter in getters]
+        for index, value in enumerate(values):
+            if isinstance(value, str):
+                if not value:
+                    values[index] = None
+                    continue
+                if illegal(value):
+                    values[index] = value = printable(value)
+                if value.startswith(FORMULA_STARTS) and index not in styled:
+                    values[index] = as_text(WriteOnlyCell(sheet, value=value))  # not a formula
+        for index, cell in styled.items():
+            if values[index] is not None:  # a blank stays blank, unformatted
+                cell.value = values[index]
+                values[index] = as_text(cell)
+        sheet.append(values)
         if progress is not None and count % PROGRESS_ROWS == 0:
             progress(count)
     book.save(target)

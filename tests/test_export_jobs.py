@@ -198,3 +198,32 @@ def test_an_export_reads_no_row_by_row(people, library, large):
         factories.project("320281", by=office, name=f"新增项目{number}").tags.add(tag)
     after, more = queries_and_rows()
     assert more == rows + 5 and after == before
+
+
+def test_a_large_export_holds_what_the_page_shows_row_by_row(people, library, large, monkeypatch):
+    """Rows read as plain values in chunks: each keeps its own tags (by name) across the
+    chunks, choices show their labels, empty text is a blank cell, a formula stays text and a
+    control character is left out."""
+    monkeypatch.setattr("core.xlsx.CHUNK_ROWS", 2)
+    by = people["province_office"]
+    chain, foreign = Tag.objects.create(name="链主"), Tag.objects.create(name="外资")
+    first = library["jiangyin_enterprise_1"]
+    first.tags.add(chain, foreign)
+    library["yixing"].tags.add(chain)
+    factories.project("320281", by=by, name='=HYPERLINK("x")\x07')
+    job = ExportJob.objects.create(kind="projects", title="项目库", requested_by=by, total_rows=1)
+    assert exports.run(job.pk) == ExportStatus.DONE
+    job.refresh_from_db()
+    sheet = load_workbook(job.file.open("rb")).active
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[1].value: row for row in sheet.iter_rows(min_row=2)}
+    assert job.written_rows == len(rows) == 7
+    tags = header.index("标签")
+    assert rows[first.name][tags].value == "外资，链主"  # by name, as the project page lists them
+    assert rows[library["yixing"].name][tags].value == "链主"
+    assert rows[library["nanjing"].name][tags].value is None
+    assert rows[first.name][header.index("项目层级")].value == first.get_tier_display()
+    assert rows[first.name][header.index("投资规模")].value == first.investment_bracket
+    assert rows[first.name][header.index("所在地区")].value == first.region.name
+    hostile = rows['=HYPERLINK("x")']
+    assert hostile[1].data_type == "s"

@@ -1,6 +1,7 @@
 """Milestones and templates through the services: validation, recomputation, the anchor."""
 
 import datetime as dt
+import gc
 
 import pytest
 from django.utils import timezone
@@ -228,6 +229,57 @@ def test_recompute_all_covers_every_project(library, industrial, office):
     assert not ProjectSchedule.objects.get(project=library["yixing"]).at_risk
     assert ProjectSchedule.objects.get(project=library["shuyang"]).at_risk
     assert not ProjectSchedule.objects.filter(project=library["nanjing"]).exists()
+
+
+def summaries():
+    return {
+        row[0]: row[1:]
+        for row in ProjectSchedule.objects.values_list(
+            "project_id",
+            "anchor_date",
+            "forecast_anchor_date",
+            "at_risk",
+            "min_float",
+            "calendar_provisional",
+            "warnings",
+            "computed_for",
+        )
+    }
+
+
+def test_recompute_all_stores_what_each_project_recompute_stores(library, industrial, office):
+    """The nightly run reads the names of the milestones under way only, and again every name
+    of a project whose schedule fails: its warnings and errors are those of one project's
+    recompute, which reads everything."""
+    keys = ("yixing", "shuyang", "nanjing", "jiangyin_other")
+    for days, key in enumerate(keys):
+        project_services.project_update(
+            project=library[key], by=office, planned_start=TODAY + dt.timedelta(days=60 + days)
+        )
+        services.apply_template(project=library[key], template=industrial, by=office)
+    late, looping, foreign, _fine = (
+        list(Milestone.objects.filter(project=library[key]).order_by("position")) for key in keys
+    )
+    # under way for far longer than its duration: a warning that names it
+    Milestone.objects.filter(pk=late[1].pk).update(
+        status="in_progress", actual_start=TODAY - dt.timedelta(days=300)
+    )
+    # links the services refuse, written straight to the table: a cycle, and a predecessor in
+    # another project; errors that name the milestones
+    link = MilestoneLink.objects.filter(successor__project=library["shuyang"]).first()
+    MilestoneLink.objects.create(successor=link.predecessor, predecessor=link.successor)
+    MilestoneLink.objects.create(successor=foreign[2], predecessor=late[0])
+    for key in keys:
+        library[key].refresh_from_db()
+        recompute.recompute_project(library[key])
+    each = summaries()
+    ProjectSchedule.objects.all().delete()
+    assert recompute.recompute_all() == 4
+    assert summaries() == each
+    assert gc.isenabled()  # paused while reading and computing only
+    assert any(late[1].name in warning for warning in each[library["yixing"].pk][-2])
+    assert link.successor.name in each[library["shuyang"].pk][-2][0]
+    assert foreign[2].name in each[library["nanjing"].pk][-2][0]
 
 
 @pytest.fixture
