@@ -186,28 +186,10 @@ def compute_schedule(
     recompute builds tens of thousands of them). The passes run on the milestones' positions
     in the list and on working-day numbers; only the figures shown become dates."""
     nodes = list(nodes)
-    anchor = None
-    anchors = 0
-    for index, (_id, name, duration, predecessors, _s, _a, _f, is_anchor) in enumerate(nodes):
-        if duration < 0:
-            raise ScheduleError(
-                _("节点“%(name)s”的工期不能为负数。") % {"name": name},
-                code="negative_duration",
-            )
-        for _predecessor, lag in predecessors:
-            if lag < 0:
-                raise ScheduleError(
-                    _("节点“%(name)s”的滞后天数不能为负数。") % {"name": name},
-                    code="negative_lag",
-                )
-        if is_anchor:
-            anchors += 1
-            anchor = index
-    if anchors > 1:
-        raise ScheduleError(_("一个项目只能有一个开工节点。"), code="multiple_anchors")
     if not nodes:
         return Schedule(planned_start, None, False, False, [], [])
-    network = _network(nodes, anchor)
+    network = _network(nodes)
+    anchor = network.anchor
     warnings: list[str] = []
     if anchor is None:
         warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
@@ -225,58 +207,94 @@ class _Network(NamedTuple):
     order: Sequence[int]
     #: per position, (predecessor's position, lag)
     predecessors: list[list[tuple[int, int]]]
-    #: per position, (successor's position, lag)
-    successors: list[list[tuple[int, int]]]
+    anchor: int | None
 
 
-def _network(nodes: list[Node], anchor: int | None) -> _Network:
-    """The links by position and one ordering; refuses what :func:`topological_order` refuses
-    (first), and a link out of the anchor."""
+def _network(nodes: list[Node]) -> _Network:
+    """The links by position, the anchor's position and one ordering; refuses, in this order:
+    a negative duration or lag, more than one anchor, what :func:`topological_order` refuses,
+    a link out of the anchor."""
     position = {node[0]: index for index, node in enumerate(nodes)}
     predecessors: list[list[tuple[int, int]]] = []
-    successors: list[list[tuple[int, int]]] = [[] for _node in nodes]
+    has_successor = [False] * len(nodes)
     listed_in_order = True  # every predecessor listed before its successor
-    for index, node in enumerate(nodes):
+    anchor = None
+    anchors = 0
+    unknown = None  # the first milestone with a predecessor not among them
+    for index, (_id, name, duration, entered, _s, _a, _f, is_anchor) in enumerate(nodes):
+        if duration < 0:
+            raise ScheduleError(
+                _("节点“%(name)s”的工期不能为负数。") % {"name": name},
+                code="negative_duration",
+            )
         links = []
-        for predecessor, lag in node[3]:
+        for predecessor, lag in entered:
+            if lag < 0:
+                raise ScheduleError(
+                    _("节点“%(name)s”的滞后天数不能为负数。") % {"name": name},
+                    code="negative_lag",
+                )
             at = position.get(predecessor)
             if at is None:
-                raise ScheduleError(
-                    _("节点“%(name)s”的前置节点不存在。") % {"name": node[1]},
-                    code="unknown_predecessor",
-                )
+                unknown = unknown or (name,)
+                continue
             if at >= index:
                 listed_in_order = False
             links.append((at, lag))
-            successors[at].append((index, lag))
+            has_successor[at] = True
         predecessors.append(links)
-    if anchor is not None:
-        if successors[anchor]:
-            topological_order(list(map(Node._make, nodes)))  # a cycle is reported first
-            raise ScheduleError(
-                _("开工节点是倒排的终点，不能作为其他节点的前置节点。"),
-                code="anchor_has_successor",
-            )
-        # Every milestone must be finished before construction starts: one with no successor
-        # is linked to the anchor with no lag.
-        for index, links in enumerate(successors):
-            if not links and index != anchor:
-                predecessors[anchor].append((index, 0))
-                links.append((anchor, 0))
-                if index > anchor:
-                    listed_in_order = False
+        if is_anchor:
+            anchors += 1
+            anchor = index
+    if anchors > 1:
+        raise ScheduleError(_("一个项目只能有一个开工节点。"), code="multiple_anchors")
+    if unknown:
+        raise ScheduleError(
+            _("节点“%(name)s”的前置节点不存在。") % {"name": unknown[0]},
+            code="unknown_predecessor",
+        )
+    if anchor is not None and not _link_to_anchor(nodes, predecessors, has_successor, anchor):
+        listed_in_order = False
     if listed_in_order:
         # what the ordering below gives then (the usual case: a template lists the steps in
         # order), and no cycle is possible
-        return _Network(range(len(nodes)), predecessors, successors)
-    # Kahn's ordering, the ready milestones by their position: the first listed goes first
+        return _Network(range(len(nodes)), predecessors, anchor)
+    return _Network(_ordered(nodes, predecessors), predecessors, anchor)
+
+
+def _link_to_anchor(nodes, predecessors, has_successor, anchor: int) -> bool:
+    """Every milestone must be finished before construction starts: link each one with no
+    successor to the anchor with no lag. Refuses a link out of the anchor; whether every
+    implicit link comes from a milestone listed before the anchor."""
+    if has_successor[anchor]:
+        topological_order(list(map(Node._make, nodes)))  # a cycle is reported first
+        raise ScheduleError(
+            _("开工节点是倒排的终点，不能作为其他节点的前置节点。"),
+            code="anchor_has_successor",
+        )
+    listed_before = True
+    for index, linked in enumerate(has_successor):
+        if not linked and index != anchor:
+            predecessors[anchor].append((index, 0))
+            if index > anchor:
+                listed_before = False
+    return listed_before
+
+
+def _ordered(nodes: list[Node], predecessors: list[list[tuple[int, int]]]) -> list[int]:
+    """Kahn's ordering of the positions, the ready milestones by their position: the first
+    listed goes first."""
+    successors: list[list[int]] = [[] for _node in nodes]
+    for index, links in enumerate(predecessors):
+        for predecessor, _lag in links:
+            successors[predecessor].append(index)
     waiting = [len(links) for links in predecessors]
     ready = [index for index, count in enumerate(waiting) if not count]
     order = []
     while ready:
         current = heapq.heappop(ready)
         order.append(current)
-        for successor, _lag in successors[current]:
+        for successor in successors[current]:
             waiting[successor] -= 1
             if not waiting[successor]:
                 heapq.heappush(ready, successor)
@@ -285,32 +303,27 @@ def _network(nodes: list[Node], anchor: int | None) -> _Network:
         # of the links as entered, reported as such.
         topological_order(list(map(Node._make, nodes)))
         raise AssertionError("a cycle that topological_order did not find")
-    return _Network(order, predecessors, successors)
+    return order
 
 
 def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, details):
     anchor_date, latest_start = _backward(nodes, network, anchor, planned_start, calendar, warnings)
-    earliest_start, earliest_finish = _forward(nodes, network, today, calendar, warnings)
-    at_risk = False
-    min_float = None
-    if latest_start is not None:
-        for index, node in enumerate(nodes):
-            total_float = latest_start[index] - earliest_start[index]
-            if total_float < 0:
-                at_risk = True
-            if node[6] is None and (min_float is None or total_float < min_float):
-                min_float = total_float
+    forward = _forward(nodes, network, latest_start, today, calendar, warnings)
     forecast = None
     if anchor is not None:
-        forecast = _earliest_start_day(nodes[anchor], earliest_start[anchor], calendar)
+        forecast = _earliest_start_day(nodes[anchor], forward.earliest_start[anchor], calendar)
         if anchor_date is not None and forecast > anchor_date:
             warnings.append(
                 _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。")
                 % {"forecast": forecast.isoformat(), "anchor": anchor_date.isoformat()}
             )
-    provisional = calendar.provisional_years(
-        today, planned_start, *_span(nodes, calendar, latest_start, earliest_start, earliest_finish)
-    )
+    # the span of the dates shown, found among the working-day numbers so that only the
+    # first and the last become dates
+    numbers = forward.numbers_shown + latest_start if latest_start else forward.numbers_shown
+    shown = forward.dates_shown
+    if numbers:
+        shown += (calendar.day_of(min(numbers)), calendar.day_of(max(numbers)))
+    provisional = calendar.provisional_years(today, planned_start, *shown)
     if provisional:
         warnings.append(
             _("%(years)s年的节假日安排尚未录入工作日历，相关日期暂按仅周末休息推算。")
@@ -319,15 +332,20 @@ def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, de
     return Schedule(
         anchor_date=anchor_date,
         forecast_anchor_date=forecast,
-        at_risk=at_risk,
+        at_risk=forward.at_risk,
         calendar_provisional=bool(provisional),
         warnings=warnings,
         milestones=_results(
-            nodes, network.order, calendar, latest_start, earliest_start, earliest_finish
+            nodes,
+            network.order,
+            calendar,
+            latest_start,
+            forward.earliest_start,
+            forward.earliest_finish,
         )
         if details
         else [],
-        min_float=min_float,
+        min_float=forward.min_float,
     )
 
 
@@ -347,34 +365,6 @@ def _earliest_finish_day(node: Node, number: int, calendar) -> datetime.date:
     return calendar.day_of(number)
 
 
-def _span(nodes, calendar, latest_start, earliest_start, earliest_finish) -> list[datetime.date]:
-    """The first and last of the dates shown (latest starts, earliest starts and finishes),
-    found among the working-day numbers so that only those two become dates."""
-    numbers = list(latest_start or ())
-    dates = []
-    for index, (
-        _id,
-        _name,
-        _duration,
-        _links,
-        status,
-        actual_start,
-        actual_finish,
-        _anchor,
-    ) in enumerate(nodes):
-        if status != NOT_STARTED and actual_start:
-            dates.append(actual_start)
-        else:
-            numbers.append(earliest_start[index])
-        if status == DONE and actual_finish:
-            dates.append(actual_finish)
-        else:
-            numbers.append(earliest_finish[index])
-    if numbers:
-        dates += (calendar.day_of(min(numbers)), calendar.day_of(max(numbers)))
-    return dates
-
-
 def _backward(nodes, network, anchor, planned_start, calendar, warnings):
     """Backward pass from the anchor: the anchor's date and the latest start of each milestone
     (working-day numbers, by position); none without an anchor or a planned start."""
@@ -390,26 +380,45 @@ def _backward(nodes, network, anchor, planned_start, calendar, warnings):
             _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。")
             % {"planned": planned_start.isoformat(), "anchor": anchor_date.isoformat()}
         )
-    successors = network.successors
+    predecessors = network.predecessors
     latest_start = [0] * len(nodes)
+    # per position, the least of its successors' latest starts less the lag, filled in as
+    # the successors are reached (each before its predecessors, backwards)
+    bound: list[int | None] = [None] * len(nodes)
     for index in reversed(network.order):
         duration = nodes[index][2]
         if index == anchor:
             finish = anchor_number + duration - 1 if duration > 0 else anchor_number
         else:
             # every milestone but the anchor has a successor (the implicit links)
-            finish = None
-            for successor, lag in successors[index]:
-                latest = latest_start[successor] - lag
-                if finish is None or latest < finish:
-                    finish = latest
+            finish = bound[index]
             if duration > 0:
                 finish -= 1
-        latest_start[index] = finish - duration + 1 if duration > 0 else finish
+        start = finish - duration + 1 if duration > 0 else finish
+        latest_start[index] = start
+        for predecessor, lag in predecessors[index]:
+            latest = start - lag
+            known = bound[predecessor]
+            if known is None or latest < known:
+                bound[predecessor] = latest
     return anchor_date, latest_start
 
 
-def _forward(nodes, network, today, calendar, warnings):
+class _Forward(NamedTuple):
+    """What the forward pass finds, by position; with each milestone's float once the
+    backward pass has run."""
+
+    earliest_start: list[int]
+    earliest_finish: list[int]
+    at_risk: bool
+    #: the least total float of the milestones not finished
+    min_float: int | None
+    #: the earliest starts and finishes shown as working-day numbers, and as actual dates
+    numbers_shown: list[int]
+    dates_shown: list[datetime.date]
+
+
+def _forward(nodes, network, latest_start, today, calendar, warnings) -> _Forward:
     """Forward pass from today and the actual dates: the earliest start and finish of each
     milestone (working-day numbers, by position)."""
     on_or_before = calendar.number_on_or_before
@@ -418,6 +427,10 @@ def _forward(nodes, network, today, calendar, warnings):
     predecessors = network.predecessors
     earliest_start = [0] * len(nodes)
     earliest_finish = [0] * len(nodes)
+    at_risk = False
+    min_float = None
+    numbers_shown = []
+    dates_shown = []
     for index in network.order:
         _id, name, duration, _links, status, actual_start, actual_finish, _anchor = nodes[index]
         if status == DONE and actual_finish is not None:
@@ -442,7 +455,22 @@ def _forward(nodes, network, today, calendar, warnings):
             finish = start + duration - 1 if duration > 0 else start
         earliest_start[index] = start
         earliest_finish[index] = finish
-    return earliest_start, earliest_finish
+        if latest_start is not None:
+            total_float = latest_start[index] - start
+            if total_float < 0:
+                at_risk = True
+            if actual_finish is None and (min_float is None or total_float < min_float):
+                min_float = total_float
+        # as _earliest_start_day and _earliest_finish_day show them
+        if status != NOT_STARTED and actual_start:
+            dates_shown.append(actual_start)
+        else:
+            numbers_shown.append(start)
+        if status == DONE and actual_finish:
+            dates_shown.append(actual_finish)
+        else:
+            numbers_shown.append(finish)
+    return _Forward(earliest_start, earliest_finish, at_risk, min_float, numbers_shown, dates_shown)
 
 
 def _under_way(name, duration, status, actual_start, now, calendar, warnings) -> tuple[int, int]:
