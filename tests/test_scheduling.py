@@ -313,3 +313,19 @@ def test_milestones_without_a_start_are_scheduled_forward_with_a_warning():
     schedule = run([Node("a", "立项", 5), Node("b", "施工许可", 3, (("a", 0),))])
     assert "尚未设置开工节点，无法倒排最迟时间。" in schedule.warnings
     assert row(schedule, "b").predecessors == (("a", 0),)
+
+
+@settings(max_examples=100, deadline=None)
+@given(networks(), st.randoms(use_true_random=False))
+def test_the_order_milestones_are_listed_in_changes_no_date(network, random):
+    # listed with every predecessor first, the ordering is skipped; listed otherwise, computed
+    nodes, planned, today = network
+    shuffled = list(nodes)
+    random.shuffle(shuffled)
+    listed, reordered = (run(n, planned=planned, today=today) for n in (nodes, shuffled))
+    assert listed.by_id() == reordered.by_id()
+    assert (listed.forecast_anchor_date, listed.min_float, listed.warnings) == (
+        reordered.forecast_anchor_date,
+        reordered.min_float,
+        reordered.warnings,
+    )
