@@ -96,9 +96,11 @@ lint: install
 # Every benchmark in a database of its own on the PostgreSQL server of BENCH_DATABASE_URL (each
 # creates and drops bench_<name>_<pid>; the database named in the URL is not touched), its
 # results as JSON lines, then one Markdown table (bench/report.py) written to bench/RESULTS.md
-# and into the README's performance section. Each script runs at the sizes its goals name.
+# and into the README's performance section. Each script runs at the sizes its goals name; the
+# project library once more at national size (BENCH_NATIONAL projects; 0 leaves it out).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BENCH_SCRIPTS      ?= $(basename $(notdir $(shell grep -l "^from harness import\|^import harness" bench/*.py)))
+BENCH_NATIONAL     ?= 1000000
 BENCH_RESULTS      := var/bench/results.jsonl
 
 bench: install pdf-libs
@@ -108,6 +110,11 @@ bench: install pdf-libs
 		DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_RESULTS="$(BENCH_RESULTS)" \
 			$(BIN)/python bench/$$script.py || status=1; \
 	done; \
+	if [ "$(BENCH_NATIONAL)" != 0 ]; then \
+		echo "==== bench/project_library.py --projects $(BENCH_NATIONAL)"; \
+		DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_RESULTS="$(BENCH_RESULTS)" \
+			$(BIN)/python bench/project_library.py --projects $(BENCH_NATIONAL) || status=1; \
+	fi; \
 	$(BIN)/python bench/report.py $(BENCH_RESULTS) --readme README.md; \
 	exit $$status
 
