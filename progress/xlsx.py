@@ -13,8 +13,9 @@ import io
 import json
 from collections import namedtuple
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -38,6 +39,7 @@ from .models import (
     deadline_of,
     previous_period,
 )
+from .services.rules import INPUT_FIELDS
 from .upload import UploadRefused
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -310,12 +312,26 @@ def _validations(sheet, last_row: int) -> None:
 # --- reading rows ---------------------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    number: int  # the row number in Excel
+class Row(NamedTuple):
+    """One row read: its number in Excel, its project, what it says (the inputs, as the
+    services take them) and what is wrong with it already (``{field: [messages]}``, None when
+    nothing). A tuple, not a dict per row: an import of 50,000 rows holds them all."""
+
+    number: int
     project_id: int | None
-    values: dict
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] | None
+    investment_this_month: object
+    physical_progress: str
+    percent_complete: object
+    new_stage: str
+    stage_date: datetime.date | None
+    problems: str
+    problem_category: str
+
+    @property
+    def values(self) -> dict:
+        """The inputs, by name (what ``progress.services`` take)."""
+        return dict(zip(INPUT_FIELDS, self[3:], strict=True))
 
 
 @dataclass
@@ -416,38 +432,35 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _row(number: int, values) -> Row:
-    padded = (list(values) + [None] * len(COLUMNS))[: len(COLUMNS)]
-    cells = dict(zip((column.key for column in COLUMNS), padded, strict=True))
+#: where each column is in a row read (values_only), by key
+_AT = {column.key: index for index, column in enumerate(COLUMNS)}
+
+
+def _row(number: int, values: tuple) -> Row:
+    """A row of the sheet (at most :data:`COLUMNS` wide) as the import takes it."""
+    if len(values) < len(COLUMNS):
+        values = (*values, *([None] * (len(COLUMNS) - len(values))))
     errors: dict[str, list[str]] = {}
     project_id = None
-    raw_id = _text(cells["project_id"])
+    raw_id = _text(values[_AT["project_id"]])
     if not raw_id.isdigit():
         errors["project_id"] = [_("平台编号缺失或有误，请勿修改灰色列。")]
     else:
         project_id = int(raw_id)
-    out = {
-        "investment_this_month": cells["investment_this_month"],
-        "physical_progress": _text(cells["physical_progress"]),
-        "percent_complete": cells["percent_complete"],
-        "problems": _text(cells["problems"]),
-    }
-    stage = _text(cells["new_stage"])
+    stage = _text(values[_AT["new_stage"]])
     if stage and stage not in STAGE_BY_LABEL and stage not in STAGE_BY_LABEL.values():
         errors["new_stage"] = [
             _("“%(value)s”不是可选的阶段（%(choices)s）。")
             % {"value": stage, "choices": "、".join(STAGE_BY_LABEL)}
         ]
-    out["new_stage"] = STAGE_BY_LABEL.get(stage, stage)
-    category = _text(cells["problem_category"])
+    category = _text(values[_AT["problem_category"]])
     if (
         category
         and category not in CATEGORY_BY_LABEL
         and category not in CATEGORY_BY_LABEL.values()
     ):
         errors["problem_category"] = [_("“%(value)s”不是可选的问题类别。") % {"value": category}]
-    out["problem_category"] = CATEGORY_BY_LABEL.get(category, category)
-    date = cells["stage_date"]
+    date = values[_AT["stage_date"]]
     if isinstance(date, datetime.datetime):
         date = date.date()
     elif date not in (None, "") and not isinstance(date, datetime.date):
@@ -456,12 +469,21 @@ def _row(number: int, values) -> Row:
             date = datetime.date.fromisoformat(text)
         except ValueError:
             errors["stage_date"] = [
-                _("阶段日期“%(value)s”无法识别，请写成 2026-11-05。")
-                % {"value": _text(cells["stage_date"])}
+                _("阶段日期“%(value)s”无法识别，请写成 2026-11-05。") % {"value": _text(date)}
             ]
             date = None
-    out["stage_date"] = date or None
-    return Row(number=number, project_id=project_id, values=out, errors=errors)
+    return Row(
+        number,
+        project_id,
+        errors or None,
+        values[_AT["investment_this_month"]],
+        _text(values[_AT["physical_progress"]]),
+        values[_AT["percent_complete"]],
+        STAGE_BY_LABEL.get(stage, stage),
+        date or None,
+        _text(values[_AT["problems"]]),
+        CATEGORY_BY_LABEL.get(category, category),
+    )
 
 
 def column_header(key: str) -> str:
@@ -485,11 +507,7 @@ def dump_rows(parsed: Parsed) -> bytes:
     workbook is parsed once, in the upload. A value the template does not expect there (a
     time typed in a money column) travels as text; the import refuses it all the same."""
     return json.dumps(
-        {
-            "period": parsed.period,
-            "region_code": parsed.region_code,
-            "rows": [[row.number, row.project_id, row.values, row.errors] for row in parsed.rows],
-        },
+        {"period": parsed.period, "region_code": parsed.region_code, "rows": parsed.rows},
         ensure_ascii=False,
         default=_jsonable,
         separators=(",", ":"),
@@ -511,8 +529,15 @@ def load_rows(data: bytes) -> Parsed:
     return Parsed(
         period=payload["period"],
         region_code=payload["region_code"],
-        rows=[
-            Row(number, project_id, {key: _revived(v) for key, v in values.items()}, errors)
-            for number, project_id, values, errors in payload["rows"]
-        ],
+        rows=[_stored_row(*row) for row in payload["rows"]],
     )
+
+
+def _stored_row(number, project_id, *rest) -> Row:
+    if len(rest) == 2:  # stored before rows were tuples: values and errors as two objects
+        values, errors = rest
+        return Row(
+            number, project_id, errors or None, *(_revived(values.get(k)) for k in INPUT_FIELDS)
+        )
+    errors, *values = rest
+    return Row(number, project_id, errors, *map(_revived, values))

@@ -5,6 +5,7 @@ anything is written, large imports as a background job, and the completion handb
 
 import datetime
 import io
+import json
 import time
 import zipfile
 from decimal import Decimal
@@ -23,6 +24,7 @@ from issues.models import Category as IssueCategory
 from progress import handbook, imports, services, xlsx
 from progress import upload as upload_checks
 from progress.models import ImportStatus, MonthlyReport, ProgressEvent, ProgressImport
+from progress.services import INPUT_FIELDS
 from progress.tasks import run_import
 from progress.upload import UploadRefused
 from projects.models import STAGE_DATE_FIELDS, Admission, Project, Stage
@@ -411,7 +413,7 @@ def test_an_unexpected_failure_fails_the_job_instead_of_leaving_it_running(
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "clean_many", broken)
+    monkeypatch.setattr(services, "sheet_save", broken)
     job = upload(people["county_filer"], fill(template(people), {county["a"].pk: GOOD}))
     assert job.status == ImportStatus.FAILED
     assert job.finished_at is not None
@@ -753,24 +755,47 @@ def test_a_background_import_does_not_parse_the_workbook_again(
     assert (job.created, job.processed_rows) == (2, 3)
 
 
+def _row(number, project_id, errors=None, **values):
+    return xlsx.Row(number, project_id, errors, *(values.get(name) for name in INPUT_FIELDS))
+
+
 def test_the_rows_handed_to_the_job_keep_their_values():
     rows = [
-        xlsx.Row(4, 7, {"stage_date": datetime.date(2026, 11, 5), "percent_complete": 30.5}),
-        xlsx.Row(
+        _row(4, 7, stage_date=datetime.date(2026, 11, 5), percent_complete=30.5),
+        _row(
             5,
             None,
-            {"investment_this_month": datetime.datetime(2026, 1, 2, 3, 4), "stage_date": None},
             {"project_id": ["平台编号缺失或有误，请勿修改灰色列。"]},
+            investment_this_month=datetime.datetime(2026, 1, 2, 3, 4),
         ),
-        xlsx.Row(6, 8, {"investment_this_month": datetime.time(9, 30), "problems": "=1+1"}),
+        _row(6, 8, investment_this_month=datetime.time(9, 30), problems="=1+1"),
     ]
     parsed = xlsx.Parsed(period="2026-11", region_code="320281", rows=rows)
     again = xlsx.load_rows(xlsx.dump_rows(parsed))
     assert (again.period, again.region_code) == ("2026-11", "320281")
     assert again.rows[0] == rows[0] and again.rows[1].errors == rows[1].errors
     # a value the template does not expect travels as its text: refused all the same
-    assert again.rows[1].values["investment_this_month"] == "2026-01-02T03:04:00"
-    assert again.rows[2].values == {"investment_this_month": "09:30:00", "problems": "=1+1"}
+    assert again.rows[1].investment_this_month == "2026-01-02T03:04:00"
+    assert again.rows[2].values == {
+        **dict.fromkeys(INPUT_FIELDS),
+        "investment_this_month": "09:30:00",
+        "problems": "=1+1",
+    }
+
+
+def test_rows_stored_by_an_earlier_version_are_read_too():
+    """A job queued before rows were stored as tuples still runs after an upgrade."""
+    stored = {
+        "period": "2026-11",
+        "region_code": "320281",
+        "rows": [
+            [4, 7, {"stage_date": {"__date__": "2026-11-05"}, "problems": "漏水"}, {}],
+            [5, None, {"problems": ""}, {"project_id": ["平台编号缺失或有误，请勿修改灰色列。"]}],
+        ],
+    }
+    rows = xlsx.load_rows(json.dumps(stored).encode()).rows
+    assert rows[0] == _row(4, 7, stage_date=datetime.date(2026, 11, 5), problems="漏水")
+    assert rows[1].errors == {"project_id": ["平台编号缺失或有误，请勿修改灰色列。"]}
 
 
 def test_imports_are_seen_by_the_uploader_and_the_offices_above(people, county):

@@ -17,6 +17,7 @@ from .rules import (
     in_scope,
     may_file,
     may_review,
+    project_facts,
     year_months,
 )
 from .sheets import SheetErrors, SheetResult, missing_projects, sheet_save
@@ -52,6 +53,7 @@ __all__ = [
     "in_scope",
     "may_file",
     "may_review",
+    "project_facts",
     "missing_projects",
     "month_approve",
     "recompute_ytd",

@@ -1,6 +1,7 @@
 """Who may file and review monthly forms, and what a form may hold (SPEC §8)."""
 
 import datetime
+from collections import namedtuple
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, Role
 from core.exceptions import DomainError
@@ -86,6 +88,17 @@ def check_period(period: str, today: datetime.date | None = None) -> str:
     return period
 
 
+#: what the checks of a form read of its project (:func:`_clean`, ``steps._decide``)
+PROJECT_FACTS = ("pk", "name", "total_investment", "stage", *STAGE_DATE_FIELDS.values())
+ProjectFacts = namedtuple("ProjectFacts", PROJECT_FACTS)
+
+
+def project_facts(projects) -> dict[int, ProjectFacts]:
+    """``projects`` (a queryset) by id, as :data:`PROJECT_FACTS` (what checking their forms
+    reads): thousands of projects checked at once hold a small tuple each, not a model."""
+    return {row[0]: row for row in map(ProjectFacts._make, projects.values_list(*PROJECT_FACTS))}
+
+
 def _decimal(value, field: str, label: str, errors: dict) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -112,11 +125,18 @@ def _year_total_without(project: Project, period: str) -> Decimal:
     ).aggregate(total=Sum("investment_this_month"))["total"] or Decimal(0)
 
 
+def year_of(period: str) -> dict:
+    """A filter on the forms of ``period``'s year, as a range of months: unlike a "starts
+    with" (a LIKE, which PostgreSQL matches row by row) it is read from the index on project
+    and month."""
+    return {"period__gte": f"{period[:4]}-01", "period__lte": f"{period[:4]}-12"}
+
+
 def _year_months(project_ids, period: str) -> dict[int, list[tuple[str, Decimal]]]:
     """The months of ``period``'s year filed so far for each project, in order (one query)."""
     months: dict[int, list[tuple[str, Decimal]]] = {}
     rows = (
-        MonthlyReport.objects.filter(project_id__in=project_ids, period__startswith=period[:5])
+        MonthlyReport.objects.filter(project_id__in=project_ids, **year_of(period))
         .order_by("project_id", "period")
         .values_list("project_id", "period", "investment_this_month")
     )
@@ -154,20 +174,25 @@ def clean_many(
     return errors
 
 
+#: the names of two fields in messages, translated only when a message needs them (a form is
+#: checked for each of tens of thousands of rows of an import)
+MONEY_LABEL = gettext_lazy("本月完成投资")
+PERCENT_LABEL = gettext_lazy("工程完成百分比")
+ISSUE_CATEGORIES = frozenset(IssueCategory.values)
+
+
 def _clean(project, period, data, current, year_total_without) -> dict:
     errors: dict[str, list[str]] = {}
     values = {}
 
     money = _decimal(
-        data.get("investment_this_month"), "investment_this_month", _("本月完成投资"), errors
+        data.get("investment_this_month"), "investment_this_month", MONEY_LABEL, errors
     )
     if money is not None and money < 0:
         errors.setdefault("investment_this_month", []).append(_("本月完成投资不能为负数。"))
     values["investment_this_month"] = money if money is not None else Decimal("0.00")
 
-    percent = _decimal(
-        data.get("percent_complete"), "percent_complete", _("工程完成百分比"), errors
-    )
+    percent = _decimal(data.get("percent_complete"), "percent_complete", PERCENT_LABEL, errors)
     if percent is not None and not Decimal(0) <= percent <= Decimal(100):
         errors.setdefault("percent_complete", []).append(_("工程完成百分比应在0到100之间。"))
     values["percent_complete"] = percent
@@ -175,7 +200,7 @@ def _clean(project, period, data, current, year_total_without) -> dict:
     values["physical_progress"] = str(data.get("physical_progress") or "").strip()
     values["problems"] = str(data.get("problems") or "").strip()
     category = str(data.get("problem_category") or "").strip()
-    if category and category not in IssueCategory.values:
+    if category and category not in ISSUE_CATEGORIES:
         errors.setdefault("problem_category", []).append(_("未知的问题类别。"))
     values["problem_category"] = category if values["problems"] else ""
     if values["problems"] and not values["problem_category"]:

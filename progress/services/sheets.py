@@ -2,9 +2,11 @@
 forms still missing for a month."""
 
 import operator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +23,15 @@ from ..models import (
     ProgressEvent,
     active_projects,
 )
-from .rules import FILER_ROLES, INPUT_FIELDS, _total_without, _year_months, check_period
+from .rules import (
+    FILER_ROLES,
+    INPUT_FIELDS,
+    ProjectFacts,
+    _total_without,
+    _year_months,
+    check_period,
+    project_facts,
+)
 from .steps import _decide, _first_action, _later_approved_many, report_submit
 
 # --- a county's month at once ----------------------------------------------------------------
@@ -46,33 +56,64 @@ def _row_errors(error: ValidationError) -> dict:
     return {getattr(error, "field", None) or "__all__": error.messages}
 
 
+#: rows decided and written at a time: their projects locked and read, their forms and months
+#: read, once per batch; a county's import of 50,000 rows holds no more than a batch of them
+SHEET_BATCH = 1000
+
+
 @transaction.atomic
 def sheet_save(
     *,
-    rows: dict[int, dict],
+    rows: dict[int, dict] | Iterable[tuple[int, dict]],
     period: str,
     by,
     submit: bool = False,
     action: str = ProgressAction.UPDATE,
 ) -> SheetResult:
     """Save (and, with ``submit``, send) the forms of many projects at once: all or nothing.
-    ``rows`` maps a project id to its values; rows left blank with no form yet are skipped.
-    A ValidationError carries every bad row's errors as ``{project_id: {field: [...]}}``.
+    ``rows`` maps a project id to its values (or gives ``(project id, values)`` pairs in
+    project id order, each project once: the rows of a large import, made as they are read);
+    rows left blank with no form yet are skipped. A ValidationError carries every bad row's
+    errors as ``{project_id: {field: [...]}}``.
 
-    Each row is decided as ``report_save`` decides one form, but the projects are locked
-    (in id order, as every writer locks them), the forms read and the year's months summed
-    for all rows at once, and the forms written in bulk: a few queries whatever the number
-    of rows (a county's Excel import of thousands of rows holds its locks for seconds)."""
+    Each row is decided as ``report_save`` decides one form, but in batches of
+    :data:`SHEET_BATCH`: the projects locked (in id order, as every writer locks them), the
+    forms read and the year's months summed for a batch at once, and its forms written in
+    bulk — a few queries per thousand rows. Once a row is refused nothing more is written, but
+    every row is still decided, so that the error names all of them."""
     period = check_period(period)
-    wanted = list(rows)
-    projects = {
-        project.pk: project
-        for project in Project.objects.for_user(by)
-        .filter(pk__in=wanted)
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    }
+    pairs = sorted(rows.items()) if isinstance(rows, dict) else rows
     files = by.has_role(*FILER_ROLES)
+    in_scope = Project.objects.for_user(by)
+    result = SheetResult()
+    errors: dict[int, dict] = {}
+    reports: dict[int, MonthlyReport] = {}
+    for batch in _batches(pairs, SHEET_BATCH):
+        decided, months = _decide_batch(batch, period, in_scope, files, result, errors)
+        if not errors:
+            written = _write_sheet(decided, period, by, action, months, result)
+            if submit:
+                reports.update(written)
+    if errors:
+        raise SheetErrors(errors)
+    if submit:
+        _submit_all(reports, by, result)
+    return result
+
+
+def _batches(pairs: Iterable, size: int) -> Iterator[list]:
+    pairs = iter(pairs)
+    while batch := list(islice(pairs, size)):
+        yield batch
+
+
+def _decide_batch(batch, period, in_scope, files: bool, result, errors: dict):
+    """The rows of one batch decided (their projects locked): what to write, and the months
+    of their year filed so far. A refused row's errors go into ``errors``."""
+    wanted = [project_id for project_id, _row in batch]
+    projects = project_facts(
+        in_scope.filter(pk__in=wanted).select_for_update(of=("self",)).order_by("pk")
+    )
     existing = {
         report.project_id: report
         for report in MonthlyReport.objects.select_for_update().filter(
@@ -82,11 +123,8 @@ def sheet_save(
     active = set(active_projects().filter(pk__in=list(projects)).values_list("pk", flat=True))
     months = _year_months(list(projects), period)
     later = _later_approved_many(list(projects), period)
-
-    result = SheetResult()
-    errors: dict[int, dict] = {}
-    decided: list[tuple[Project, MonthlyReport | None, str, dict]] = []
-    for project_id, row in rows.items():
+    decided: list[tuple[ProjectFacts, MonthlyReport | None, str, dict]] = []
+    for project_id, row in batch:
         project = projects.get(project_id)
         if project is None:
             errors[project_id] = {"project": [_("所选项目不存在或不在您的管辖范围内。")]}
@@ -112,13 +150,7 @@ def sheet_save(
             errors[project_id] = _row_errors(error)
             continue
         decided.append((project, report, outcome, values))
-    if errors:
-        raise SheetErrors(errors)
-
-    reports = _write_sheet(decided, period, by, action, months, result)
-    if submit:
-        _submit_all(reports, by, result)
-    return result
+    return decided, months
 
 
 def _submit_all(reports: dict[int, MonthlyReport], by, result: SheetResult) -> None:
@@ -148,7 +180,7 @@ def _write_sheet(decided, period, by, action, months, result) -> dict[int, Month
         if outcome == "unchanged":
             continue
         if outcome == "created":
-            report = MonthlyReport(project=project, period=period, created_by=by, **values)
+            report = MonthlyReport(project_id=project.pk, period=period, created_by=by, **values)
             reports[project.pk] = report
             created.append(report)
         else:

@@ -41,6 +41,7 @@ from .rules import (
     clean_values,
     in_scope,
     may_review,
+    year_of,
 )
 
 # --- writing --------------------------------------------------------------------------------
@@ -100,8 +101,8 @@ def _later_approved_many(project_ids, period: str) -> dict[int, str]:
     rows = (
         MonthlyReport.objects.filter(
             project_id__in=project_ids,
-            period__startswith=period[:5],
             period__gt=period,
+            period__lte=year_of(period)["period__lte"],
             status=ReportStatus.APPROVED,
         )
         .values("project_id")
