@@ -35,8 +35,6 @@ VALUES = (
     "responsible_leader",
 )
 TAGS = len(VALUES)
-#: the fields the columns read (a queryset of projects for an export loads no others)
-FIELDS = tuple(name for name in VALUES if name not in ("pk", "region_id"))
 
 
 def _labels(name: str) -> dict:

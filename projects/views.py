@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +21,9 @@ from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
 
 from . import selectors, services
-from .exports import FIELDS as EXPORT_FIELDS
 from .filtersets import ProjectFilterSet
 from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
-from .models import Admission, PreReview, Project, Stage, Tag, Tier
+from .models import Admission, PreReview, Project, Stage, Tier
 
 PAGE_SIZE = 20
 
@@ -67,16 +65,10 @@ def _filter(request, projects) -> ProjectFilterSet:
 
 
 def export_rows(request):
-    """The library as filtered and sorted on the page, for its export (``core.exports``):
-    only the fields the columns show (region, unit and tags joined or prefetched per chunk: no
-    query per row); the lights, which no column shows, are worked out only when the order asks
-    for them."""
-    projects = (
-        Project.objects.for_user(request.user)
-        .select_related("region", "unit")
-        .only(*EXPORT_FIELDS)
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
-    )
+    """The library as filtered and sorted on the page, for its export (``core.exports``, which
+    reads the columns it shows as plain values); the lights, which no column shows, are worked
+    out only when the order asks for them."""
+    projects = Project.objects.for_user(request.user)
     if _sorted_by_light(request):
         projects = with_lights(projects)
     return PROJECT_SORT.read(request).apply(_filter(request, projects).qs)
