@@ -85,7 +85,9 @@ def project_list(request):
     projects = filterset.qs
     if _sorted_by_light(request):  # the light in SQL only to sort by it
         projects = with_lights(projects)
-    page = ListPaginator(sort.apply(projects), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPaginator(sort.apply(projects), PAGE_SIZE).get_page_at(
+        request.GET.get("page"), request.GET.get("cursor")
+    )
     show_lights(page.object_list)
     return render(
         request,

@@ -164,3 +164,80 @@ def test_every_scope_lists_in_index_order(people, library, person):
 
     assert "Index" in plan and "project_order_" in plan, plan
     assert "Sort" not in plan, plan
+
+
+# --- the library page's next links ------------------------------------------------------------
+
+
+@pytest.fixture
+def many_projects(people):
+    """45 admitted projects: 15 in 江阴 and 30 in 宜兴 (both 无锡), investments with ties."""
+    by = people["province_office"]
+    return [
+        factories.project(
+            "320281" if number % 3 == 0 else "320282",
+            by=by,
+            admission="admitted",
+            total_investment=Decimal(10_000 + 100 * (number // 2)),
+        )
+        for number in range(45)
+    ]
+
+
+def page_rows(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<td class="card-title"><a href="/projects/(\d+)/"', html)]
+
+
+def next_link(html: str) -> str | None:
+    found = re.search(r'<a href="([^"]*)" rel="next">', html)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def test_the_pages_next_links_continue_after_the_last_row(people, client, many_projects):
+    client.force_login(people["city_office"])
+    expected = [p.pk for p in sorted(many_projects, key=lambda p: (-p.total_investment, p.pk))]
+
+    html = client.get("/projects/").content.decode()
+    rows, links = page_rows(html), []
+    while link := next_link(html):
+        links.append(link)
+        html = client.get("/projects/" + link).content.decode()
+        rows += page_rows(html)
+
+    assert rows == expected
+    assert len(links) == 2 and all("cursor=" in link for link in links)
+    assert "第 3 / 3 页" in html
+    by_number = [
+        pk
+        for number in (1, 2, 3)
+        for pk in page_rows(client.get("/projects/", {"page": number}).content.decode())
+    ]
+    assert by_number == expected
+
+
+def test_a_cursor_never_widens_the_scope(people, client, many_projects):
+    client.force_login(people["city_office"])
+    link = next_link(client.get("/projects/").content.decode())
+    jiangyin = {p.pk for p in many_projects if p.region_id == "320281"}
+
+    client.force_login(people["county_office"])  # 江阴 only
+    rows = page_rows(client.get("/projects/" + link).content.decode())
+
+    assert rows and set(rows) <= jiangyin
+
+
+def test_a_bad_cursor_on_the_page_falls_back_to_the_page_number(people, client, many_projects):
+    client.force_login(people["city_office"])
+    second = page_rows(client.get("/projects/", {"page": 2}).content.decode())
+
+    response = client.get("/projects/", {"page": 2, "cursor": "not-a-cursor"})
+
+    assert response.status_code == 200 and page_rows(response.content.decode()) == second
+
+
+def test_another_order_on_the_page_has_numbered_next_links(people, client, many_projects):
+    client.force_login(people["city_office"])
+
+    link = next_link(client.get("/projects/", {"sort": "name"}).content.decode())
+
+    assert "page=2" in link and "cursor" not in link

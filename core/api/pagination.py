@@ -23,7 +23,8 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import F, OrderBy, Q, QuerySet
 from django.utils.functional import cached_property
@@ -106,6 +107,35 @@ class ListPaginator(Paginator):
     def _get_page(self, *args, **kwargs):
         return ListPage(*args, **kwargs)
 
+    @cached_property
+    def seek_keys(self) -> list[tuple[str, bool]] | None:
+        """The keys of the list's order when it can be continued by cursor (the model's
+        default order, every key NOT NULL), else None."""
+        queryset = self.object_list
+        return _seek_keys(queryset) if isinstance(queryset, QuerySet) else None
+
+    def seek_page(self, cursor: str) -> ListPage:
+        """The page a next link's cursor points to: the rows after the row it names, found in
+        the index like page 1 (raises :class:`InvalidCursor`)."""
+        if self.seek_keys is None:
+            raise InvalidCursor(_("无效的游标。"))
+        number, values = decode_cursor(cursor, self.seek_keys)
+        after = self.object_list.filter(_after(self.seek_keys, values))
+        ids = list(after.values_list("pk", flat=True)[: self.per_page + 1])
+        page = self._get_page(rows_by_ids(self.object_list, ids[: self.per_page]), number, self)
+        page.more = len(ids) > self.per_page
+        return page
+
+    def get_page_at(self, number, cursor: str | None = None) -> ListPage:
+        """:meth:`get_page`, or with the cursor of a next link the page it points to (an
+        invalid cursor: the page by number)."""
+        if cursor:
+            try:
+                return self.seek_page(cursor)
+            except InvalidCursor:
+                pass
+        return self.get_page(number)
+
     def slice(self, bottom: int, top: int) -> tuple[list, bool]:
         """Rows ``bottom`` to ``top`` of the list, fetched by id, and whether more follow."""
         queryset = self.object_list
@@ -115,34 +145,83 @@ class ListPaginator(Paginator):
         return rows_by_ids(queryset, ids[: top - bottom]), len(ids) > top - bottom
 
 
+class InvalidCursor(InvalidPage):
+    pass
+
+
 class ListPage(Page):
     """A page that knows whether rows follow from having fetched one more id (exact even when
-    the count is an estimate)."""
+    the count is an estimate), and the cursor of its next link."""
 
     more: bool | None = None
 
     def has_next(self) -> bool:
         return super().has_next() if self.more is None else self.more
 
+    @cached_property
+    def next_cursor(self) -> str | None:
+        """The cursor continuing after this page's last row (None when nothing follows or the
+        list's order cannot be continued by cursor)."""
+        keys = self.paginator.seek_keys
+        if keys is None or not self.has_next() or not self.object_list:
+            return None
+        return encode_cursor(keys, self.object_list[-1], self.number + 1)
 
-def _seek_keys(queryset: QuerySet) -> list[tuple[str, bool]] | None:
-    """``[(field, descending), …]`` of the model's default order when the queryset is in it
-    and every field is NOT NULL (a keyset needs a total order without NULLs); else None."""
-    if queryset.query.order_by or not queryset.query.default_ordering:
-        return None
+
+def decode_cursor(token: str, keys: list[tuple[str, bool]]) -> tuple[int, list]:
+    """The page number and the key values a cursor holds (raises :class:`InvalidCursor`)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        number, values = int(data["page"]), list(data["after"])
+        if number < 2 or len(values) != len(keys):
+            raise ValueError
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        raise InvalidCursor(_("无效的游标。")) from None
+    return number, values
+
+
+def encode_cursor(keys: list[tuple[str, bool]], row, number: int) -> str:
+    values = [getattr(row, name) for name, _descending in keys]
+    values = [str(value) if isinstance(value, Decimal) else value for value in values]
+    data = json.dumps({"page": number, "after": values}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(data.encode()).decode()
+
+
+def _order_keys(model, terms) -> list[tuple[str, bool]] | None:
+    """``[(column, descending), …]`` of order terms (``"-name"`` or ``F("name").desc()``); None
+    for anything else (an expression, a relation's field)."""
     keys = []
-    for term in queryset.model._meta.ordering:
+    for term in terms:
         if isinstance(term, str):
             name, descending = term.removeprefix("-"), term.startswith("-")
         elif isinstance(term, OrderBy) and isinstance(term.expression, F):
             name, descending = term.expression.name, term.descending
         else:
             return None
-        field = queryset.model._meta.get_field("id" if name == "pk" else name)
-        if field.null:
+        try:
+            field = model._meta.get_field(model._meta.pk.name if name == "pk" else name)
+        except FieldDoesNotExist:
             return None
-        keys.append((field.attname, descending))
-    return keys if keys and keys[-1][0] == queryset.model._meta.pk.attname else None
+        keys.append((field.attname, descending, field.null))
+    return keys
+
+
+def _seek_keys(queryset: QuerySet) -> list[tuple[str, bool]] | None:
+    """``[(field, descending), …]`` of the model's default order when the queryset is in it
+    (by default or asked for in the same terms) and every field is NOT NULL (a keyset needs a
+    total order without NULLs); else None."""
+    model = queryset.model
+    default = _order_keys(model, model._meta.ordering)
+    if queryset.query.order_by:
+        if _order_keys(model, queryset.query.order_by) != default:
+            return None
+    elif not queryset.query.default_ordering:
+        return None
+    if not default or any(null for _name, _descending, null in default):
+        return None
+    if default[-1][0] != model._meta.pk.attname:
+        return None
+    return [(name, descending) for name, descending, _null in default]
 
 
 def _after(keys: list[tuple[str, bool]], values: list) -> Q:
@@ -167,45 +246,24 @@ class SeekPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.keys = _seek_keys(queryset) if isinstance(queryset, QuerySet) else None
         token = request.query_params.get(self.cursor_query_param)
-        if not token or self.keys is None:
+        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        if not token or paginator.seek_keys is None:  # another order: by page number
             return super().paginate_queryset(queryset, request, view)
-        page_size = self.get_page_size(request)
-        number, values = self.decode_cursor(token)
-        paginator = self.django_paginator_class(queryset, page_size)
-        ids = list(
-            queryset.filter(_after(self.keys, values)).values_list("pk", flat=True)[: page_size + 1]
-        )
-        self.page = paginator._get_page(rows_by_ids(queryset, ids[:page_size]), number, paginator)
-        self.page.more = len(ids) > page_size
-        return list(self.page)
-
-    def decode_cursor(self, token: str) -> tuple[int, list]:
         try:
-            data = json.loads(base64.urlsafe_b64decode(token.encode()))
-            number, values = int(data["page"]), list(data["after"])
-            if number < 2 or len(values) != len(self.keys):
-                raise ValueError
-        except (binascii.Error, ValueError, TypeError, KeyError):
-            raise NotFound(_("无效的游标。")) from None
-        return number, values
-
-    def encode_cursor(self, row, number: int) -> str:
-        values = [getattr(row, name) for name, _descending in self.keys]
-        values = [str(value) if isinstance(value, Decimal) else value for value in values]
-        data = json.dumps({"page": number, "after": values}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(data.encode()).decode()
+            self.page = paginator.seek_page(token)
+        except InvalidCursor as error:
+            raise NotFound(error.args[0]) from None
+        return list(self.page)
 
     def get_next_link(self):
         if not self.page.has_next():
             return None
         url = self.request.build_absolute_uri()
-        number = self.page.number + 1
-        url = replace_query_param(url, self.page_query_param, number)
-        if self.keys is None or not self.page.object_list:
+        url = replace_query_param(url, self.page_query_param, self.page.number + 1)
+        cursor = self.page.next_cursor
+        if cursor is None:
             return remove_query_param(url, self.cursor_query_param)
-        cursor = self.encode_cursor(self.page.object_list[-1], number)
         return replace_query_param(url, self.cursor_query_param, cursor)
 
     def get_previous_link(self):
