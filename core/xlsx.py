@@ -91,7 +91,8 @@ def write(
     any list appended. Only what needs more is a cell of its own: a value in a column with a
     number format (one styled cell per column, reused row after row), and text a spreadsheet
     would read as a formula. Empty text is left out like an empty value (the same blank cell,
-    without an element written for it)."""
+    without an element written for it), except in the last column, which keeps every row as
+    wide as the header."""
     from django.db.models import QuerySet
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -136,6 +137,10 @@ def write(
             if values[index] is not None:  # a blank stays blank, unformatted
                 cell.value = values[index]
                 values[index] = as_text(cell)
+        if values and values[-1] is None:
+            # the last column always gets a (blank) cell: a write-only sheet has no dimension,
+            # so a reader in read-only mode sizes each row by its last cell
+            values[-1] = ""
         sheet.append(values)
         if progress is not None and count % PROGRESS_ROWS == 0:
             progress(count)
