@@ -185,21 +185,55 @@ def recompute_project(
     return schedule
 
 
+#: projects recomputed together by :func:`recompute_all`: read, computed and stored in one go,
+#: so the memory a run needs is that of this many projects' milestones (about 1 KB each at 15
+#: milestones), whatever the size of the library
+RECOMPUTE_CHUNK = 5000
+
+
 def recompute_all(
     *, today=None, calendar: WorkdayCalendar | None = None, projects: Iterable[int] | None = None
 ) -> int:
-    """Recompute every project's schedule (or those of the ``projects`` with these ids) in a
-    handful of queries; returns how many."""
+    """Recompute every project's schedule (or those of the ``projects`` with these ids), in
+    chunks of :data:`RECOMPUTE_CHUNK` projects of a handful of queries each; returns how many."""
     today = today or timezone.localdate()
     calendar = calendar or current_calendar()
-    rows = Milestone.objects.all()
-    link_rows = MilestoneLink.objects.all()
-    summaries_kept = ProjectSchedule.objects.all()
     if projects is not None:
         projects = list(projects)
-        rows = rows.filter(project_id__in=projects)
-        link_rows = link_rows.filter(successor__project_id__in=projects)
-        summaries_kept = summaries_kept.filter(project_id__in=projects)
+        chunks = [
+            projects[at : at + RECOMPUTE_CHUNK] for at in range(0, len(projects), RECOMPUTE_CHUNK)
+        ]
+        return sum(_recompute_chunk(chunk, today, calendar) for chunk in chunks)
+    # every project, in ranges of ids: each after the last one's end, up to the id
+    # RECOMPUTE_CHUNK projects on (none: to the end)
+    done, after = 0, 0
+    ids = Project.objects.order_by("pk").values_list("pk", flat=True)
+    while True:
+        last = next(iter(ids.filter(pk__gt=after)[RECOMPUTE_CHUNK - 1 : RECOMPUTE_CHUNK]), None)
+        done += _recompute_chunk((after, last), today, calendar)
+        if last is None:
+            return done
+        after = last
+
+
+def _recompute_chunk(projects: list[int] | tuple[int, int | None], today, calendar) -> int:
+    """The projects with these ids (a list) or in this range of ids (a pair: after the first,
+    up to the second or to the end): their summaries computed and stored, those of projects
+    without milestones removed."""
+    if isinstance(projects, tuple):
+        after, last = projects
+        within = {"project_id__gt": after}
+        if last is not None:
+            within["project_id__lte"] = last
+        rows = Milestone.objects.filter(**within)
+        link_rows = MilestoneLink.objects.filter(
+            **{f"successor__{lookup}": value for lookup, value in within.items()}
+        )
+        summaries_kept = ProjectSchedule.objects.filter(**within)
+    else:
+        rows = Milestone.objects.filter(project_id__in=projects)
+        link_rows = MilestoneLink.objects.filter(successor__project_id__in=projects)
+        summaries_kept = ProjectSchedule.objects.filter(project_id__in=projects)
     with _garbage_collector_paused():
         summaries = _compute(rows, link_rows, today, calendar)
     with transaction.atomic():

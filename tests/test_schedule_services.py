@@ -247,10 +247,14 @@ def summaries():
     }
 
 
-def test_recompute_all_stores_what_each_project_recompute_stores(library, industrial, office):
+@pytest.mark.parametrize("chunk", [5000, 2, 1])
+def test_recompute_all_stores_what_each_project_recompute_stores(
+    library, industrial, office, chunk, monkeypatch
+):
     """The nightly run reads the names of the milestones under way only, and again every name
     of a project whose schedule fails: its warnings and errors are those of one project's
-    recompute, which reads everything."""
+    recompute, which reads everything. So it is however many projects it reads at a time."""
+    monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK", chunk)
     keys = ("yixing", "shuyang", "nanjing", "jiangyin_other")
     for days, key in enumerate(keys):
         project_services.project_update(
