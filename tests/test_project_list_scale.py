@@ -185,7 +185,8 @@ def many_projects(people):
 
 
 def page_rows(html: str) -> list[int]:
-    return [int(pk) for pk in re.findall(r'<td class="card-title"><a href="/projects/(\d+)/"', html)]
+    links = re.findall(r'<td class="card-title"><a href="/projects/(\d+)/"', html)
+    return [int(pk) for pk in links]
 
 
 def next_link(html: str) -> str | None:
