@@ -222,7 +222,7 @@ def _recompute_chunk(projects: list[int] | tuple[int, int | None], today, calend
     without milestones removed."""
     if isinstance(projects, tuple):
         after, last = projects
-        within = {"project_id__gt": after}
+        within = {"project_id__gt": after} if after else {}  # from the first project: no bound
         if last is not None:
             within["project_id__lte"] = last
         rows = Milestone.objects.filter(**within)
