@@ -259,13 +259,7 @@ def _compute(rows, link_rows, today, calendar) -> list[Summary]:
     failed = []
     for project_id, planned_start, nodes in _projects(rows, links):
         try:
-            schedule = compute_schedule(
-                nodes,
-                planned_start=planned_start,
-                today=today,
-                calendar=calendar,
-                details=False,  # the summary is all that is stored
-            )
+            schedule = _summary_schedule(nodes, planned_start, today, calendar)
         except ScheduleError:
             failed.append(project_id)
             continue
@@ -276,17 +270,18 @@ def _compute(rows, link_rows, today, calendar) -> list[Summary]:
             rows.filter(project_id__in=failed), links, names=True
         ):
             try:
-                schedule = compute_schedule(
-                    nodes,
-                    planned_start=planned_start,
-                    today=today,
-                    calendar=calendar,
-                    details=False,
-                )
+                schedule = _summary_schedule(nodes, planned_start, today, calendar)
                 summaries.append(_summary(project_id, schedule, ""))
             except ScheduleError as error:
                 summaries.append(_summary(project_id, None, error.message))
     return summaries
+
+
+def _summary_schedule(nodes, planned_start, today, calendar) -> Schedule:
+    """A project's schedule as its stored summary needs it (no dates per milestone)."""
+    return compute_schedule(
+        nodes, planned_start=planned_start, today=today, calendar=calendar, details=False
+    )
 
 
 @contextlib.contextmanager
