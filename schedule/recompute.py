@@ -15,6 +15,8 @@ import gc
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import connection, connections, transaction
 from django.db.models import (
@@ -33,8 +35,16 @@ from django.utils import timezone
 from core.exceptions import DomainError
 from projects.models import Project
 
-from .models import ANCHOR_KIND, Milestone, MilestoneLink, MilestoneStatus, ProjectSchedule
-from .scheduling import Node, Schedule, ScheduleError, compute_schedule
+from .models import ANCHOR_KIND, Milestone, MilestoneLink, ProjectSchedule
+from .scheduling import (
+    DONE,
+    IN_PROGRESS,
+    NOT_STARTED,
+    Node,
+    Schedule,
+    ScheduleError,
+    compute_schedule,
+)
 from .workdays import WorkdayCalendar, current_calendar
 
 
@@ -106,15 +116,16 @@ _SUMMARY_FIELDS = [
 ]
 
 
-def _store(summaries: Sequence[Summary], today: datetime.date) -> None:
-    """Insert or replace the projects' summaries, computed for ``today`` at this moment.
+def _store(summaries: Sequence[Summary], today: datetime.date) -> datetime.datetime:
+    """Insert or replace the projects' summaries, computed for ``today`` at this moment (the
+    ``computed_at`` returned).
 
     On PostgreSQL one statement for them all: the summaries travel as one JSON document that
     the server unpacks, since binding thousands of rows of parameters in Python took longer than
     the passes themselves."""
-    if not summaries:
-        return
     now = timezone.now()
+    if not summaries:
+        return now
     if connection.vendor != "postgresql":
         ProjectSchedule.objects.bulk_create(
             [
@@ -131,7 +142,7 @@ def _store(summaries: Sequence[Summary], today: datetime.date) -> None:
             update_fields=[*_SUMMARY_FIELDS, "computed_for", "computed_at"],
             batch_size=500,
         )
-        return
+        return now
     payload = json.dumps(
         [
             [project_id, _iso(anchor), _iso(forecast), risk, least_float, provisional, warnings]
@@ -141,6 +152,7 @@ def _store(summaries: Sequence[Summary], today: datetime.date) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT_POSTGRESQL, [today, now, payload])
+    return now
 
 
 def _iso(day: datetime.date | None) -> str | None:
@@ -230,22 +242,35 @@ def _recompute_chunk(projects: list[int] | tuple[int, int | None], today, calend
             **{f"successor__{lookup}": value for lookup, value in within.items()}
         )
         summaries_kept = ProjectSchedule.objects.filter(**within)
+        project_rows = Project.objects.filter(
+            **{lookup.replace("project_id", "pk"): value for lookup, value in within.items()}
+        )
     else:
         rows = Milestone.objects.filter(project_id__in=projects)
         link_rows = MilestoneLink.objects.filter(successor__project_id__in=projects)
         summaries_kept = ProjectSchedule.objects.filter(project_id__in=projects)
+        project_rows = Project.objects.filter(pk__in=projects)
     with _garbage_collector_paused():
-        summaries = _compute(rows, link_rows, today, calendar)
+        summaries = _compute(rows, link_rows, project_rows, today, calendar)
     with transaction.atomic():
-        summaries_kept.exclude(
-            Exists(Milestone.objects.filter(project_id=OuterRef("project_id")))
-        ).delete()
-        _store(summaries, today)
+        stamped = _store(summaries, today)
+        # the summaries this run did not write are those of projects without milestones, unless
+        # a project got its first milestones meanwhile: only those without any are removed (the
+        # few left over, not every summary against every milestone)
+        left = list(
+            summaries_kept.exclude(computed_at=stamped).values_list("project_id", flat=True)
+        )
+        if left:
+            ProjectSchedule.objects.filter(project_id__in=left).exclude(
+                Exists(Milestone.objects.filter(project_id=OuterRef("project_id")))
+            ).delete()
     return len(summaries)
 
 
-def _compute(rows, link_rows, today, calendar) -> list[Summary]:
-    """The summary of every project of these milestone and link rows."""
+def _compute(rows, link_rows, project_rows, today, calendar) -> list[Summary]:
+    """The summary of every project of these milestone and link rows (the projects'
+    ``project_rows`` hold the planned starts)."""
+    planned = dict(_rows(project_rows.order_by().values_list("pk", "planned_start")))
     links: dict[int, list[tuple[int, int]]] = {}
     for successor, predecessor, lag in _rows(
         # in any order (the model's orders by the predecessor's position: a join and a sort)
@@ -257,7 +282,7 @@ def _compute(rows, link_rows, today, calendar) -> list[Summary]:
             links[successor] = [(predecessor, lag)]
     summaries = []
     failed = []
-    for project_id, planned_start, nodes in _projects(rows, links):
+    for project_id, planned_start, nodes in _projects(rows, links, planned):
         try:
             schedule = _summary_schedule(nodes, planned_start, today, calendar)
         except ScheduleError:
@@ -267,7 +292,7 @@ def _compute(rows, link_rows, today, calendar) -> list[Summary]:
     if failed:
         # their errors name any milestone: again with every name
         for project_id, planned_start, nodes in _projects(
-            rows.filter(project_id__in=failed), links, names=True
+            rows.filter(project_id__in=failed), links, planned, names=True
         ):
             try:
                 schedule = _summary_schedule(nodes, planned_start, today, calendar)
@@ -300,49 +325,57 @@ def _garbage_collector_paused():
             gc.enable()
 
 
-def _projects(rows, links, *, names: bool = False):
-    """Each project of these milestone rows with milestones: its id, its planned start and its
-    milestones in display order, as tuples in :class:`Node`'s field order.
+def _projects(rows, links, planned: dict, *, names: bool = False):
+    """Each project of these milestone rows with milestones, in the order of their ids: its id,
+    its planned start (from ``planned``, by project id) and its milestones in display order, as
+    tuples in :class:`Node`'s field order.
 
     What is read is what the passes need, as cheaply as the database gives it (the columns
-    read made the query twice as slow): the status follows from the dates, as the table's
+    read made the query twice as slow; the join for the planned start and the database's sort
+    took as long again as reading the rows, against a few milliseconds for sorting them here):
+    the status follows from the dates, as the table's
     ``milestone_status_matches_dates`` constraint has it, and only a milestone in progress
     has its name, the only one a warning of the passes names (``scheduling._under_way``),
     unless ``names``: an error may name any milestone."""
     under_way = Q(actual_start__isnull=False, actual_finish__isnull=True)
     name = F("name") if names else Case(When(under_way, then=F("name")), default=Value(""))
-    no_links = ()
-    current, current_start, nodes = None, None, []
-    for pk, project_id, planned_start, shown, duration, start, finish, anchor in _rows(
+    rows = _rows(
         rows.annotate(
             shown_name=name,
             is_anchor=ExpressionWrapper(Q(kind=ANCHOR_KIND), output_field=BooleanField()),
         )
-        .order_by("project_id", "position", "id")
+        .order_by()
         .values_list(
-            "pk",
             "project_id",
-            "project__planned_start",
+            "position",
+            "pk",
             "shown_name",
             "duration_days",
             "actual_start",
             "actual_finish",
             "is_anchor",
         )
-    ):
-        if project_id != current:
-            if current is not None:
-                yield current, current_start, nodes
-            current, current_start, nodes = project_id, planned_start, []
-        if finish is not None:
-            status = MilestoneStatus.DONE.value
-        elif start is not None:
-            status = MilestoneStatus.IN_PROGRESS.value
-        else:
-            status = MilestoneStatus.NOT_STARTED.value
-        nodes.append((pk, shown, duration, links.get(pk, no_links), status, start, finish, anchor))
-    if current is not None:
-        yield current, current_start, nodes
+    )
+    # by project, position, id (unique: nothing further is compared); the rows come mostly in
+    # that order already, which Python's sort finds in one sweep
+    rows.sort()
+    no_links = ()
+    link_of = links.get
+    for project_id, found in groupby(rows, itemgetter(0)):
+        nodes = [
+            (
+                pk,
+                shown,
+                duration,
+                link_of(pk, no_links),
+                DONE if finish is not None else IN_PROGRESS if start is not None else NOT_STARTED,
+                start,
+                finish,
+                anchor,
+            )
+            for _project, _position, pk, shown, duration, start, finish, anchor in found
+        ]
+        yield project_id, planned.get(project_id), nodes
 
 
 def _rows(queryset) -> list[tuple]:

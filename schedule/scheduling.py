@@ -22,16 +22,28 @@ needs no database. The convention, shared with every other implementation:
 from __future__ import annotations
 
 import datetime
+import functools
 import heapq
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 from .workdays import CalendarRangeError, WorkdayCalendar
 
 NOT_STARTED, IN_PROGRESS, DONE = "not_started", "in_progress", "done"
+
+
+def _(message: str) -> str:
+    """``gettext``, remembered per language: the nightly recompute of every project asks for
+    the same few sentences thousands of times."""
+    return _translated(get_language(), message)
+
+
+@functools.lru_cache(maxsize=128)
+def _translated(language: str | None, message: str) -> str:
+    return gettext(message)
 
 
 class ScheduleError(ValueError):

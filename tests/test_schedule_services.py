@@ -224,10 +224,18 @@ def test_recompute_all_covers_every_project(library, industrial, office):
     for key, planned in (("yixing", far), ("shuyang", near)):
         project_services.project_update(project=library[key], by=office, planned_start=planned)
         services.apply_template(project=library[key], template=industrial, by=office)
-    ProjectSchedule.objects.all().delete()
+    ProjectSchedule.objects.filter(project=library["yixing"]).delete()
+    # a summary left from milestones since removed: the run removes it
+    ProjectSchedule.objects.create(
+        project=library["nanjing"],
+        at_risk=True,
+        computed_for=TODAY - dt.timedelta(days=1),
+        computed_at=timezone.now() - dt.timedelta(days=1),
+    )
     assert recompute.recompute_all() == 2
     assert not ProjectSchedule.objects.get(project=library["yixing"]).at_risk
     assert ProjectSchedule.objects.get(project=library["shuyang"]).at_risk
+    assert ProjectSchedule.objects.get(project=library["shuyang"]).computed_for == TODAY
     assert not ProjectSchedule.objects.filter(project=library["nanjing"]).exists()
 
 
