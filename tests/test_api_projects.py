@@ -227,6 +227,26 @@ def test_a_project_may_be_created_at_a_later_stage_with_its_date(people, api, ji
     assert response.json()["started_on"] == started
 
 
+def test_a_patch_leaves_the_stage_writable_for_the_next_creation(
+    people, library, api, jiangyin_unit
+):
+    """The serializer's fields are built once per class and copied: making the stage read-only
+    for one project's PATCH must not reach the next request."""
+    client = api.as_user(people["province_office"])
+    assert (
+        client.patch(detail(library["jiangyin_other"]), {"stage": "completed"}).status_code == 200
+    )
+    started = days_ago(30).isoformat()
+
+    response = client.post(
+        PROJECTS, new_project(jiangyin_unit, stage="started", started_on=started)
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["stage"] == "started"
+    assert response.json()["started_on"] == started
+
+
 def test_creating_with_a_future_stage_date_is_refused(people, api, jiangyin_unit):
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Region, Unit
 from core.api.scoped import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from core.api.serializers import FieldsBuiltOnce
 from projects.models import STAGE_DATE_FIELDS, ElementNeed, Project, Stage, Tag
 
 
@@ -21,7 +22,7 @@ class LightReasonSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A project as other systems see it; ``stage`` changes only through ``transition``."""
 
     # Writable relations offer only what the caller may see: a county cannot file a project
