@@ -9,6 +9,8 @@ each on its own keep-alive connection (``http.client``), request for some second
 - ``/api/v1/projects/<id>/`` with a token (authentication, scope, lights, serializer);
 - the floor ``/bench/floor/projects/<id>/`` (``bench/urls_floor.py``, not in the platform's
   URLs): the project's columns by ``.values()`` as JSON, through the same middleware;
+- for reference, ``/bench/floor-drf/projects/<id>/``: the same row through a REST framework
+  view behind the API's token authentication — what the framework alone costs;
 
 and reports requests per second and the p50/p99 latency of each. Goals (issue 21): the API at
 least 50 % of the floor's requests per second, its p99 at most 5× its p50. For comparison, the
@@ -167,7 +169,11 @@ def main() -> int:
         project = Project.objects.first()  # the largest: the library's first row
         api_path = f"/api/v1/projects/{project.pk}/"
         floor_path = f"/bench/floor/projects/{project.pk}/"
+        drf_path = f"/bench/floor-drf/projects/{project.pk}/"
+        import urls_floor  # noqa: F401 (the floors' URLs, here too: their queries are counted)
+
         api_queries = _queries(api_path, token)
+        drf_queries = _queries(drf_path, token)
         connections.close_all()
 
         bench = harness.Bench("api_detail", f"{args.projects:,} projects, {args.clients} clients")
@@ -175,12 +181,14 @@ def main() -> int:
         with gunicorn() as port:
             floor = load(port, floor_path, {}, args.seconds, args.clients)
             api = load(port, api_path, headers, args.seconds, args.clients)
+            drf = load(port, drf_path, headers, args.seconds, args.clients)
         with gunicorn(DB_CONN_MAX_AGE="0") as port:
             fresh = load(port, api_path, headers, args.seconds, args.clients)
 
         for name, figures in (
             ("floor", floor),
             ("API", api),
+            ("REST framework floor", drf),
             ("API, DB_CONN_MAX_AGE=0", fresh),
         ):
             bench.note(
@@ -203,6 +211,18 @@ def main() -> int:
             harness.Figure(ms=api["p50"]),
             floor_name="its p50",
             goal=5.0,
+        )
+        bench.compare(
+            "REST framework view with token authentication (.values()), ms per request",
+            harness.Figure(ms=1000 / drf["rps"], queries=drf_queries),
+            harness.Figure(ms=1000 / floor["rps"], queries=1),
+            floor_name="bare Django JSON view (.values())",
+        )
+        bench.compare(
+            "project detail API against that REST framework view, ms per request",
+            per_request,
+            harness.Figure(ms=1000 / drf["rps"], queries=drf_queries),
+            floor_name="REST framework view with token authentication",
         )
         bench.compare(
             "project detail API, DB_CONN_MAX_AGE=0, ms per request",
