@@ -92,6 +92,13 @@ class AgendaEntry:
     def overdue_count(self) -> int:
         return sum(1 for entry in self.issues if entry.overdue)
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing open: no open issue, no milestone at risk, no approval past its promise and
+        a schedule that computes. A provincial or "两重" project is heard all the same, in one
+        line of status."""
+        return not (self.open_issues or self.risks or self.approvals or self.schedule_error)
+
 
 @dataclass
 class Batch:
@@ -140,6 +147,10 @@ class Agenda:
     @property
     def overdue_approval_count(self) -> int:
         return sum(len(entry.approvals) for entry in self.entries)
+
+    @property
+    def quiet_count(self) -> int:
+        return sum(1 for entry in self.entries if entry.quiet)
 
     @property
     def decided_count(self) -> int:

@@ -17,7 +17,7 @@ from issues import services
 from issues.agenda import agenda
 from issues.models import AgendaItem, EventKind, Issue, IssueEvent, Meeting
 from projects import services as project_services
-from projects.models import Tier
+from projects.models import Admission, Stage, Tier
 from schedule import services as schedule_services
 from schedule.models import ScheduleTemplate
 from schedule.workdays import current_calendar
@@ -170,6 +170,104 @@ def test_agenda_hears_provincial_and_two_major_one_by_one_then_batches_per_city(
     heard = {entry.project for entry in result.entries}
     for key in ("nanjing", "nanjing_calm", "jiangyin_enterprise_1", "jiangyin_enterprise_2"):
         assert p[key] not in heard
+
+
+@pytest.fixture
+def quiet(world):
+    """Provincial and "两重" projects with nothing open; one at capacity, one refused at
+    pre-review, and a county project with nothing open."""
+    by = world["province_office"]
+    f = factories
+    return {
+        "provincial": f.project(
+            "320282",
+            by=by,
+            tier=Tier.PROVINCIAL_IMPLEMENTATION,
+            name="宜兴省重大平稳项目",
+            stage=Stage.STARTED,
+            started_on=TODAY - dt.timedelta(days=30),
+        ),
+        "two_major": f.project(
+            "321322", by=by, tier=Tier.COUNTY, two_major=True, name="沭阳两重平稳项目"
+        ),
+        "at_capacity": f.project(
+            "320281",
+            by=by,
+            tier=Tier.PROVINCIAL_IMPLEMENTATION,
+            name="江阴已达效项目",
+            stage=Stage.AT_CAPACITY,
+            **{
+                field: TODAY - dt.timedelta(days=400 - 50 * number)
+                for number, field in enumerate(
+                    (
+                        "signed_on",
+                        "filed_on",
+                        "started_on",
+                        "completed_on",
+                        "producing_on",
+                        "at_capacity_on",
+                    )
+                )
+            },
+        ),
+        "refused": f.project(
+            "320281",
+            by=by,
+            tier=Tier.PROVINCIAL_RESERVE,
+            name="预审未通过的储备项目",
+            admission=Admission.REJECTED,
+        ),
+        "county": f.project("320281", by=by, tier=Tier.COUNTY, name="江阴县级平稳项目"),
+    }
+
+
+def test_every_provincial_and_two_major_project_is_heard_even_with_nothing_open(world, quiet):
+    """Seed 000, measure 4: 省重大项目和"两重"项目逐个过堂 — at every meeting, each one; those with
+    nothing open after those with something to discuss, in one line of status."""
+    p = world["projects"]
+    meeting = services.meeting_create(by=world["province_office"], date=TODAY)
+    result = agenda(meeting)
+
+    heard = [entry.project for entry in result.one_by_one]
+    assert set(heard) == {
+        p["provincial"],
+        p["reserve"],
+        p["two_major"],
+        quiet["provincial"],
+        quiet["two_major"],
+    }
+    # those with nothing open last, in the order built (code, then id)
+    assert heard[-2:] == [quiet["provincial"], quiet["two_major"]]
+    assert [entry.quiet for entry in result.one_by_one] == [False, False, False, True, True]
+    assert result.quiet_count == 2
+    # at capacity, refused at pre-review, or a county project with nothing open: not heard
+    everyone = {entry.project for entry in result.entries}
+    for key in ("at_capacity", "refused", "county"):
+        assert quiet[key] not in everyone
+
+
+def test_a_project_with_nothing_open_gets_one_line_of_status(client, world, quiet):
+    meeting = services.meeting_create(by=world["province_office"], date=TODAY)
+    item = meeting.items.get(project=quiet["provincial"])
+    client.force_login(world["province_office"])
+
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    card = item_html(html, item)
+    assert "当前阶段：开工。无未办结问题、风险节点和超期审批。" in card
+    assert "问题事项" not in card and "风险节点（总时差为负）" not in card
+    assert "其中2个无未办结事项，各列一行状态" in html
+    # heard all the same: a decision may be recorded for it
+    response = client.post(
+        reverse("issues:agenda-decision", args=[meeting.pk, item.pk]),
+        {"decision": "按计划推进，下周报送投资进度"},
+        follow=True,
+    )
+    assert "按计划推进，下周报送投资进度" in item_html(response.content.decode(), item)
+
+    printed = client.get(reverse("issues:meeting-print", args=[meeting.pk])).content.decode()
+    line = item_html(printed, meeting.items.get(project=quiet["two_major"]))
+    assert "无未办结问题、风险节点和超期审批。" in line
+    assert "decision-blank" not in line  # no blank to fill in on paper for a one-liner
 
 
 def test_meeting_page_shows_both_sections_in_order(client, world, province_meeting):

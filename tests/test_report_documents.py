@@ -190,6 +190,29 @@ def test_the_weekly_meeting_is_reused_or_made_without_a_user(meeting_world):
     assert issue_services.meeting_for_week(region=wuxi, date=MEETING_DAY) == by_hand
 
 
+def test_the_agenda_pdf_prints_a_provincial_project_with_nothing_open_in_one_line(
+    meeting_world,
+):
+    """Every provincial major and "两重" project is heard at every meeting (seed 000, measure
+    4): one with nothing open is printed after the others heard one by one, in one line."""
+    quiet = factories.project(
+        "320282",
+        by=meeting_world["province_office"],
+        tier=Tier.PROVINCIAL_RESERVE,
+        name="宜兴省重大储备平稳项目",
+    )
+    report = generate(Kind.WEEKLY_AGENDA, WEEK, meeting_world["province_office"])
+    data = agenda(Meeting.objects.get(), today=TODAY)
+    assert [e.project.name for e in data.one_by_one][-1] == quiet.name
+    assert data.quiet_count == 1
+
+    text = pdf_text(report)
+    assert "逐个过堂的项目中1个无未办结事项，各列一行状态。" in text
+    line = text[text.find(quiet.name) : text.find("二、逐批过堂")]
+    assert "当前阶段：谋划。无未办结问题、风险节点和超期审批。" in line
+    assert "会商意见" not in line
+
+
 def test_the_agenda_pdf_hears_projects_one_by_one_then_in_batches_per_city(meeting_world):
     p = meeting_world["projects"]
     report = generate(Kind.WEEKLY_AGENDA, WEEK, meeting_world["province_office"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from accounts.models import Region
 from approvals.models import RUNNING_STATUSES, Approval
 from core import events
 from core.exceptions import DomainError, NotPermitted
-from projects.models import Project, Tier
+from projects.models import Admission, Project, Stage, Tier
 
 from ..models import OPEN_STATUSES, AgendaItem, EventKind, Issue, Meeting
 from .workflow import _required, record
@@ -22,6 +22,17 @@ from .workflow import _required, record
 
 #: projects heard one by one (逐个过堂); the rest are heard in batches per city
 ONE_BY_ONE_TIERS = (Tier.PROVINCIAL_IMPLEMENTATION, Tier.PROVINCIAL_RESERVE)
+
+
+def heard_one_by_one() -> Q:
+    """The projects heard one by one at every meeting, whether or not anything is open for
+    them ("对省重大项目和'两重'项目逐个过堂", seed 000, measure 4): the provincial major and "两重"
+    projects of the library (not refused at pre-review) until they reach capacity (达效)."""
+    return (
+        (Q(tier__in=ONE_BY_ONE_TIERS) | Q(two_major=True))
+        & ~Q(admission=Admission.REJECTED)
+        & ~Q(stage=Stage.AT_CAPACITY)
+    )
 
 
 def _check_meeting_office(by, region: Region | None) -> Region:
@@ -34,10 +45,10 @@ def _check_meeting_office(by, region: Region | None) -> Region:
 def meeting_create(
     *, by, date: datetime.date, title: str = "", attending_units=(), region: Region | None = None
 ) -> Meeting:
-    """A meeting of the user's office with its agenda built from the data (SPEC §6): the
-    provincial major and "两重" projects one by one, the others in batches per city; each with
-    its open issues (overdue first). Only projects with open issues or a start date at risk
-    are heard."""
+    """A meeting of the user's office with its agenda built from the data (SPEC §6): every
+    provincial major and "两重" project one by one (:func:`heard_one_by_one`), the others in
+    batches per city when they have open issues, a start date at risk or an approval past its
+    promise; each with its open issues (overdue first)."""
     region = _check_meeting_office(by, region or by.region)
     if not Region.objects.for_user(by).filter(code=region.code).exists():
         raise DomainError(
@@ -98,13 +109,21 @@ def _build_agenda(meeting: Meeting, today: datetime.date) -> None:
         open_issues.setdefault(issue.project_id, []).append(issue)
     # Approvals still running past their promise by the meeting's day are heard too (SPEC §6).
     late_approvals = Approval.objects.filter(status__in=RUNNING_STATUSES).overdue(today)
+    to_discuss = (
+        Q(pk__in=list(open_issues))
+        | Q(schedule__at_risk=True)
+        | Q(pk__in=late_approvals.values("project_id"))
+    )
     projects = list(
-        Project.objects.filter(
-            Q(pk__in=list(open_issues))
-            | Q(schedule__at_risk=True)
-            | Q(pk__in=late_approvals.values("project_id")),
-            region__code__startswith=prefix,
-        ).order_by("code", "pk")
+        Project.objects.filter(to_discuss | heard_one_by_one(), region__code__startswith=prefix)
+        .annotate(
+            quiet=Case(
+                When(to_discuss, then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("code", "pk")
     )
     cities = {r.code: r for r in Region.objects.filter(level=Region.Level.CITY)}
 
@@ -114,9 +133,13 @@ def _build_agenda(meeting: Meeting, today: datetime.date) -> None:
     def city_of(project: Project) -> Region | None:
         return cities.get(project.region_id[:4] + "00")
 
-    one_by_one = [p for p in projects if p.tier in ONE_BY_ONE_TIERS or p.two_major]
+    # those with something to discuss first; then, one line each, those with nothing open
+    one_by_one = sorted(
+        (p for p in projects if p.tier in ONE_BY_ONE_TIERS or p.two_major),
+        key=lambda p: p.quiet,
+    )
     batched = sorted(
-        (p for p in projects if p not in one_by_one),
+        (p for p in projects if not p.quiet and p not in one_by_one),
         key=lambda p: (p.region_id[:4], p.code or "", p.pk),
     )
     position = 0

@@ -1,7 +1,8 @@
 """周碰头会议程 (SPEC §6): the week's meeting of the issuing office's region, its agenda as
-the meeting page shows it — provincial major and "两重" projects one by one (逐个过堂), the
-others in batches per city (逐批过堂), each with its open issues (overdue first), milestones
-at risk and approvals past their promised time limit.
+the meeting page shows it — every provincial major and "两重" project one by one (逐个过堂;
+those with nothing open in one line of status), the others in batches per city (逐批过堂), each
+with its open issues (overdue first), milestones at risk and approvals past their promised time
+limit.
 
 The meeting is the one staff already made for the meeting day, else one is made with the
 default title (:func:`issues.services.meeting_for_week`), so generating the agenda again never
@@ -42,6 +43,7 @@ def build(*, report, reader, period, today, progress):
         "overdue_issues": data.overdue_issue_count,
         "at_risk": data.at_risk_count,
         "overdue_approvals": data.overdue_approval_count,
+        "quiet": data.quiet_count,
     }
     meeting_day = _("%(date)s（%(weekday)s）") % {
         "date": common.chinese_date(meeting.date),
