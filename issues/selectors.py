@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, RowNumber, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Region, Role, Unit
 from schedule.workdays import WorkdayCalendar, current_calendar
@@ -246,6 +247,12 @@ def supervision_limits() -> dict:
         "min_open": limits["min_open"],
         "percent": round(limits["overdue_ratio"] * 100),
         "window_days": settings.ISSUE_NOTICE_WINDOW_DAYS,
+        "red_indicators": settings.SUPERVISION_RED_INDICATORS,
+        "yellow_margin": settings.COCKPIT_YELLOW_MARGIN,
+        "approvals": {
+            **settings.APPROVAL_SUPERVISION,
+            "percent": round(settings.APPROVAL_SUPERVISION["overdue_ratio"] * 100),
+        },
         "accept": [
             (Level(level).label, days)
             for level, days in settings.ISSUE_ACCEPT_WORKDAYS.items()
@@ -339,6 +346,101 @@ def supervised_regions(user, today: datetime.date | None = None) -> list[Supervi
         and regions[row["code"]].level in (Region.Level.CITY, Region.Level.COUNTY)
     ]
     return sorted(found, key=lambda row: (-row.overdue_count, -row.share, row.subject.code))
+
+
+@dataclass
+class RedIndicatorRegion:
+    """A region whose indicators show red lights: each below its target by more than the
+    cockpit's yellow margin (``COCKPIT_YELLOW_MARGIN`` points)."""
+
+    region: Region
+    #: the red ones, each an ``indicators.selectors.Figure`` with its value and target
+    figures: list
+    window_label: str
+
+
+def red_indicator_regions(user, today: datetime.date | None = None) -> list[RedIndicatorRegion]:
+    """The regions directly below the user's own (cities for the province, counties for a
+    city) with at least ``SUPERVISION_RED_INDICATORS`` of the cockpit's indicators red, the
+    year to this month, each against the region's own targets; most red first. The projects
+    counted are those the user may see. Grouped queries whatever the number of regions."""
+    from cockpit.selectors import KPI_INDICATORS, kpi_light
+    from indicators.lights import RED
+    from indicators.selectors import indicators_by_region
+    from projects.models import Project
+
+    today = today or timezone.localdate()
+    home = user.home_region()
+    if home is None or user.sees_only_assignments:
+        return []
+    least = settings.SUPERVISION_RED_INDICATORS
+    rows = []
+    by_region = indicators_by_region(
+        home, today.year, f"M{today.month:02d}", Project.objects.for_user(user)
+    )
+    for region, figures in by_region:
+        red = [
+            figure
+            for figure in figures
+            if figure.indicator in KPI_INDICATORS and kpi_light(figure.value, figure.target) == RED
+        ]
+        if red and len(red) >= least:
+            label = _("%(year)s年1—%(month)s月") % {"year": today.year, "month": today.month}
+            rows.append(RedIndicatorRegion(region=region, figures=red, window_label=label))
+    return sorted(rows, key=lambda row: (-len(row.figures), row.region.code))
+
+
+@dataclass
+class LateApprovalUnit:
+    """A handling unit with approvals running past the time limit it promised."""
+
+    unit: Unit
+    running: int
+    overdue: int
+    share: float
+
+
+def late_approval_units(user, today: datetime.date | None = None) -> list[LateApprovalUnit]:
+    """Handling units past the approval thresholds (``APPROVAL_SUPERVISION``): at least
+    ``min_overdue`` approvals running past their promised day, or an overdue share of at least
+    ``overdue_ratio`` among at least ``min_running`` running; among the approvals the user may
+    see, most overdue first. Two queries."""
+    from approvals.models import RUNNING_STATUSES, Approval
+
+    today = today or timezone.localdate()
+    limits = settings.APPROVAL_SUPERVISION
+    rows = list(
+        Approval.objects.for_user(user)
+        .filter(status__in=RUNNING_STATUSES)
+        .order_by()
+        .values("unit")
+        .annotate(
+            running=Count("pk"),
+            overdue=Count("pk", filter=Q(promise_due_on__lt=today)),
+        )
+        .annotate(
+            share=ExpressionWrapper(
+                Cast("overdue", FloatField()) / Cast("running", FloatField()),
+                output_field=FloatField(),
+            )
+        )
+        .filter(
+            Q(overdue__gte=limits["min_overdue"])
+            | Q(running__gte=limits["min_running"], share__gte=limits["overdue_ratio"])
+        )
+        .filter(overdue__gt=0)
+        .order_by("-overdue", "-share", "unit")
+    )
+    units = Unit.objects.select_related("region").in_bulk([row["unit"] for row in rows])
+    return [
+        LateApprovalUnit(
+            unit=units[row["unit"]],
+            running=row["running"],
+            overdue=row["overdue"],
+            share=row["share"],
+        )
+        for row in rows
+    ]
 
 
 @dataclass

@@ -244,6 +244,8 @@ def supervision_list(request):
             "units": selectors.supervised_units(request.user, today),
             "regions": selectors.supervised_regions(request.user, today),
             "accept_late": selectors.accept_late_offices(request.user),
+            "red_regions": selectors.red_indicator_regions(request.user, today),
+            "late_approval_units": selectors.late_approval_units(request.user, today),
             "limits": selectors.supervision_limits(),
         },
     )

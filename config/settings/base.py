@@ -380,6 +380,13 @@ ISSUE_ACCEPT_WORKDAYS = {"county": 2, "city": 2, "province": 3, "government": 5}
 # 专题督办: units and regions with at least this many overdue issues, or this share overdue
 # among at least ``min_open`` open issues.
 ISSUE_SUPERVISION = {"min_overdue": 3, "overdue_ratio": 0.3, "min_open": 3}
+# 专题督办 also lists the regions directly below with at least this many of the cockpit's
+# indicators red (the year to this month, further below the region's target than
+# COCKPIT_YELLOW_MARGIN points) …
+SUPERVISION_RED_INDICATORS = int(env("SUPERVISION_RED_INDICATORS", "1"))
+# … and the handling units with approvals running past their promised day: at least this many,
+# or this share overdue among at least ``min_running`` running.
+APPROVAL_SUPERVISION = {"min_overdue": 2, "overdue_ratio": 0.3, "min_running": 3}
 
 # --- Approval tracks (SPEC §7) --------------------------------------------------------------
 # A running approval this many working days or fewer before its promised date (承诺办结日) is
