@@ -5,7 +5,15 @@ from .models import Approval, ApprovalEvent, ApprovalKind
 
 @admin.register(ApprovalKind)
 class ApprovalKindAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "handler", "promised_days", "target_rule", "target_share"]
+    list_display = [
+        "name",
+        "code",
+        "handler",
+        "promised_days",
+        "target_rule",
+        "target_share",
+        "same_day_with_specialist",
+    ]
 
 
 class ApprovalEventInline(admin.TabularInline):

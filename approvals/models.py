@@ -6,6 +6,12 @@ Working days are counted on the platform's calendar from the day the application
 accepted its promise and target dates are fixed (``promise_due_on``, ``target_on``); when it is
 decided its working days are stored (``actual_days``), so the department figures are computed
 in the database.
+
+Promise and target are judged in working days, never by calendar dates: a decision on the
+weekend after a Friday due date used no working day more than one on the Friday, so it is on
+time. Each date therefore comes with the first working day after it (``promise_late_on``,
+``target_late_on``): an approval is late when it is decided on or after that day, or is still
+running on it — the same comparison for lists, pages, figures and lights.
 """
 
 from django.conf import settings
@@ -51,6 +57,14 @@ class ApprovalKind(models.Model):
     )
     milestone_kind = models.CharField(
         _("完成的关键节点"), max_length=24, choices=MilestoneKind.choices, blank=True
+    )
+    same_day_with_specialist = models.BooleanField(
+        _("有服务专员时当日办结"),
+        default=False,
+        help_text=_(
+            "“一项目一策、一项目一专员”的项目随到随审、当日办结（如用地用海，措施7）："
+            "登记了服务专员的事项，目标为受理当日办结。"
+        ),
     )
     note = models.CharField(_("依据"), max_length=200, blank=True)
 
@@ -99,17 +113,22 @@ RUNNING_STATUSES = (ApprovalStatus.ACCEPTED, ApprovalStatus.UNDER_REVIEW)
 DECIDED_STATUSES = (ApprovalStatus.APPROVED, ApprovalStatus.REFUSED)
 
 
+def late_q(today) -> Q:
+    """Running on or after the first working day past the promise, or decided on or after it:
+    more working days than promised (the one definition of overdue)."""
+    return Q(status__in=RUNNING_STATUSES, promise_late_on__lte=today) | Q(
+        status__in=DECIDED_STATUSES, decided_on__gte=models.F("promise_late_on")
+    )
+
+
 class ApprovalQuerySet(AssignmentScopedQuerySet):
     scope_region_path = "project__region"
     scope_unit_path = "project__unit"
 
     def overdue(self, today=None):
-        """Running past the promise today, or decided after it."""
+        """Running past the promise today, or decided after it (in working days)."""
         today = today or timezone.localdate()
-        return self.filter(
-            Q(status__in=RUNNING_STATUSES, promise_due_on__lt=today)
-            | Q(status__in=DECIDED_STATUSES, decided_on__gt=models.F("promise_due_on"))
-        )
+        return self.filter(late_q(today))
 
     def with_related(self):
         return self.select_related("project", "project__region", "kind", "unit", "specialist")
@@ -141,6 +160,14 @@ class Approval(models.Model):
     )
     promise_due_on = models.DateField(_("承诺办结日"), null=True, blank=True, editable=False)
     target_on = models.DateField(_("目标办结日"), null=True, blank=True, editable=False)
+    #: the first working day after the promised and the target day: a decision on it or later
+    #: (or still running on it) took more working days than allowed
+    promise_late_on = models.DateField(
+        _("承诺时限后首个工作日"), null=True, blank=True, editable=False
+    )
+    target_late_on = models.DateField(
+        _("目标时限后首个工作日"), null=True, blank=True, editable=False
+    )
     actual_days = models.PositiveSmallIntegerField(
         _("实际用时（工作日）"), null=True, blank=True, editable=False
     )

@@ -10,7 +10,7 @@ from django.db.models import Avg, Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from .models import DECIDED_STATUSES, RUNNING_STATUSES, Approval
+from .models import DECIDED_STATUSES, RUNNING_STATUSES, Approval, late_q
 
 
 @dataclass
@@ -49,15 +49,14 @@ def decided_q() -> Q:
     return Q(status__in=DECIDED_STATUSES)
 
 
-def late_q(today: datetime.date) -> Q:
-    """Running past the promise today, or decided after it (as the performance table counts)."""
-    return Q(status__in=RUNNING_STATUSES, promise_due_on__lt=today) | (
-        decided_q() & Q(decided_on__gt=F("promise_due_on"))
-    )
-
-
 def within_promise_q() -> Q:
-    return decided_q() & Q(decided_on__lte=F("promise_due_on"))
+    """Decided within the working days promised (before the first working day after the
+    promised day)."""
+    return decided_q() & Q(decided_on__lt=F("promise_late_on"))
+
+
+def within_target_q() -> Q:
+    return decided_q() & Q(decided_on__lt=F("target_late_on"))
 
 
 def performance(queryset, today: datetime.date | None = None) -> list[PerformanceRow]:
@@ -77,7 +76,7 @@ def performance(queryset, today: datetime.date | None = None) -> list[Performanc
             running=Count("pk", filter=Q(status__in=RUNNING_STATUSES)),
             mean_days=Avg("actual_days", filter=decided),
             within_promise=Count("pk", filter=within_promise_q()),
-            within_target=Count("pk", filter=decided & Q(decided_on__lte=F("target_on"))),
+            within_target=Count("pk", filter=within_target_q()),
             overdue=Count("pk", filter=late_q(today)),
         )
         .order_by("kind__position", "unit__name")

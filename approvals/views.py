@@ -233,7 +233,11 @@ def _detail_page(request, approval: Approval, failed=None, status=200):
             "approval": approval,
             "row": row,
             "figures": row.figures,
-            "target_days": services.target_days(approval.kind, approval.promised_days),
+            "target_days": services.target_days(
+                approval.kind, approval.promised_days, approval.specialist_id is not None
+            ),
+            "specialist_same_day": approval.specialist_id is not None
+            and approval.kind.same_day_with_specialist,
             "events": approval.events.select_related("actor"),
             **panel,
             "may_edit": services.may_edit(approval, user),

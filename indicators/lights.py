@@ -112,7 +112,7 @@ def _rules(today: datetime.date) -> dict:
     rules = {
         "start_at_risk": _flag(not_started & Q(schedule__at_risk=True)),
         "issue_overdue": Exists(issues.filter(deadline__lt=today)),
-        "approval_overdue": Exists(approvals.filter(promise_due_on__lt=today)),
+        "approval_overdue": Exists(approvals.filter(promise_late_on__lte=today)),
         "float_low": _flag(not_started & Q(schedule__min_float__lte=settings.LIGHT_FLOAT_WORKDAYS)),
         "deadline_near": _flag(
             Exists(issues.filter(deadline__gte=today, deadline__lte=near))

@@ -416,7 +416,7 @@ def late_approval_units(user, today: datetime.date | None = None) -> list[LateAp
         .values("unit")
         .annotate(
             running=Count("pk"),
-            overdue=Count("pk", filter=Q(promise_due_on__lt=today)),
+            overdue=Count("pk", filter=Q(promise_late_on__lte=today)),
         )
         .annotate(
             share=ExpressionWrapper(

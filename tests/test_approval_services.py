@@ -95,6 +95,74 @@ def test_same_day_target_soil_and_water(office, library, decided, missed):
     assert not services.figures(item).overdue  # still within the promised 5 days
 
 
+# --- judged in working days, never by the date (issue 22) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("decided", "target_missed"),
+    [(D(2026, 10, 16), False), (D(2026, 10, 18), False), (D(2026, 10, 19), True)],
+)
+def test_the_eia_target_counts_working_days_not_the_date(office, library, decided, target_missed):
+    """Accepted Monday 21 Sep 2026, 20 working days promised, 70 % of them (14) the target.
+    Counted: 22, 23, 24 Sep (1–3; 25 Sep 中秋 and the weekend off), 28, 29, 30 Sep (4–6;
+    1–7 Oct 国庆 off), 8, 9, 10 (调休 Saturday), 12–16 Oct (7–14): the target is Friday 16 Oct.
+    A decision on Sunday 18 Oct used the same 14 working days: within the target, though the
+    date is later; Monday 19 Oct is the 15th."""
+    item = accepted(office, library["jiangyin_other"], "eia", D(2026, 9, 21), promised_days=20)
+    assert (item.target_on, item.target_late_on) == (D(2026, 10, 16), D(2026, 10, 19))
+    # 19–23 Oct (15–19), Monday 26 Oct the 20th
+    assert (item.promise_due_on, item.promise_late_on) == (D(2026, 10, 26), D(2026, 10, 27))
+    item = walk(item, office, ("approved", decided, "苏环审〔2026〕60号"))
+    figures = services.figures(item)
+    assert (figures.target_missed, figures.overdue) == (target_missed, False)
+    assert item.actual_days == (15 if target_missed else 14)
+    row = selectors.performance(Approval.objects.filter(pk=item.pk))[0]
+    assert row.within_target == (Decimal(0) if target_missed else Decimal(1))
+
+
+@pytest.mark.parametrize(
+    ("today", "overdue"),
+    [(D(2026, 11, 20), False), (D(2026, 11, 21), False), (D(2026, 11, 22), False),
+     (D(2026, 11, 23), True)],
+)  # fmt: skip
+def test_running_over_a_weekend_is_late_from_the_first_working_day_after_the_promise(
+    office, library, today, overdue
+):
+    """Accepted Friday 13 Nov with 5 working days promised: due Friday 20 Nov. Saturday and
+    Sunday add no working day; on Monday 23 Nov it is the sixth: overdue — on the page's
+    figures, in the lists (``overdue()``) and in the project's light."""
+    from indicators import lights
+
+    item = accepted(office, library["jiangyin_other"], "land", D(2026, 11, 13), promised_days=5)
+    assert item.promise_due_on == D(2026, 11, 20)
+    assert services.figures(item, today).overdue is overdue
+    assert Approval.objects.overdue(today).exists() is overdue
+    project = lights.with_light_rules(
+        type(item.project).objects.filter(pk=item.project_id), today
+    ).get()
+    assert project.light_approval_overdue is overdue
+
+
+@pytest.mark.parametrize(
+    ("decided", "missed"), [(D(2026, 11, 20), False), (D(2026, 11, 22), False),
+                            (D(2026, 11, 23), True)]
+)  # fmt: skip
+def test_land_with_a_specialist_is_decided_the_day_it_is_accepted(
+    office, people, library, decided, missed
+):
+    """ "一项目一策、一项目一专员"：随到随审、当日办结 (seed 000, measure 7): a land approval with
+    its specialist has a same-day target; accepted on Friday 20 Nov, a decision that weekend
+    used no working day more; Monday 23 Nov is one day late for the target (not the promise)."""
+    specialist = people["county_office"]
+    item = accepted(office, library["jiangyin_other"], "land", D(2026, 11, 20))
+    assert item.target_on == item.promise_due_on  # no specialist: the kind's 20 working days
+    item = services.approval_update(approval=item, by=office, specialist=specialist)
+    assert (item.target_on, item.target_late_on) == (D(2026, 11, 20), D(2026, 11, 23))
+    item = walk(item, office, ("approved", decided, "澄自然资〔2026〕12号"))
+    figures = services.figures(item)
+    assert (figures.target_missed, figures.overdue) == (missed, False)
+
+
 def test_fixed_date_target_energy(office, library):
     fixed = accepted(
         office,

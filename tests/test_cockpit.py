@@ -181,12 +181,19 @@ def test_issue_figures_count_by_region_and_unit_and_drill_down_to_the_same_ticke
 def test_approvals_on_time_by_department(world):
     kind = ApprovalKind.objects.get(code="land")
     unit = factories.unit("无锡市自然资源和规划局", "320200", "department")
-    common = dict(kind=kind, unit=unit, authority_level="city", promised_days=10)
+    # promised by Sunday 10 May: late from Monday the 11th (the first working day after)
+    common = dict(
+        kind=kind,
+        unit=unit,
+        authority_level="city",
+        promised_days=10,
+        promise_due_on=D(2026, 5, 10),
+        promise_late_on=D(2026, 5, 11),
+    )
     Approval.objects.create(
         status="approved",
         submitted_on=D(2026, 4, 24),
         accepted_on=D(2026, 4, 27),
-        promise_due_on=D(2026, 5, 10),
         decided_on=D(2026, 5, 8),
         project=world["jy_started"],
         **common,
@@ -195,7 +202,6 @@ def test_approvals_on_time_by_department(world):
         status="approved",
         submitted_on=D(2026, 4, 24),
         accepted_on=D(2026, 4, 27),
-        promise_due_on=D(2026, 5, 10),
         decided_on=D(2026, 5, 20),
         project=world["yx_waiting"],
         **common,

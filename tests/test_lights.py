@@ -104,15 +104,23 @@ def test_an_approval_running_past_its_promise_is_red_and_one_near_it_yellow(by):
             )
     promised = item.promise_due_on
     assert promised is not None
+    late = item.promise_late_on  # late in working days from the first working day after
     expected = (
-        "red" if promised < TODAY else "yellow" if promised <= lights.horizon(TODAY) else "green"
+        "red" if late <= TODAY else "yellow" if promised <= lights.horizon(TODAY) else "green"
     )
     assert light(project)[0] == expected
-    item.promise_due_on = datetime.date(2026, 12, 1)
-    item.save(update_fields=["promise_due_on"])
+    # promised on Tuesday 1 December: late from Wednesday the 2nd
+    item.promise_due_on, item.promise_late_on = (
+        datetime.date(2026, 12, 1),
+        datetime.date(2026, 12, 2),
+    )
+    item.save(update_fields=["promise_due_on", "promise_late_on"])
     assert light(project) == ("red", {"approval_overdue"})
-    item.promise_due_on = datetime.date(2026, 12, 9)
-    item.save(update_fields=["promise_due_on"])
+    item.promise_due_on, item.promise_late_on = (
+        datetime.date(2026, 12, 9),
+        datetime.date(2026, 12, 10),
+    )
+    item.save(update_fields=["promise_due_on", "promise_late_on"])
     assert light(project) == ("yellow", {"deadline_near"})
 
 

@@ -328,7 +328,7 @@ def _approval_items(user, today) -> list[Item]:
         if key not in asked:
             allowed = approval_services.allowed_actions(approval, user)
             asked[key] = _steps(approval_services.WORKFLOW, allowed)
-        overdue = approval.promise_due_on < today
+        overdue = today >= approval.promise_late_on  # in working days past the promise
         title = _("审批已超承诺时限：%(what)s") if overdue else _("审批临近承诺时限：%(what)s")
         items.append(
             Item(

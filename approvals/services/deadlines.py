@@ -41,7 +41,7 @@ def announce_due(today: datetime.date | None = None) -> dict[str, int]:
         calendar.number_on_or_before(today) + settings.APPROVAL_DUE_WORKDAYS + 1
     )
     soon = running.filter(promise_due_on__gte=today, promise_due_on__lt=too_far)
-    late = running.filter(promise_due_on__lt=today)
+    late = running.filter(promise_late_on__lte=today)  # in working days past the promise
     told = {"due": 0, "overdue": 0}
     for name, candidates in (("due", soon), ("overdue", late)):
         marker = MARKERS[name]

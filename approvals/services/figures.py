@@ -25,9 +25,11 @@ S = ApprovalStatus
 # --- dates and figures ----------------------------------------------------------------------
 
 
-def target_days(kind: ApprovalKind, promised_days: int) -> int | None:
-    """Working days the target allows (None: a fixed date instead)."""
-    if kind.target_rule == TargetRule.SAME_DAY:
+def target_days(kind: ApprovalKind, promised_days: int, specialist: bool = False) -> int | None:
+    """Working days the target allows (None: a fixed date instead). A kind decided the same day
+    for a project with its own specialist ("一项目一专员"，随到随审、当日办结) allows none when
+    the approval has one."""
+    if kind.target_rule == TargetRule.SAME_DAY or (specialist and kind.same_day_with_specialist):
         return 0
     if kind.target_rule == TargetRule.FIXED_DATE:
         return None
@@ -38,14 +40,18 @@ def _fix_dates(approval: Approval, calendar: WorkdayCalendar) -> None:
     """Promise and target dates follow the acceptance; working days follow the decision."""
     if approval.accepted_on is None:
         approval.promise_due_on = approval.target_on = None
+        approval.promise_late_on = approval.target_late_on = None
         approval.actual_days = None
         return
     approval.promise_due_on = calendar.add_workdays(approval.accepted_on, approval.promised_days)
-    days = target_days(approval.kind, approval.promised_days)
+    days = target_days(approval.kind, approval.promised_days, approval.specialist_id is not None)
     if days is None:
         approval.target_on = approval.fixed_target_on or approval.promise_due_on
     else:
         approval.target_on = calendar.add_workdays(approval.accepted_on, days)
+    # late from the first working day after each: judged in working days, not by the date
+    approval.promise_late_on = calendar.add_workdays(approval.promise_due_on, 1)
+    approval.target_late_on = calendar.add_workdays(approval.target_on, 1)
     approval.actual_days = (
         calendar.workdays_between(approval.accepted_on, approval.decided_on)
         if approval.decided_on is not None and approval.status in DECIDED_STATUSES
@@ -99,8 +105,9 @@ def figures(
         remaining_target = calendar.workdays_between(end, approval.target_on)
     else:
         remaining_target = None
-    overdue = end > approval.promise_due_on
-    target_missed = approval.target_on is not None and end > approval.target_on
+    # in working days: the weekend after a Friday due date is not late
+    overdue = end >= approval.promise_late_on
+    target_missed = approval.target_late_on is not None and end >= approval.target_late_on
     speedup = None
     if approval.is_decided and approval.promised_days:
         speedup = 1 - elapsed / approval.promised_days
@@ -114,6 +121,10 @@ def figures(
     )
 
 
+#: what :func:`_fix_dates` sets
+DATE_FIELDS = ["promise_due_on", "target_on", "promise_late_on", "target_late_on", "actual_days"]
+
+
 @transaction.atomic
 def refresh_dates() -> int:
     """Recompute every accepted approval's promise/target dates and working days (after a
@@ -121,9 +132,9 @@ def refresh_dates() -> int:
     calendar = current_calendar()
     changed = 0
     for approval in Approval.objects.filter(accepted_on__isnull=False).select_related("kind"):
-        before = (approval.promise_due_on, approval.target_on, approval.actual_days)
+        before = [getattr(approval, name) for name in DATE_FIELDS]
         _fix_dates(approval, calendar)
-        if before != (approval.promise_due_on, approval.target_on, approval.actual_days):
-            approval.save(update_fields=["promise_due_on", "target_on", "actual_days"])
+        if before != [getattr(approval, name) for name in DATE_FIELDS]:
+            approval.save(update_fields=DATE_FIELDS)
             changed += 1
     return changed
