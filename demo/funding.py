@@ -119,6 +119,8 @@ class DemoFunding:
         )
         self.reits(projects)
         self.financing(projects)
+        # the library's 超长期特别国债 flags as the records now have them
+        services.refresh_treasury_bond()
 
     # -- special bonds: the 1,565亿元 split over the cities -------------------------------------
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from django.db import transaction
+from django.db.models import Case, Exists, OuterRef, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,6 +116,29 @@ def check_record(record: FundingRecord) -> None:
             raise DomainError(_("日期不能晚于今天。"), code="date_future", field=field)
 
 
+#: the channel whose records make a project one supported by 超长期特别国债 ("两重")
+TREASURY_BOND = "treasury_bond"
+
+
+def refresh_treasury_bond(projects=None) -> int:
+    """Set each project's ``treasury_bond`` from its funding records — supported when a
+    超长期特别国债 record has money allocated (下达) — unless an office decided otherwise
+    (``treasury_bond_override``). ``projects``: ids, or None for the whole library. One
+    update; answers how many projects changed."""
+    funded = Exists(
+        FundingRecord.objects.filter(
+            project=OuterRef("pk"), channel_id=TREASURY_BOND, allocated__gt=0
+        )
+    )
+    rows = Project.objects.all() if projects is None else Project.objects.filter(pk__in=projects)
+    derived = Case(
+        When(treasury_bond_override__isnull=False, then="treasury_bond_override"),
+        When(funded, then=True),
+        default=False,
+    )
+    return rows.exclude(treasury_bond=derived).update(treasury_bond=derived)
+
+
 @transaction.atomic
 def record_create(
     *, by, project: Project, channel: FundingChannel, year: int, **fields
@@ -133,6 +157,7 @@ def record_create(
             _("该项目已有同一渠道、年度和批次的资金记录。"), code="record_exists", field="batch"
         )
     record.save()
+    refresh_treasury_bond([project.pk])
     return record
 
 
@@ -148,6 +173,7 @@ def record_update(*, record: FundingRecord, by, **fields) -> FundingRecord:
         setattr(locked, name, value)
     check_record(locked)
     locked.save()
+    refresh_treasury_bond([locked.project_id])
     return locked
 
 

@@ -35,6 +35,18 @@ class ProjectForm(ScopedForm, forms.ModelForm):
         Unit.objects.exclude(kind=Unit.Kind.ENTERPRISE), label=_("责任单位"), required=False
     )
 
+    treasury_bond_override = forms.TypedChoiceField(
+        label=_("超长期特别国债支持"),
+        required=False,
+        choices=[
+            ("", _("按资金记录（有超长期特别国债下达金额即为支持）")),
+            ("true", _("人工认定：支持")),
+            ("false", _("人工认定：不支持")),
+        ],
+        coerce=lambda value: value == "true",
+        empty_value=None,
+    )
+
     class Meta:
         model = Project
         fields = [
@@ -48,7 +60,8 @@ class ProjectForm(ScopedForm, forms.ModelForm):
             "sub_library",
             "construction_kind",
             "two_major",
-            "treasury_bond",
+            "treasury_bond_override",
+            "treasury_bond_reason",
             "content",
             "total_investment",
             "planned_investment_year",
@@ -73,6 +86,8 @@ class ProjectForm(ScopedForm, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
+        decided = self.instance.treasury_bond_override
+        self.initial["treasury_bond_override"] = {True: "true", False: "false"}.get(decided, "")
         if self.instance.pk:
             for name in ("stage", *STAGE_DATE_FIELDS.values()):
                 del self.fields[name]

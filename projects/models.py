@@ -138,7 +138,21 @@ class Project(models.Model):
 
     tier = models.CharField(_("项目层级"), max_length=32, choices=Tier.choices)
     two_major = models.BooleanField(_("“两重”项目"), default=False)
-    treasury_bond = models.BooleanField(_("超长期特别国债支持"), default=False)
+    #: follows the funding records (a 超长期特别国债 record with money allocated), unless an
+    #: office has decided otherwise (``treasury_bond_override``, with its reason)
+    treasury_bond = models.BooleanField(
+        _("超长期特别国债支持"),
+        default=False,
+        editable=False,
+        help_text=_("由资金记录推出：有超长期特别国债下达金额的项目；人工认定时从其认定。"),
+    )
+    treasury_bond_override = models.BooleanField(
+        _("超长期特别国债（人工认定）"),
+        null=True,
+        blank=True,
+        help_text=_("留空则按资金记录；认定为是或否时须写明理由。"),
+    )
+    treasury_bond_reason = models.CharField(_("人工认定理由"), max_length=200, blank=True)
     sub_library = models.CharField(
         _("子库"), max_length=10, choices=SubLibrary.choices, default=SubLibrary.RESERVE
     )

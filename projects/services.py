@@ -64,16 +64,51 @@ def _check_stage_dates(project: Project) -> None:
         previous = (stage, value)
 
 
+def _not_derived(fields) -> None:
+    if "treasury_bond" in fields:
+        raise DomainError(
+            _("超长期特别国债支持由资金记录推出；与记录不符时请填写人工认定及理由。"),
+            code="field_read_only",
+            field="treasury_bond",
+        )
+
+
+def _check_override(project: Project) -> None:
+    """An office deciding a project's 超长期特别国债 support against its funding records says
+    why; with no decision the reason goes."""
+    if project.treasury_bond_override is None:
+        project.treasury_bond_reason = ""
+    else:
+        project.treasury_bond_reason = (project.treasury_bond_reason or "").strip()
+        if not project.treasury_bond_reason:
+            raise DomainError(
+                _("人工认定超长期特别国债支持时须写明理由。"),
+                code="required",
+                field="treasury_bond_reason",
+            )
+
+
+def _follow_funding(project: Project) -> None:
+    from funding.services import refresh_treasury_bond
+
+    refresh_treasury_bond([project.pk])
+    project.refresh_from_db(fields=["treasury_bond"])
+
+
 @transaction.atomic
 def project_create(*, by, tags=(), **fields) -> Project:
     """Add a project. A project entering at the signed stage waits for its pre-review."""
+    _not_derived(fields)
     project = Project(**fields)
     if project.stage == Stage.SIGNED:
         project.admission = Admission.PENDING
     _check_stage_dates(project)
+    _check_override(project)
     _save_with_history(project, by)
     if tags:
         project.tags.set(tags)
+    if project.treasury_bond_override is not None:
+        _follow_funding(project)
     return project
 
 
@@ -85,13 +120,17 @@ def project_update(*, project: Project, by, tags=None, **fields) -> Project:
         raise DomainError(
             _("项目阶段和入库状态不能直接修改，请使用阶段变更或会商预审。"), code="field_read_only"
         )
+    _not_derived(fields)
     locked = Project.objects.select_for_update().get(pk=project.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
     _check_stage_dates(locked)
+    _check_override(locked)
     _save_with_history(locked, by)
     if tags is not None:
         locked.tags.set(tags)
+    if "treasury_bond_override" in fields:
+        _follow_funding(locked)
     if {"planned_start", "started_on"} & fields.keys():
         schedule_services.sync_anchor(project=locked, by=by)
     return locked

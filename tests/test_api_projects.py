@@ -215,6 +215,22 @@ def test_stage_and_stage_dates_are_read_only_on_patch(people, library, api):
     assert project.completed_on is None
 
 
+def test_treasury_bond_support_is_read_only_and_an_override_needs_a_reason(people, library, api):
+    project = library["jiangyin_other"]
+    client = api.as_user(people["province_office"])
+    ignored = client.patch(detail(project), {"treasury_bond": True})
+    assert ignored.status_code == 200 and ignored.json()["treasury_bond"] is False
+
+    refused = client.patch(detail(project), {"treasury_bond_override": True})
+    assert_error(refused, 400, "required", field="treasury_bond_reason")
+    decided = client.patch(
+        detail(project),
+        {"treasury_bond_override": True, "treasury_bond_reason": "列入国家“两重”清单"},
+    )
+    assert decided.status_code == 200, decided.content
+    assert decided.json()["treasury_bond"] is True
+
+
 def test_a_project_may_be_created_at_a_later_stage_with_its_date(people, api, jiangyin_unit):
     started = days_ago(30).isoformat()
 
@@ -538,6 +554,8 @@ CONTRACT_FIELDS = {
     "tier",
     "two_major",
     "treasury_bond",
+    "treasury_bond_override",
+    "treasury_bond_reason",
     "sub_library",
     "category",
     "sector",
@@ -571,7 +589,8 @@ def described_project(people):
         category="infrastructure",
         tier="provincial_implementation",
         two_major=True,
-        treasury_bond=True,
+        treasury_bond_override=True,
+        treasury_bond_reason="列入国家“两重”建设项目清单",
         sub_library="key",
         stage=Stage.STARTED,
         signed_on=datetime.date(2024, 3, 1),

@@ -262,3 +262,54 @@ def test_a_match_keeps_its_history_and_a_refused_step_leaves_none(office, librar
     ]
     with pytest.raises(TypeError):
         match.events.first().delete()
+
+
+# --- 超长期特别国债 follows the records (issue 22) ----------------------------------------------
+
+
+def treasury(project) -> bool:
+    project.refresh_from_db()
+    return project.treasury_bond
+
+
+def test_treasury_bond_support_follows_the_records_with_money_allocated(office, library):
+    asked, given = library["yixing"], library["nanjing"]
+    record(office, asked, "treasury_bond", requested=500)  # asked for, nothing allocated yet
+    record(office, given, "special_bond", allocated=100, issued=100)  # another channel
+    assert not treasury(asked) and not treasury(given)
+
+    funded = record(office, given, "treasury_bond", allocated=80, issued=40)
+    assert treasury(given)
+    services.record_update(record=funded, by=office, allocated=0, issued=0)
+    assert not treasury(given)
+
+
+def test_an_office_decision_overrides_the_records_and_needs_a_reason(office, library):
+    from projects import services as project_services
+
+    project = library["yixing"]
+    with pytest.raises(DomainError) as refusal:
+        project_services.project_update(project=project, by=office, treasury_bond_override=True)
+    assert refusal.value.field == "treasury_bond_reason"
+    assert not treasury(project)
+
+    project_services.project_update(
+        project=project,
+        by=office,
+        treasury_bond_override=True,
+        treasury_bond_reason="列入国家“两重”建设项目清单，资金待下达",
+    )
+    assert treasury(project)
+    record(office, project, "treasury_bond", allocated=80)
+    project_services.project_update(
+        project=project, by=office, treasury_bond_override=False, treasury_bond_reason="资金已调出"
+    )
+    assert not treasury(project)  # the decision wins over the record
+    project_services.project_update(project=project, by=office, treasury_bond_override=None)
+    assert treasury(project)  # no decision: the records again
+    project.refresh_from_db()
+    assert project.treasury_bond_reason == ""
+
+    with pytest.raises(DomainError) as refusal:
+        project_services.project_update(project=project, by=office, treasury_bond=False)
+    assert refusal.value.code == "field_read_only"

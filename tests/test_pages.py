@@ -131,6 +131,29 @@ def test_project_page_shows_overview_and_change_history(client, people, library)
     assert people["county_office"].username in html or str(people["county_office"]) in html
 
 
+def test_the_form_decides_treasury_bond_support_only_with_a_reason(client, people, library):
+    project = library["jiangyin_other"]
+    client.force_login(people["county_office"])
+    url = reverse("projects:edit", args=[project.pk])
+    form = client.get(url).content.decode()
+    assert "按资金记录（有超长期特别国债下达金额即为支持）" in form
+
+    refused = client.post(url, _form_data(project, treasury_bond_override="true"))
+    assert "人工认定超长期特别国债支持时须写明理由。" in refused.content.decode()
+    project.refresh_from_db()
+    assert project.treasury_bond_override is None and not project.treasury_bond
+
+    client.post(
+        url,
+        _form_data(
+            project, treasury_bond_override="true", treasury_bond_reason="列入国家“两重”清单"
+        ),
+    )
+    project.refresh_from_db()
+    assert project.treasury_bond and project.treasury_bond_reason == "列入国家“两重”清单"
+    assert 'value="true" selected' in client.get(url).content.decode()
+
+
 def _form_data(project: Project, **overrides) -> dict:
     data = {
         "name": project.name,

@@ -65,6 +65,8 @@ class ProjectSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "tier",
             "two_major",
             "treasury_bond",
+            "treasury_bond_override",
+            "treasury_bond_reason",
             "sub_library",
             "construction_kind",
             "admission",
@@ -97,6 +99,7 @@ class ProjectSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         ]
         read_only_fields = [
             "admission",
+            "treasury_bond",
             "completed_investment_total",
             "completed_investment_year",
             "created_at",
