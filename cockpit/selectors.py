@@ -373,6 +373,14 @@ def funding_by_channel(user, region: Region, year: int):
     return rows
 
 
+def funding_overruns(user, region: Region, year: int):
+    """The quotas of the region and below split or allocated beyond them (the funding page's
+    warning)."""
+    from funding import selectors as funding_selectors
+
+    return funding_selectors.quota_overruns(user, year=year, region=region)
+
+
 @dataclass
 class LightFigures:
     counts: dict = field(default_factory=dict)

@@ -100,6 +100,7 @@ def home(request):
         "issues": issues,
         "departments": departments[:12],
         "funding": funding,
+        "overruns": selectors.funding_overruns(user, region, window.year),
         "light": light,
         "light_labels": lights.LIGHT_LABELS,
         "charts": charts.cockpit_charts(

@@ -20,6 +20,9 @@ from projects.models import Project, ProjectPartQuerySet
 
 #: special-bond money that may serve as project capital (资本金), seed 002: 25 %
 SPECIAL_BOND_CAPITAL_SHARE = Decimal("0.25")
+#: the channels with rules of their own: special bonds (the capital limit) and 超长期特别国债
+#: (a project's support follows its records)
+SPECIAL_BOND, TREASURY_BOND = "special_bond", "treasury_bond"
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -62,6 +65,12 @@ class Quota(models.Model):
     amount = models.DecimalField(_("额度（万元）"), **MONEY, validators=[MinValueValidator(0)])
     issuance_deadline = models.DateField(_("发行（下达）截止日期"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    over_reason = models.CharField(
+        _("超出上级额度的理由"),
+        max_length=200,
+        blank=True,
+        help_text=_("与同级已分解的额度合计超过上级地区额度时必填。"),
+    )
 
     history = HistoricalRecords()
     objects = QuotaQuerySet.as_manager()

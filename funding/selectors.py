@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Region
 
 from .models import (
+    SPECIAL_BOND_CAPITAL_SHARE,
     FinancingMatch,
     FinancingNeed,
     FundingChannel,
@@ -141,6 +142,17 @@ class RegionFigures:
     allocated: Decimal
     issued: Decimal
     used: Decimal
+    capital: Decimal = ZERO
+
+    @property
+    def capital_share(self) -> Decimal | None:
+        """capital ÷ quota (special bonds: at most a quarter, ``SPECIAL_BOND_CAPITAL_SHARE``)"""
+        return _ratio(self.capital, self.quota)
+
+    @property
+    def capital_beyond_limit(self) -> bool:
+        share = self.capital_share
+        return share is not None and share > SPECIAL_BOND_CAPITAL_SHARE
 
     @property
     def issuance_progress(self) -> Decimal | None:
@@ -170,6 +182,7 @@ def region_breakdown(user, *, year: int, channel: str, region: Region) -> list[R
             allocated=Coalesce(Sum("allocated"), ZERO),
             issued=Coalesce(Sum("issued"), ZERO),
             used=Coalesce(Sum("used"), ZERO),
+            capital=Coalesce(Sum("capital_share"), ZERO),
         )
     )
     money = {row["child"]: row for row in records}
@@ -196,9 +209,65 @@ def region_breakdown(user, *, year: int, channel: str, region: Region) -> list[R
                 allocated=spent.get("allocated", ZERO),
                 issued=spent.get("issued", ZERO),
                 used=spent.get("used", ZERO),
+                capital=spent.get("capital", ZERO),
             )
         )
     return rows
+
+
+@dataclass
+class Overrun:
+    """A quota gone past: split below it beyond it (``kind`` "split": the quotas of the
+    regions directly below add up to more), or allocated beyond it ("allocated": the funding
+    records of the projects in the region)."""
+
+    quota: Quota
+    kind: str
+    total: Decimal
+
+    @property
+    def over(self) -> Decimal:
+        return self.total - self.quota.amount
+
+
+def quota_overruns(user, *, year: int, region: Region | None = None) -> list[Overrun]:
+    """The quotas of ``region`` and below (in the user's scope) split or allocated beyond
+    their amount, largest excess first. Three queries whatever the number of quotas."""
+    quotas = Quota.objects.for_user(user).filter(year=year).select_related("channel", "region")
+    if region is not None:
+        quotas = quotas.filter(region__code__startswith=region.scope_prefix)
+    quotas = list(quotas)
+    if not quotas:
+        return []
+    below = {
+        (row["channel_id"], row["region__parent_id"]): row["total"]
+        for row in Quota.objects.filter(
+            year=year, region__parent_id__in={quota.region_id for quota in quotas}
+        )
+        .values("channel_id", "region__parent_id")
+        .annotate(total=Sum("amount"))
+    }
+    allocated: dict[str, list[tuple[str, Decimal]]] = {}
+    records = FundingRecord.objects.filter(
+        year=year, channel_id__in={quota.channel_id for quota in quotas}
+    )
+    if region is not None:
+        records = records.filter(project__region__code__startswith=region.scope_prefix)
+    for channel_id, code, total in records.values_list("channel_id", "project__region_id").annotate(
+        total=Sum("allocated")
+    ):
+        allocated.setdefault(channel_id, []).append((code, total))
+    found = []
+    for quota in quotas:
+        split = below.get((quota.channel_id, quota.region_id))
+        if split is not None and split > quota.amount:
+            found.append(Overrun(quota, "split", split))
+        prefix = quota.region.scope_prefix
+        rows = allocated.get(quota.channel_id, [])
+        given = sum((total for code, total in rows if code.startswith(prefix)), ZERO)
+        if given > quota.amount:
+            found.append(Overrun(quota, "allocated", given))
+    return sorted(found, key=lambda row: (-row.over, row.quota.region_id, row.kind))
 
 
 def reits_funnel(user, region: Region | None = None) -> list[tuple[str, str, int]]:

@@ -9,17 +9,20 @@ from decimal import Decimal
 from itertools import pairwise
 
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, When
+from django.db.models import Case, Exists, OuterRef, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from core.exceptions import DomainError, NotPermitted
+from core.templatetags.money import grouped
 from core.workflow import Action, Workflow, about_project
 from projects.models import Project
 
 from .models import (
+    SPECIAL_BOND,
     SPECIAL_BOND_CAPITAL_SHARE,
+    TREASURY_BOND,
     FinancialInstitution,
     FinancingMatch,
     FinancingNeed,
@@ -94,7 +97,7 @@ def check_record(record: FundingRecord) -> None:
             code="used_above_issued",
             field="used",
         )
-    if record.channel_id == "special_bond":
+    if record.channel_id == SPECIAL_BOND:
         limit = (record.issued * SPECIAL_BOND_CAPITAL_SHARE).quantize(Decimal("0.01"))
         if record.capital_share > limit:
             raise DomainError(
@@ -114,10 +117,6 @@ def check_record(record: FundingRecord) -> None:
         value = getattr(record, field)
         if value is not None and value > today:
             raise DomainError(_("日期不能晚于今天。"), code="date_future", field=field)
-
-
-#: the channel whose records make a project one supported by 超长期特别国债 ("两重")
-TREASURY_BOND = "treasury_bond"
 
 
 def refresh_treasury_bond(projects=None) -> int:
@@ -187,8 +186,11 @@ def quota_save(
     amount: Decimal,
     issuance_deadline: datetime.date | None = None,
     note: str = "",
+    over_reason: str = "",
 ) -> Quota:
-    """Set a region's quota for a channel and year (office staff of that region or above)."""
+    """Set a region's quota for a channel and year (office staff of that region or above). A
+    split that takes the quotas below a region past that region's own quota needs a reason
+    (``over_reason``), kept with the quota."""
     _editor(by)
     if not Region.objects.for_user(by).filter(code=region.code).exists():
         raise DomainError(
@@ -202,13 +204,58 @@ def quota_save(
             code="no_quota",
             field="channel",
         )
+    over_reason = (over_reason or "").strip()
+    beyond = _beyond_parent(channel, year, region, Decimal(amount))
+    if beyond is not None and not over_reason:
+        parent, total = beyond
+        raise DomainError(
+            _(
+                "%(parent)s的%(channel)s额度为%(quota)s万元，按此分解后下级合计%(total)s万元，"
+                "超出%(over)s万元。确需超出请填写理由。"
+            )
+            % {
+                "parent": parent.region.name,
+                "channel": channel.name,
+                "quota": grouped(parent.amount),
+                "total": grouped(total),
+                "over": grouped(total - parent.amount),
+            },
+            code="quota_above_parent",
+            field="over_reason",
+        )
     quota, _created = Quota.objects.update_or_create(
         channel=channel,
         year=year,
         region=region,
-        defaults={"amount": amount, "issuance_deadline": issuance_deadline, "note": note},
+        defaults={
+            "amount": amount,
+            "issuance_deadline": issuance_deadline,
+            "note": note,
+            "over_reason": over_reason if beyond is not None else "",
+        },
     )
     return quota
+
+
+def _beyond_parent(channel, year: int, region: Region, amount: Decimal):
+    """(the parent region's quota, the split's total) when this amount takes the quotas of
+    the regions directly below the parent past the parent's own; else None. The parent's row
+    is locked, so two splits at once are checked one after the other."""
+    if region.parent_id is None:
+        return None
+    parent = (
+        Quota.objects.select_for_update()
+        .select_related("region")
+        .filter(channel=channel, year=year, region_id=region.parent_id)
+        .first()
+    )
+    if parent is None:
+        return None
+    siblings = Quota.objects.filter(
+        channel=channel, year=year, region__parent_id=region.parent_id
+    ).exclude(region=region).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    total = siblings + amount
+    return (parent, total) if total > parent.amount else None
 
 
 # --- REITs -----------------------------------------------------------------------------------

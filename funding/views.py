@@ -28,6 +28,8 @@ from . import selectors
 from .filtersets import FundingRecordFilterSet
 from .forms import DashboardFilterForm
 from .models import (
+    SPECIAL_BOND,
+    SPECIAL_BOND_CAPITAL_SHARE,
     FinancingMatch,
     FinancingNeed,
     FundingRecord,
@@ -189,6 +191,22 @@ class ChannelRow:
         """The regions below with their issuance progress as written ("73.3%")."""
         return [(row, percent(row.issuance_progress)) for row in self.regions]
 
+    @property
+    def capital_rows(self) -> list[tuple[selectors.RegionFigures, str | None]]:
+        """Special bonds: the region itself, then each region below, with the share of its
+        quota used as project capital as written (the limit is a quarter)."""
+        if self.figures.channel.code != SPECIAL_BOND:
+            return []
+        own = selectors.RegionFigures(
+            region=None,
+            quota=self.figures.quota,
+            allocated=self.figures.allocated,
+            issued=self.figures.issued,
+            used=self.figures.used,
+            capital=self.figures.capital,
+        )
+        return [(row, percent(row.capital_share)) for row in (own, *self.regions)]
+
 
 def _years(user) -> list[int]:
     """The years that have quotas or records in the user's scope."""
@@ -216,6 +234,7 @@ def dashboard(request):
             )
             chart = issuance_option(regions, year)
         rows.append(ChannelRow(figures, figures.behind_deadline(today), regions, chart))
+    overruns = selectors.quota_overruns(user, year=year, region=region)
     funnel = selectors.reits_funnel(user, region)
     financing = selectors.financing_summary(user, region)
     return render(
@@ -228,6 +247,8 @@ def dashboard(request):
             "parent": parent,
             "today": today,
             "rows": rows,
+            "overruns": overruns,
+            "capital_limit": percent(SPECIAL_BOND_CAPITAL_SHARE),
             "channels_chart": channel_option(rows) if rows else None,
             "funnel": funnel_option(funnel),
             "funnel_stages": funnel,

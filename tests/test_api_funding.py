@@ -254,6 +254,21 @@ def test_quotas_are_set_and_changed_by_the_office(people, api):
     assert Quota.objects.get().amount == 650000
 
 
+def test_a_split_beyond_the_parent_quota_is_refused_without_a_reason(people, api):
+    quota(people, "320000", "1000")
+    quota(people, "320200", "800")
+    client = api.as_user(people["province_office"])
+    payload = {"channel": "special_bond", "year": 2026, "region": "321300", "amount": "300"}
+
+    refused = client.post(QUOTAS, payload)
+    assert_error(refused, 400, "quota_above_parent", field="over_reason")
+    assert not Quota.objects.filter(region_id="321300").exists()
+
+    kept = client.post(QUOTAS, {**payload, "over_reason": "追加额度文件待下发"})
+    assert kept.status_code == 201, kept.content
+    assert kept.json()["over_reason"] == "追加额度文件待下发"
+
+
 def test_a_quota_out_of_scope_is_refused(people, api):
     client = api.as_user(people["county_office"])
 
@@ -639,8 +654,10 @@ def test_list_query_counts_do_not_grow_with_rows(people, api):
         services.reits_advance(reits=reits, by=by, stage="local_submission", date=D(2026, 4, 1))
         need = services.need_create(by=by, project=project, kind="loan", amount=Decimal("10"))
         services.need_push(need=need, by=by, institutions=institutions)
+    # each split within its parent's quota
+    amounts = {"320000": "2000", "320281": "100", "320282": "100"}
     for code in ("320000", "320200", "320281", "320282", "321300", "320100", "320500", "320600"):
-        quota(people, code, "100")
+        quota(people, code, amounts.get(code, "300"))
     client = api.as_user(people["province_office"])
 
     for base in (RECORDS, QUOTAS, REITS, NEEDS, MATCHES):

@@ -127,14 +127,14 @@ def test_each_city_outline_has_our_counties_by_name_and_code(city):
 
 @pytest.fixture
 def world(transactional_db, people, library):
-    """Special bonds: the province's 1,000万元, 600 of it to 无锡 and 250 of that to 江阴;
-    records in 江阴 and 宜兴."""
+    """Special bonds: the province's 1,000万元, 600 of it to 无锡 and 300 of that to 江阴;
+    records in 江阴 and 宜兴 (within every quota: no warning above the charts)."""
     # the live server runs in a thread of this process: the pinned day holds there too
     with clock_at(TODAY):
         by = people["province_office"]
         quota(by, "special_bond", "320000", "1000", datetime.date(2026, 6, 30))
         quota(by, "special_bond", "320200", "600", datetime.date(2026, 6, 30))
-        quota(by, "special_bond", "320281", "250", datetime.date(2026, 6, 30))
+        quota(by, "special_bond", "320281", "300", datetime.date(2026, 6, 30))
         record(by, library["jiangyin_other"], "special_bond", "300", "240", "120")
         record(by, library["yixing"], "special_bond", "200", "200", "50")
         yield {**people, **library}

@@ -229,6 +229,27 @@ def test_dashboard_shows_the_province_figures_and_bars_by_city(client, world):
     assert "已授信 3,000.00 万元" in financing
 
 
+def test_the_dashboard_and_the_cockpit_flag_quotas_gone_past(client, world, people, library):
+    by = people["province_office"]
+    # 无锡's 600 is allocated 500 so far (江阴 300, 宜兴 200): 150 more in 江阴 takes it 50
+    # past, and the province's 1,000 too (with 沭阳's 400)
+    record(by, library["jiangyin_enterprise_1"], "special_bond", "150", "0", "0")
+    client.force_login(by)
+    html = client.get(reverse("funding:dashboard")).content.decode()
+    assert "无锡市2026年专项债额度600.00万元，项目已下达合计650.00万元，超出50.00万元。" in html
+    assert "江苏省2026年专项债额度1,000.00万元，项目已下达合计1,050.00万元，超出50.00万元。" in html
+    # capital per region against the quarter: 江阴's 60 of 无锡's 600
+    capital = html[html.index('id="capital"') :]
+    assert "不超过额度的25.0%" in capital and "10.0%" in capital
+
+    cockpit = client.get(reverse("home"), {"year": YEAR, "period": "M03"}).content.decode()
+    assert "项目已下达合计650.00万元，超出50.00万元" in cockpit
+
+    # 宿迁's office sees no 无锡 overrun
+    client.force_login(people["county_filer2"])
+    assert 'id="overruns"' not in client.get(reverse("funding:dashboard")).content.decode()
+
+
 def test_city_office_sees_its_own_figures_and_counties_only(client, world):
     quota(world["province_office"], "special_bond", "320281", "250")
     page = login(client, world["city_office"]).get(reverse("funding:dashboard"))
@@ -285,8 +306,9 @@ def test_dashboard_query_count_does_not_grow_with_rows(
         services.need_create(by=by, project=project, kind="loan", amount=Decimal("100"))
     assert queries() == few
     # The bars take two grouped queries per channel with a quota, whatever the number of
-    # regions; the figures, the funnel and the needs take a few queries each.
-    with django_assert_max_num_queries(21):  # +1: the to-do badge in the navigation
+    # regions; the figures, the funnel and the needs take a few queries each; the quotas gone
+    # past three (the quotas, those below them, the allocations by channel and region).
+    with django_assert_max_num_queries(24):  # +1: the to-do badge in the navigation
         client.get(reverse("funding:dashboard"))
 
 

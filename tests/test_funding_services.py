@@ -313,3 +313,68 @@ def test_an_office_decision_overrides_the_records_and_needs_a_reason(office, lib
     with pytest.raises(DomainError) as refusal:
         project_services.project_update(project=project, by=office, treasury_bond=False)
     assert refusal.value.code == "field_read_only"
+
+
+# --- quotas that add up (issue 22) ------------------------------------------------------------
+
+
+def test_a_split_beyond_the_parent_quota_needs_a_reason_and_is_flagged(office, people, library):
+    bond = channel("special_bond")
+
+    def split(code, amount, **extra):
+        return services.quota_save(
+            by=office,
+            channel=bond,
+            year=2026,
+            region=Region.objects.get(code=code),
+            amount=Decimal(amount),
+            **extra,
+        )
+
+    split("320000", "1000")
+    split("320200", "600")
+    with pytest.raises(DomainError) as refusal:
+        split("321300", "500")
+    assert refusal.value.field == "over_reason" and refusal.value.code == "quota_above_parent"
+    assert (
+        "额度为1,000.00万元，按此分解后下级合计1,100.00万元，超出100.00万元"
+        in (refusal.value.messages[0])
+    )
+    assert not Quota.objects.filter(region_id="321300").exists()
+
+    over = split("321300", "500", over_reason="省里追加额度文件待下发")
+    assert over.over_reason == "省里追加额度文件待下发"
+    record(office, library["jiangyin_other"], allocated=700, issued=100)  # 无锡: 700 of 600
+
+    rows = selectors.quota_overruns(office, year=2026)
+    assert [(r.quota.region_id, r.kind, r.total, r.over) for r in rows] == [
+        ("320000", "split", Decimal("1100"), Decimal("100")),
+        ("320200", "allocated", Decimal("700"), Decimal("100")),
+    ]
+    # the city office sees its own city's, not the province's split
+    city = selectors.quota_overruns(people["city_office"], year=2026)
+    assert [(r.quota.region_id, r.kind) for r in city] == [("320200", "allocated")]
+
+    # back within the parent: no reason needed, none kept, nothing flagged for the split
+    assert split("321300", "400").over_reason == ""
+    assert [r.kind for r in selectors.quota_overruns(office, year=2026)] == ["allocated"]
+
+
+def test_special_bond_capital_is_shown_per_region_against_the_quarter(office, library):
+    bond = channel("special_bond")
+    for code, amount in (("320000", "1000"), ("320200", "600"), ("321300", "400")):
+        services.quota_save(
+            by=office, channel=bond, year=2026, region=Region.objects.get(code=code),
+            amount=Decimal(amount),
+        )  # fmt: skip
+    record(office, library["jiangyin_other"], allocated=600, issued=600, capital_share=150)
+    record(office, library["shuyang"], allocated=400, issued=100, capital_share=25)
+    bars = {
+        row.region.code: row
+        for row in selectors.region_breakdown(
+            office, year=2026, channel="special_bond", region=Region.objects.get(code="320000")
+        )
+    }
+    assert bars["320200"].capital_share == Decimal("0.2500")  # 150 of 600: at the limit
+    assert not bars["320200"].capital_beyond_limit
+    assert bars["321300"].capital_share == Decimal("0.0625")

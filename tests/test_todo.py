@@ -396,6 +396,59 @@ def test_documents_to_publish_for_the_issuing_office(world):
         assert not [item for item in todo_items(world[who]) if item.kind == "report"], who
 
 
+def test_a_quota_near_its_issuance_deadline_and_not_issued_is_the_offices(world, settings):
+    """ "9月底前完成发行": a quota of the office's own region not fully issued shows from
+    QUOTA_DEADLINE_WARN_DAYS days before its deadline, and as overdue after it."""
+    from decimal import Decimal
+
+    from accounts.models import Region
+    from funding import services as funding_services
+    from funding.models import FundingChannel
+
+    settings.QUOTA_DEADLINE_WARN_DAYS = 30
+    by = world["province_office"]
+    wuxi = Region.objects.get(code="320200")
+
+    def quota(code, deadline, amount="600"):
+        return funding_services.quota_save(
+            by=by,
+            channel=FundingChannel.objects.get(code=code),
+            year=2026,
+            region=wuxi,
+            amount=Decimal(amount),
+            issuance_deadline=deadline,
+        )
+
+    quota("special_bond", datetime.date(2026, 12, 15))  # in 22 days
+    quota("treasury_bond", datetime.date(2026, 11, 20))  # three days ago
+    quota("central_budget", datetime.date(2027, 1, 31))  # beyond the 30 days
+    funding_services.record_create(
+        by=by,
+        project=world["jiangyin_other"],
+        channel=FundingChannel.objects.get(code="special_bond"),
+        year=2026,
+        allocated=Decimal("400"),
+        issued=Decimal("240"),
+    )
+
+    items = [item for item in todo_items(world["city_office"]) if item.kind == "quota"]
+    assert [(item.title, item.overdue) for item in items] == [
+        ("超长期特别国债额度待发行：无锡市2026年", True),
+        ("专项债额度待发行：无锡市2026年", False),
+    ]
+    assert items[1].detail == "额度600.00万元，已发行240.00万元（40.0%），2026-12-15前完成发行"
+    assert items[1].url == "/funding/?year=2026&region=320200"
+    assert todo_count(world["city_office"]) == len(todo_items(world["city_office"]))
+    # nobody else's: not the province's, not the county's
+    for who in ("province_office", "county_office"):
+        assert not [item for item in todo_items(world[who]) if item.kind == "quota"], who
+
+    # fully issued: off the list
+    quota("special_bond", datetime.date(2026, 12, 15), amount="240")
+    items = [item for item in todo_items(world["city_office"]) if item.kind == "quota"]
+    assert [item.title for item in items] == ["超长期特别国债额度待发行：无锡市2026年"]
+
+
 # --- scope -----------------------------------------------------------------------------------
 
 
@@ -545,8 +598,23 @@ def test_the_api_needs_authentication(world):
 
 def more_of_everything(world, number: int) -> None:
     """Another round of work for the province office: tickets at its level, forms of another
-    county to review, a document to publish, an approval it serves, a meeting decision."""
+    county to review, a document to publish, an approval it serves, a meeting decision, a
+    quota to issue within days."""
+    from decimal import Decimal
+
+    from accounts.models import Region
+    from funding import services as funding_services
+    from funding.models import FundingChannel
+
     by = world["province_office"]
+    funding_services.quota_save(
+        by=by,
+        channel=FundingChannel.objects.get(code="special_bond"),
+        year=2020 + number,
+        region=Region.objects.get(code="320000"),
+        amount=Decimal("100"),
+        issuance_deadline=NOV[20] + datetime.timedelta(days=number),
+    )
     for county, filer in (("320282", "city_office"), ("321322", "county_filer2")):
         project = active_project(world, county, f"再一个项目{county}-{number}")
         submitted_form(world, project, filer=filer)

@@ -16,6 +16,7 @@ class Kind(models.TextChoices):
     APPROVAL = "approval", _("要素审批")
     REPORT = "report", _("文档印发")
     DECISION = "decision", _("会商意见")
+    QUOTA = "quota", _("资金发行")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ something they cannot open, and asks the workflow who must act:
   limit, or past it: the handling department's liaisons and the approval's service specialist;
 - documents generated but not published: the issuing office's staff (the step ``publish``);
 - meeting decisions (会商意见) whose issues are still open: the organising office and the
-  handling units' liaisons.
+  handling units' liaisons;
+- funding quotas of the office's own region whose issuance deadline (e.g. "9月底前") is within
+  ``QUOTA_DEADLINE_WARN_DAYS`` days or past, not yet fully issued: the office's staff.
 
 :func:`todo_items` builds the list in a fixed number of queries whatever its length;
 :func:`todo_count` counts the same rows in one query (and the calendar) for the navigation.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 import operator
+from decimal import Decimal
 from functools import reduce
 
 from django.conf import settings
@@ -37,8 +40,10 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, Concat
@@ -50,6 +55,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, Unit, User
 from approvals import services as approval_services
 from approvals.models import RUNNING_STATUSES, Approval
+from core.templatetags.money import grouped
 from issues import services as issue_services
 from issues.models import HANDLING_STATUSES, AgendaItem, Issue, Level, Meeting, Status
 from progress.models import (
@@ -387,6 +393,71 @@ def _report_items(user) -> list[Item]:
     return items
 
 
+# --- funding quotas -------------------------------------------------------------------------
+
+
+def _quota_rows(user, today):
+    """The quotas of the office's own region due to be issued within
+    ``QUOTA_DEADLINE_WARN_DAYS`` days (or past due) and not fully issued: what the records of
+    the region's projects issued is summed in the same query."""
+    from funding.models import FundingRecord, Quota
+
+    if not user.is_office_staff or user.region_id is None:
+        return None
+    prefix = user.region.scope_prefix
+    issued = (
+        FundingRecord.objects.filter(
+            channel_id=OuterRef("channel_id"),
+            year=OuterRef("year"),
+            project__region__code__startswith=prefix,
+        )
+        .order_by()
+        .values("channel_id")
+        .annotate(total=Sum("issued"))
+        .values("total")[:1]
+    )
+    horizon = today + datetime.timedelta(days=settings.QUOTA_DEADLINE_WARN_DAYS)
+    return (
+        Quota.objects.filter(region_id=user.region_id, issuance_deadline__lte=horizon)
+        .annotate(issued_total=Coalesce(Subquery(issued), Value(Decimal(0))))
+        .filter(issued_total__lt=F("amount"))
+    )
+
+
+def _quota_items(user, today) -> list[Item]:
+    rows = _quota_rows(user, today)
+    if rows is None:
+        return []
+    items = []
+    for quota in rows.select_related("channel", "region"):
+        share = quota.issued_total / quota.amount if quota.amount else Decimal(0)
+        items.append(
+            Item(
+                kind=Kind.QUOTA,
+                title=_("%(channel)s额度待发行：%(region)s%(year)s年")
+                % {
+                    "channel": quota.channel.name,
+                    "region": quota.region.name,
+                    "year": quota.year,
+                },
+                url=reverse("funding:dashboard") + f"?year={quota.year}&region={quota.region_id}",
+                detail=_(
+                    "额度%(amount)s万元，已发行%(issued)s万元（%(share)s%%），%(due)s前完成发行"
+                )
+                % {
+                    "amount": grouped(quota.amount),
+                    "issued": grouped(Decimal(quota.issued_total)),
+                    "share": (share * 100).quantize(Decimal("0.1")),
+                    "due": quota.issuance_deadline.isoformat(),
+                },
+                due_on=quota.issuance_deadline,
+                overdue=quota.issuance_deadline < today,
+                steps=(Step("follow_up", _("督促发行")),),
+            )
+        )
+    return items
+
+
 # --- meeting decisions -----------------------------------------------------------------------
 
 
@@ -473,6 +544,7 @@ def todo_items(user, today: datetime.date | None = None) -> list[Item]:
             *_approval_items(user, today),
             *_report_items(user),
             *_decision_items(user, today),
+            *_quota_items(user, today),
         ]
     )
 
@@ -496,6 +568,7 @@ def _counted(user, today, horizon) -> list[Subquery]:
         (_approval_rows(user, horizon), F("pk")),
         (_report_rows(user), F("pk")),
         (_decision_rows(user), F("pk")),  # per agenda item, whatever its issues
+        (_quota_rows(user, today), F("pk")),
     ]
     if _files(user):
         sources += [

@@ -387,6 +387,9 @@ SUPERVISION_RED_INDICATORS = int(env("SUPERVISION_RED_INDICATORS", "1"))
 # … and the handling units with approvals running past their promised day: at least this many,
 # or this share overdue among at least ``min_running`` running.
 APPROVAL_SUPERVISION = {"min_overdue": 2, "overdue_ratio": 0.3, "min_running": 3}
+# A funding quota not fully issued shows in its office's to-do list from this many calendar days
+# before its issuance deadline (e.g. "9月底前"), and as overdue after it.
+QUOTA_DEADLINE_WARN_DAYS = int(env("QUOTA_DEADLINE_WARN_DAYS", "30"))
 
 # --- Approval tracks (SPEC §7) --------------------------------------------------------------
 # A running approval this many working days or fewer before its promised date (承诺办结日) is

@@ -76,6 +76,7 @@ class QuotaSerializer(serializers.ModelSerializer):
             "amount",
             "issuance_deadline",
             "note",
+            "over_reason",
         ]
         # One quota per channel, year and region: checked below with a message naming it.
         validators = []

@@ -127,6 +127,7 @@ class QuotaViewSet(
             "amount": quota.amount,
             "issuance_deadline": quota.issuance_deadline,
             "note": quota.note,
+            "over_reason": quota.over_reason,
             **payload.validated_data,
         }
         quota = services.quota_save(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from approvals.models import Approval
 from approvals.selectors import performance
 from core.charts import Bar, bar_chart
-from funding.selectors import channel_summary, financing_summary
+from funding.selectors import channel_summary, financing_summary, quota_overruns
 from indicators.models import Indicator
 from indicators.selectors import Figure, indicators, indicators_by_region, projects_behind
 from issues.models import Interview, Issue, Notice
@@ -78,6 +78,7 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
         today,
     )
     channels = channel_summary(reader, year=year, region=region)
+    overruns = quota_overruns(reader, year=year, region=region)
     financing = financing_summary(reader, region=region)
     not_started, at_risk = _lagging_projects(region, projects, library, period, today)
     lagging_regions = [(row.region, figure) for row in regions for figure in row.lagging]
@@ -101,6 +102,7 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
         **issue_figures,
         "approvals": approvals,
         "channels": channels,
+        "overruns": bounded(overruns),
         "financing": financing,
         "not_started": bounded(not_started),
         "at_risk": bounded(at_risk),
