@@ -216,3 +216,34 @@ def test_a_province_with_many_lagging_projects_lists_the_first_and_counts_the_re
     assert section.startswith("（二）计划开工时间已过、尚未开工的项目（8个）")
     assert "滞后项目2" in section and "滞后项目3" not in section
     assert "……另有5个项目" in section
+
+
+@pytest.mark.django_db
+def test_the_briefing_names_the_quotas_allocated_beyond_them(people, library):
+    """无锡's special-bond quota of 600万元 with 650 allocated to its projects is named under the
+    funding table, with the amount over."""
+    from decimal import Decimal
+
+    from accounts.models import Region
+    from funding import services as funding_services
+    from funding.models import FundingChannel
+
+    day = datetime.date
+    office = people["province_office"]
+    bond = FundingChannel.objects.get(code="special_bond")
+    with clock_at(day(2026, 11, 23)):
+        for code, amount in (("320000", "1000"), ("320200", "600")):
+            funding_services.quota_save(
+                by=office, channel=bond, year=2026, region=Region.objects.get(code=code),
+                amount=Decimal(amount),
+            )  # fmt: skip
+        for key, allocated in (("jiangyin_other", "400"), ("yixing", "250")):
+            funding_services.record_create(
+                by=office, project=library[key], channel=bond, year=2026,
+                allocated=Decimal(allocated),
+            )  # fmt: skip
+        report, _queued = services.report_request(kind=Kind.BRIEFING, period="2026-11", by=office)
+        report = services.report_run(report.pk)
+        assert report.status == Status.DONE, report.error
+    body = flat(pdf_text(report))
+    assert "额度超出：无锡市专项债额度600.00万元，项目已下达650.00万元，超出50.00万元。" in body
