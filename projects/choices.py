@@ -19,6 +19,8 @@ class SubLibrary(models.TextChoices):
     RESERVE = "reserve", _("储备库")
     ANNUAL = "annual", _("年度建设库")
     KEY = "key", _("重点工程库")
+    #: completed in an earlier year: out of the year's construction lists (projects.library)
+    COMPLETED = "completed", _("已竣工")
 
 
 class ConstructionKind(models.TextChoices):

@@ -475,3 +475,44 @@ class PreReviewOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit}：{self.get_verdict_display()}"
+
+
+class LibraryRollover(models.Model):
+    """A region's yearly rollover of its project library (``projects.library``): proposed at
+    the turn of the year (or by the ``library_rollover`` command) with the moves the rule
+    gives, applied when the region's office confirms what the preview showed."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("待确认")
+        APPLIED = "applied", _("已滚动")
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+    proposed_moves = models.PositiveIntegerField(_("预览时需调整的项目数"), default=0)
+    proposed_at = models.DateTimeField(_("预览时间"), auto_now_add=True)
+    moved = models.PositiveIntegerField(_("已调整的项目数"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-year", "region_id"]
+        verbose_name = _("年度项目库滚动")
+        verbose_name_plural = _("年度项目库滚动")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="one_rollover_per_region_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}"

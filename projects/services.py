@@ -246,6 +246,15 @@ def project_transition(
         lock=False,
     )
     schedule_services.sync_anchor(project=locked, by=by)
+    # its sub-library follows the stage for this year at once (a reserve project that starts
+    # joins the year's construction list), by the same rule as the yearly rollover
+    from . import library
+
+    year = timezone.localdate().year
+    if library.apply(
+        Project.objects.filter(pk=locked.pk), year, by=by, reason=_("阶段变更后按规则调整子库")
+    ):
+        locked.refresh_from_db(fields=["sub_library", "construction_kind"])
     return locked
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.project_list, name="list"),
     path("export.xlsx", views.project_export, name="export"),
     path("new/", views.project_create, name="create"),
+    path("rollover/", views.library_rollover, name="rollover"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/transition/", views.project_transition, name="transition"),

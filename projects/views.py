@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,10 +21,10 @@ from issues import selectors as issue_selectors
 from schedule.forms import ApplyTemplateForm
 from schedule.selectors import milestone_history, schedule_chart
 
-from . import selectors, services
+from . import library, selectors, services
 from .filtersets import ProjectFilterSet
 from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
-from .models import Admission, PreReview, Project, Stage, Tier
+from .models import Admission, LibraryRollover, PreReview, Project, Stage, Tier
 
 PAGE_SIZE = 20
 
@@ -277,3 +278,55 @@ def prereview_conclude(request, pk, review_pk):
         _("会商预审已形成结论。"),
     )
     return redirect(f"{review.project.get_absolute_url()}#prereview")
+
+
+# --- the yearly rollover --------------------------------------------------------------------
+
+#: projects listed on the rollover's preview page (the table counts all of them)
+ROLLOVER_SAMPLE = 50
+
+
+@login_required
+def library_rollover(request):
+    """年度项目库滚动: what the rule would move for the year in the office's region (counted by
+    where from and where to, and the first projects), and its confirmation. Offices only."""
+    user = request.user
+    region = user.home_region()
+    if not (user.is_office_staff and user.can_edit_library) or region is None:
+        raise Http404
+    year = timezone.localdate().year
+    if request.method == "POST":
+        try:
+            year = int(request.POST.get("year", year))
+            expected = int(request.POST.get("expected", -1))
+        except ValueError as error:
+            raise Http404 from error
+        _run_service(
+            request,
+            lambda: library.confirm(by=user, region=region, year=year, expected=expected),
+            _("已完成%(year)s年项目库滚动，每个调整已记入项目的变更记录。") % {"year": year},
+        )
+        return redirect("projects:rollover")
+    projects = Project.objects.for_user(user).filter(region__code__startswith=region.scope_prefix)
+    rows = library.summary(projects, year)
+    sample = list(library.moves(projects, year).select_related("region")[:ROLLOVER_SAMPLE])
+    for project in sample:
+        project.from_label = library.label(project.sub_library, project.construction_kind)
+        project.to_label = library.label(project.to_library, project.to_kind)
+    for row in rows:
+        row["from_label"] = library.label(row["sub_library"], row["construction_kind"])
+        row["to_label"] = library.label(row["to_library"], row["to_kind"])
+    return render(
+        request,
+        "projects/rollover.html",
+        {
+            "region": region,
+            "year": year,
+            "rows": rows,
+            "total": sum(row["n"] for row in rows),
+            "sample": sample,
+            "done": LibraryRollover.objects.filter(
+                region=region, year=year, status=LibraryRollover.Status.APPLIED
+            ).first(),
+        },
+    )

@@ -12,6 +12,7 @@ from core.models import ImmutableModel
 
 #: models of ours that keep no change history, and why
 EXEMPT = {
+    "projects.libraryrollover": "年度滚动的确认记录：每个项目的调整各记入项目的变更记录",
     "schedule.projectschedule": "计算结果：由关键节点（有变更记录）每次变更和每晚重新计算",
     "progress.filingreminder": "提醒发送记录：只由每日任务新增，本身就是日志",
     "progress.progressimport": "导入任务的进度：导入写入的月度进展各有变更记录",

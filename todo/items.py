@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     REPORT = "report", _("文档印发")
     DECISION = "decision", _("会商意见")
     QUOTA = "quota", _("资金发行")
+    ROLLOVER = "rollover", _("项目库滚动")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ something they cannot open, and asks the workflow who must act:
 - documents generated but not published: the issuing office's staff (the step ``publish``);
 - meeting decisions (会商意见) whose issues are still open: the organising office and the
   handling units' liaisons;
+- the yearly rollover of the project library proposed for the office's region, to confirm;
 - funding quotas of the office's own region whose issuance deadline (e.g. "9月底前") is within
   ``QUOTA_DEADLINE_WARN_DAYS`` days or past, not yet fully issued: the office's staff.
 
@@ -458,6 +459,36 @@ def _quota_items(user, today) -> list[Item]:
     return items
 
 
+# --- the yearly rollover of the library -----------------------------------------------------
+
+
+def _rollover_rows(user):
+    """The rollover proposed for the office's own region, waiting for its confirmation."""
+    from projects.models import LibraryRollover
+
+    if not (user.is_office_staff and user.can_edit_library) or user.region_id is None:
+        return None
+    return LibraryRollover.objects.filter(
+        region_id=user.region_id, status=LibraryRollover.Status.PROPOSED
+    )
+
+
+def _rollover_items(user) -> list[Item]:
+    rows = _rollover_rows(user)
+    if rows is None:
+        return []
+    return [
+        Item(
+            kind=Kind.ROLLOVER,
+            title=_("确认%(year)s年项目库滚动") % {"year": rollover.year},
+            url=reverse("projects:rollover"),
+            detail=_("预览时需调整%(n)s个项目的子库或新开工/续建") % {"n": rollover.proposed_moves},
+            steps=(Step("confirm", _("查看并确认")),),
+        )
+        for rollover in rows
+    ]
+
+
 # --- meeting decisions -----------------------------------------------------------------------
 
 
@@ -545,6 +576,7 @@ def todo_items(user, today: datetime.date | None = None) -> list[Item]:
             *_report_items(user),
             *_decision_items(user, today),
             *_quota_items(user, today),
+            *_rollover_items(user),
         ]
     )
 
@@ -569,6 +601,7 @@ def _counted(user, today, horizon) -> list[Subquery]:
         (_report_rows(user), F("pk")),
         (_decision_rows(user), F("pk")),  # per agenda item, whatever its issues
         (_quota_rows(user, today), F("pk")),
+        (_rollover_rows(user), F("pk")),
     ]
     if _files(user):
         sources += [

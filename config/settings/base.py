@@ -317,6 +317,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_IMPORTS = ["reports.documents"]
 # Periodic jobs: name → task, schedule (Asia/Shanghai), expiry so a late run is dropped.
 CELERY_BEAT_SCHEDULE = {
+    # the new year's rollover of the project library, proposed for the offices to confirm
+    "propose-library-rollover": {
+        "task": "projects.tasks.propose_rollover",
+        "schedule": crontab(month_of_year=1, day_of_month=1, hour=1, minute=0),
+        "options": {"expires": 60 * 60 * 24},
+    },
     "recompute-schedules": {
         "task": "schedule.tasks.recompute_schedules",
         "schedule": crontab(hour=0, minute=20),
