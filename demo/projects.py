@@ -12,7 +12,7 @@ import random
 from decimal import Decimal
 
 from accounts.models import Region, Unit, User
-from projects import services
+from projects import library, services
 from projects.models import (
     STAGE_DATE_FIELDS,
     Admission,
@@ -169,6 +169,12 @@ class DemoProjects:
         self.tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
         created = self.projects(users["admin"], users["enterprise"].unit)
         self.prereviews(users["province_office"])
+        # the library as the rule places it for the demo's year (those completed before it
+        # leave the year's construction lists)
+        library.apply(
+            Project.objects.all(), REFERENCE_DATE.year, by=users["province_office"],
+            reason="按规则归入子库",
+        )  # fmt: skip
         return created
 
     def plan(self, enterprise: Unit) -> list[dict]:
