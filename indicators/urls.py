@@ -6,5 +6,6 @@ app_name = "indicators"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("projects/", views.projects_behind, name="projects"),
+    path("library/", views.library_structure, name="library"),
     path("projects/export.xlsx", views.projects_export, name="projects-export"),
 ]

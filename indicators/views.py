@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -27,7 +28,7 @@ from funding.forms import RegionChoiceField
 from projects.exports import projects_workbook
 from projects.models import Project
 
-from . import selectors
+from . import library, selectors
 from .models import Indicator, SubPeriod
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -194,3 +195,34 @@ def projects_export(request):
         },
     )
     return response
+
+
+# --- the library's structure ------------------------------------------------------------------
+
+#: the stalled projects listed on the page (the heading counts them all)
+STALLED_SHOWN = 100
+
+
+@login_required
+def library_structure(request):
+    """项目库结构: the reserve against the year's investment per region, and the projects ready
+    to start without substantial progress, for the office to decide on."""
+    user = request.user
+    region = user.home_region()
+    if region is None or user.sees_only_assignments:
+        raise Http404
+    today = timezone.localdate()
+    listed = library.stalled(_scope(user), region, today)
+    return render(
+        request,
+        "indicators/library.html",
+        {
+            "region": region,
+            "year": today.year,
+            "rows": library.reserve_ratios(_scope(user), region),
+            "target": settings.RESERVE_RATIO_TARGET,
+            "stalled": list(listed[:STALLED_SHOWN]),
+            "stalled_total": listed.count(),
+            "stalled_days": settings.STALLED_DAYS,
+        },
+    )

@@ -393,6 +393,11 @@ SUPERVISION_RED_INDICATORS = int(env("SUPERVISION_RED_INDICATORS", "1"))
 # … and the handling units with approvals running past their promised day: at least this many,
 # or this share overdue among at least ``min_running`` running.
 APPROVAL_SUPERVISION = {"min_overdue": 2, "overdue_ratio": 0.3, "min_running": 3}
+# The reserve kept at this many times the year's investment (seed 003: "5倍以上"), per region;
+# and a project ready to start with no investment reported and no milestone moved for this many
+# days is listed for the office's decision (seed 003: "具备开工条件两个月内无实质性进展").
+RESERVE_RATIO_TARGET = float(env("RESERVE_RATIO_TARGET", "5"))
+STALLED_DAYS = int(env("STALLED_DAYS", "60"))
 # A funding quota not fully issued shows in its office's to-do list from this many calendar days
 # before its issuance deadline (e.g. "9月底前"), and as overdue after it.
 QUOTA_DEADLINE_WARN_DAYS = int(env("QUOTA_DEADLINE_WARN_DAYS", "30"))
