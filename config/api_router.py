@@ -19,7 +19,7 @@ from funding.api.views import (
 from indicators.api.views import IndicatorViewSet, TargetViewSet
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
 from progress.api.views import MonthlyReportViewSet, ProgressImportViewSet
-from projects.api.views import ProjectViewSet
+from projects.api.views import PreReviewViewSet, ProjectViewSet
 from reports.api.views import ReportViewSet
 from schedule.api.views import MilestoneViewSet, ScheduleTemplateViewSet
 from todo.api.views import MyTodoView
@@ -29,6 +29,7 @@ router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("units", UnitViewSet, basename="unit")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("prereviews", PreReviewViewSet, basename="prereview")
 router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("schedule-templates", ScheduleTemplateViewSet, basename="schedule-template")
 router.register("issues", IssueViewSet, basename="issue")

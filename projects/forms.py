@@ -4,7 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Region, Unit
 from core.forms import ScopedForm, ScopedModelChoiceField
 
-from .models import STAGE_DATE_FIELDS, PreReviewOpinion, Project, Stage
+from .models import (
+    PREREVIEW_CRITERIA,
+    STAGE_DATE_FIELDS,
+    Assessment,
+    PreReviewOpinion,
+    Project,
+    Stage,
+)
 
 
 class DateInput(forms.DateInput):
@@ -123,6 +130,10 @@ class PreReviewOpenForm(forms.Form):
         ) | Unit.objects.for_user(user).filter(kind=Unit.Kind.DEPARTMENT)
 
 
+#: an opinion's choice for each criterion: not judged, or an assessment
+ASSESSMENT_CHOICES = [("", _("未评估")), *Assessment.choices]
+
+
 class PreReviewOpinionForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("部门"), queryset=Unit.objects.none())
     verdict = forms.ChoiceField(label=_("意见"), choices=PreReviewOpinion.Verdict.choices)
@@ -131,3 +142,7 @@ class PreReviewOpinionForm(forms.Form):
     def __init__(self, *args, prereview, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = prereview.departments.all()
+        for name, label in PREREVIEW_CRITERIA.items():
+            self.fields[name] = forms.ChoiceField(
+                label=label, choices=ASSESSMENT_CHOICES, required=False
+            )

@@ -439,13 +439,43 @@ class PreReview(models.Model):
         return f"{self.held_on} {self.get_result_display()}"
 
 
+class Assessment(models.TextChoices):
+    """How a project stands against one criterion of the pre-review."""
+
+    MEETS = "meets", _("符合")
+    FAILS = "fails", _("不符合")
+    NOT_APPLICABLE = "na", _("不涉及")
+
+
+#: the pre-review's criteria — seed 001's 生态环保、安全生产、产业政策, with 用地 and 能耗, the
+#: departments' usual questions: field name → label
+PREREVIEW_CRITERIA = {
+    "environment": _("生态环保"),
+    "safety": _("安全生产"),
+    "industrial_policy": _("产业政策"),
+    "land": _("用地"),
+    "energy": _("能耗"),
+}
+
+
+def _criterion(label):
+    return models.CharField(label, max_length=8, choices=Assessment.choices, blank=True)
+
+
 class PreReviewOpinion(models.Model):
-    """One department's opinion in a pre-review."""
+    """One department's opinion in a pre-review, with its assessment against each criterion
+    it judged (blank: not judged by this department)."""
 
     class Verdict(models.TextChoices):
         AGREE = "agree", _("同意")
         CONDITIONAL = "conditional", _("有条件同意")
         DISAGREE = "disagree", _("不同意")
+
+    environment = _criterion(PREREVIEW_CRITERIA["environment"])
+    safety = _criterion(PREREVIEW_CRITERIA["safety"])
+    industrial_policy = _criterion(PREREVIEW_CRITERIA["industrial_policy"])
+    land = _criterion(PREREVIEW_CRITERIA["land"])
+    energy = _criterion(PREREVIEW_CRITERIA["energy"])
 
     prereview = models.ForeignKey(
         PreReview, verbose_name=_("会商预审"), on_delete=models.CASCADE, related_name="opinions"
@@ -475,6 +505,15 @@ class PreReviewOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit}：{self.get_verdict_display()}"
+
+    @property
+    def assessments(self) -> list[tuple[str, str]]:
+        """The criteria this opinion judged, as (criterion, assessment) labels."""
+        return [
+            (str(label), str(Assessment(getattr(self, name)).label))
+            for name, label in PREREVIEW_CRITERIA.items()
+            if getattr(self, name)
+        ]
 
 
 class LibraryRollover(models.Model):

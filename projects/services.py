@@ -12,8 +12,10 @@ from core.workflow import Action, Required, Workflow, about_project
 from schedule import services as schedule_services
 
 from .models import (
+    PREREVIEW_CRITERIA,
     STAGE_DATE_FIELDS,
     Admission,
+    Assessment,
     PreReview,
     PreReviewOpinion,
     Project,
@@ -277,9 +279,30 @@ def prereview_open(*, project: Project, held_on: datetime.date, departments, by)
 
 @transaction.atomic
 def prereview_record_opinion(
-    *, prereview: PreReview, unit, verdict: str, comment: str = "", by
+    *, prereview: PreReview, unit, verdict: str, comment: str = "", by, **criteria
 ) -> PreReviewOpinion:
-    """Record (or revise, while the pre-review is open) one department's opinion."""
+    """Record (or revise, while the pre-review is open) one department's opinion, with its
+    assessment against the criteria it judged (``PREREVIEW_CRITERIA``: 符合 / 不符合 / 不涉及).
+    A criterion judged 不符合 rules out a plain 同意."""
+    unknown = criteria.keys() - PREREVIEW_CRITERIA.keys()
+    if unknown:
+        raise TypeError(f"unknown criteria: {sorted(unknown)}")
+    for name, value in criteria.items():
+        if value and value not in Assessment.values:
+            raise DomainError(
+                _("“%(criterion)s”的评估应为符合、不符合或不涉及。")
+                % {"criterion": PREREVIEW_CRITERIA[name]},
+                code="invalid_assessment",
+                field=name,
+            )
+    failing = [name for name, value in criteria.items() if value == Assessment.FAILS]
+    if failing and verdict == PreReviewOpinion.Verdict.AGREE:
+        raise DomainError(
+            _("“%(criterion)s”评估为不符合，不能出具同意意见，请改为有条件同意或不同意并说明理由。")
+            % {"criterion": PREREVIEW_CRITERIA[failing[0]]},
+            code="criterion_failed",
+            field="verdict",
+        )
     prereview = PreReview.objects.select_for_update().get(pk=prereview.pk)
     if prereview.result != PreReview.Result.PENDING:
         raise DomainError(_("会商预审已有结论，不能再修改意见。"), code="prereview_concluded")
@@ -299,7 +322,12 @@ def prereview_record_opinion(
     opinion, _created = PreReviewOpinion.objects.update_or_create(
         prereview=prereview,
         unit=unit,
-        defaults={"verdict": verdict, "comment": comment.strip(), "recorded_by": by},
+        defaults={
+            "verdict": verdict,
+            "comment": comment.strip(),
+            "recorded_by": by,
+            **{name: criteria.get(name) or "" for name in PREREVIEW_CRITERIA},
+        },
     )
     return opinion
 

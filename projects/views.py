@@ -23,8 +23,22 @@ from schedule.selectors import milestone_history, schedule_chart
 
 from . import library, selectors, services
 from .filtersets import ProjectFilterSet
-from .forms import PreReviewOpenForm, PreReviewOpinionForm, ProjectForm, TransitionForm
-from .models import Admission, LibraryRollover, PreReview, Project, Stage, Tier
+from .forms import (
+    ASSESSMENT_CHOICES,
+    PreReviewOpenForm,
+    PreReviewOpinionForm,
+    ProjectForm,
+    TransitionForm,
+)
+from .models import (
+    PREREVIEW_CRITERIA,
+    Admission,
+    LibraryRollover,
+    PreReview,
+    Project,
+    Stage,
+    Tier,
+)
 
 PAGE_SIZE = 20
 
@@ -123,6 +137,10 @@ def project_detail(request, pk):
             "element_needs": project.element_needs.all(),
             "stage_changes": project.stage_changes.select_related("actor"),
             "prereviews": selectors.project_prereviews(project),
+            "opinion_criteria": [
+                {"name": name, "label": label, "choices": ASSESSMENT_CHOICES}
+                for name, label in PREREVIEW_CRITERIA.items()
+            ],
             "history": selectors.project_history(project),
             "chart": schedule_chart(project),
             "milestone_history": milestone_history(project),

@@ -614,6 +614,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "projects.models.Stage",
+        "AssessmentEnum": "projects.models.Assessment",
         "CategoryEnum": "projects.models.Category",
         "LevelEnum": "accounts.models.Region.Level",
         "MilestoneKindEnum": "schedule.models.MilestoneKind",

@@ -5,7 +5,17 @@ from rest_framework import serializers
 from accounts.models import Region, Unit
 from core.api.scoped import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from core.api.serializers import FieldsBuiltOnce
-from projects.models import STAGE_DATE_FIELDS, ElementNeed, Project, Stage, Tag
+from projects.models import (
+    PREREVIEW_CRITERIA,
+    STAGE_DATE_FIELDS,
+    Assessment,
+    ElementNeed,
+    PreReview,
+    PreReviewOpinion,
+    Project,
+    Stage,
+    Tag,
+)
 
 
 class ElementNeedSerializer(serializers.ModelSerializer):
@@ -139,3 +149,80 @@ class TransitionSerializer(serializers.Serializer):
     # May be omitted (a correction need not name a date); the service needs the key either way.
     date = serializers.DateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- 会商预审 ------------------------------------------------------------------------------
+
+
+def _assessment_field(label):
+    return serializers.ChoiceField(
+        label=label,
+        choices=Assessment.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("符合 meets、不符合 fails、不涉及 na；留空为本部门未评估"),
+    )
+
+
+class PreReviewOpinionSerializer(serializers.ModelSerializer):
+    """One department's opinion, with its assessment against each criterion it judged."""
+
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.get_full_name", read_only=True)
+
+    class Meta:
+        model = PreReviewOpinion
+        fields = [
+            "unit",
+            "unit_name",
+            "verdict",
+            "comment",
+            *PREREVIEW_CRITERIA,
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class PreReviewSerializer(serializers.ModelSerializer):
+    """A pre-review (会商预审) of a signed project waiting for admission."""
+
+    departments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    opinions = PreReviewOpinionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PreReview
+        fields = [
+            "id",
+            "project",
+            "held_on",
+            "departments",
+            "result",
+            "note",
+            "concluded_at",
+            "opinions",
+        ]
+        read_only_fields = fields
+
+
+class PreReviewOpenSerializer(serializers.Serializer):
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all())
+    held_on = serializers.DateField(label=_("会商日期"))
+    departments = ScopedPrimaryKeyRelatedField(
+        queryset=Unit.objects.exclude(kind=Unit.Kind.ENTERPRISE), many=True
+    )
+
+
+class PreReviewOpinionInputSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), label=_("部门"))
+    verdict = serializers.ChoiceField(choices=PreReviewOpinion.Verdict.choices, label=_("意见"))
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    environment = _assessment_field(PREREVIEW_CRITERIA["environment"])
+    safety = _assessment_field(PREREVIEW_CRITERIA["safety"])
+    industrial_policy = _assessment_field(PREREVIEW_CRITERIA["industrial_policy"])
+    land = _assessment_field(PREREVIEW_CRITERIA["land"])
+    energy = _assessment_field(PREREVIEW_CRITERIA["energy"])
+
+
+class PreReviewConcludeSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,7 +1,10 @@
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -9,7 +12,7 @@ from core.api.pagination import SeekPagination
 from core.api.permissions import CanEditLibrary
 from projects import services
 from projects.filtersets import ProjectFilterSet
-from projects.models import Project
+from projects.models import PreReview, PreReviewOpinion, Project
 from schedule import services as schedule_services
 from schedule.api.serializers import (
     ApplyTemplateSerializer,
@@ -20,7 +23,14 @@ from schedule.api.serializers import (
 from schedule.api.views import milestone_queryset, milestone_writes
 from schedule.recompute import project_schedule
 
-from .serializers import ProjectSerializer, TransitionSerializer
+from .serializers import (
+    PreReviewConcludeSerializer,
+    PreReviewOpenSerializer,
+    PreReviewOpinionInputSerializer,
+    PreReviewSerializer,
+    ProjectSerializer,
+    TransitionSerializer,
+)
 
 
 class ProjectViewSet(
@@ -133,3 +143,65 @@ class ProjectViewSet(
         project = self.get_object()
         schedule, milestones = project_schedule(project)
         return Response(ScheduleSerializer(schedule_payload(project, schedule, milestones)).data)
+
+
+class PreReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """会商预审: the pre-reviews of the projects in the caller's scope (``?project=`` for one
+    project's). Office staff open one (POST) and conclude it; a department's liaison records its
+    own unit's opinion, office staff any invited department's."""
+
+    serializer_class = PreReviewSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        rows = PreReview.objects.for_user(self.request.user).prefetch_related(
+            "departments",
+            Prefetch(
+                "opinions", queryset=PreReviewOpinion.objects.select_related("unit", "recorded_by")
+            ),
+        )
+        project = self.request.query_params.get("project")
+        if project:
+            if not project.isdigit():
+                raise ValidationError({"project": [_("项目编号应为数字。")]})
+            rows = rows.filter(project_id=int(project))
+        return rows.order_by("-held_on", "-pk")
+
+    def _answer(self, review, code=status.HTTP_200_OK) -> Response:
+        review = self.get_queryset().get(pk=review.pk)
+        return Response(self.get_serializer(review).data, status=code)
+
+    @extend_schema(request=PreReviewOpenSerializer, responses={201: PreReviewSerializer})
+    def create(self, request):
+        """Open a pre-review of a signed project waiting for admission (office staff)."""
+        if not request.user.is_office_staff:
+            raise PermissionDenied(_("只有重大办工作人员可以发起会商预审。"))
+        payload = PreReviewOpenSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        review = services.prereview_open(by=request.user, **payload.validated_data)
+        return self._answer(review, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PreReviewOpinionInputSerializer, responses={200: PreReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def opinions(self, request, pk=None):
+        """Record (or revise) one department's opinion and its assessment of each criterion."""
+        review = self.get_object()
+        payload = PreReviewOpinionInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        if not (request.user.is_office_staff or request.user.unit_id == data["unit"].pk):
+            raise PermissionDenied(_("部门联络员只能记录本单位的意见。"))
+        services.prereview_record_opinion(prereview=review, by=request.user, **data)
+        return self._answer(review)
+
+    @extend_schema(request=PreReviewConcludeSerializer, responses={200: PreReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def conclude(self, request, pk=None):
+        """Conclude once every department has spoken: admitted on a pass (office staff)."""
+        review = self.get_object()
+        if not request.user.is_office_staff:
+            raise PermissionDenied(_("只有重大办工作人员可以形成会商预审结论。"))
+        payload = PreReviewConcludeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.prereview_conclude(prereview=review, by=request.user, **payload.validated_data)
+        return self._answer(review)
