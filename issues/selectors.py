@@ -266,20 +266,28 @@ def _supervision_counts(open_issues: QuerySet, group_by: str, today: datetime.da
     ``min_overdue`` overdue, or an overdue share of at least ``overdue_ratio`` among at least
     ``min_open`` open tickets."""
     limits = settings.ISSUE_SUPERVISION
-    return (
-        open_issues.values(group_by)
-        .annotate(open_count=Count("pk"), overdue_count=Count("pk", filter=overdue_q(today)))
-        .annotate(
-            share=ExpressionWrapper(
-                Cast("overdue_count", FloatField()) / Cast("open_count", FloatField()),
-                output_field=FloatField(),
-            )
+    groups = open_issues.values(group_by).annotate(
+        open_count=Count("pk"), overdue_count=Count("pk", filter=overdue_q(today))
+    )
+    return _past_thresholds(
+        groups,
+        total="open_count",
+        late="overdue_count",
+        least_late=limits["min_overdue"],
+        least_total=limits["min_open"],
+        ratio=limits["overdue_ratio"],
+    ).order_by("-overdue_count", "-share", group_by)
+
+
+def _past_thresholds(groups: QuerySet, *, total: str, late: str, least_late, least_total, ratio):
+    """The groups (counted as ``total`` and ``late``) with at least ``least_late`` late, or a
+    late share of at least ``ratio`` among at least ``least_total``; the share annotated."""
+    return groups.annotate(
+        share=ExpressionWrapper(
+            Cast(late, FloatField()) / Cast(total, FloatField()), output_field=FloatField()
         )
-        .filter(
-            Q(overdue_count__gte=limits["min_overdue"])
-            | Q(open_count__gte=limits["min_open"], share__gte=limits["overdue_ratio"])
-        )
-        .order_by("-overdue_count", "-share", group_by)
+    ).filter(
+        Q(**{f"{late}__gte": least_late}) | Q(**{f"{total}__gte": least_total, "share__gte": ratio})
     )
 
 
@@ -405,28 +413,25 @@ def late_approval_units(user, today: datetime.date | None = None) -> list[LateAp
     ``min_overdue`` approvals running past their promised day, or an overdue share of at least
     ``overdue_ratio`` among at least ``min_running`` running; among the approvals the user may
     see, most overdue first. Two queries."""
-    from approvals.models import RUNNING_STATUSES, Approval
+    from approvals.models import RUNNING_STATUSES, Approval, late_q
 
     today = today or timezone.localdate()
     limits = settings.APPROVAL_SUPERVISION
-    rows = list(
+    groups = (
         Approval.objects.for_user(user)
         .filter(status__in=RUNNING_STATUSES)
         .order_by()
         .values("unit")
-        .annotate(
-            running=Count("pk"),
-            overdue=Count("pk", filter=Q(promise_late_on__lte=today)),
-        )
-        .annotate(
-            share=ExpressionWrapper(
-                Cast("overdue", FloatField()) / Cast("running", FloatField()),
-                output_field=FloatField(),
-            )
-        )
-        .filter(
-            Q(overdue__gte=limits["min_overdue"])
-            | Q(running__gte=limits["min_running"], share__gte=limits["overdue_ratio"])
+        .annotate(running=Count("pk"), overdue=Count("pk", filter=late_q(today)))
+    )
+    rows = list(
+        _past_thresholds(
+            groups,
+            total="running",
+            late="overdue",
+            least_late=limits["min_overdue"],
+            least_total=limits["min_running"],
+            ratio=limits["overdue_ratio"],
         )
         .filter(overdue__gt=0)
         .order_by("-overdue", "-share", "unit")
