@@ -4,8 +4,9 @@ or nothing — inline for a small file, by a background job (with progress) for 
 import gc
 import hashlib
 import logging
+from array import array
+from bisect import bisect_left
 from contextlib import contextmanager
-from operator import attrgetter
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -64,48 +65,50 @@ def start_import(*, by, uploaded, period: str | None = None) -> ProgressImport:
         )
     data = uploaded.read(limit + 1)
     check_upload(data)
-    parsed = xlsx.read_workbook(data)
-    try:
-        services.check_period(parsed.period)
-    except DomainError as error:
-        raise UploadRefused(
-            _("模板第2行的填报月份“%(value)s”有误：%(why)s")
-            % {"value": parsed.period, "why": error.messages[0]}
-        ) from error
-    if period and period != parsed.period:
-        raise UploadRefused(
-            _("文件中的填报月份（%(file)s）与所选月份（%(chosen)s）不一致。")
-            % {"file": parsed.period, "chosen": period}
+    with xlsx.read_workbook(data) as parsed:  # the rows read: a queued job has its own copy
+        try:
+            services.check_period(parsed.period)
+        except DomainError as error:
+            raise UploadRefused(
+                _("模板第2行的填报月份“%(value)s”有误：%(why)s")
+                % {"value": parsed.period, "why": error.messages[0]}
+            ) from error
+        if period and period != parsed.period:
+            raise UploadRefused(
+                _("文件中的填报月份（%(file)s）与所选月份（%(chosen)s）不一致。")
+                % {"file": parsed.period, "chosen": period}
+            )
+        if not len(parsed):
+            raise UploadRefused(_("文件中没有数据行。"))
+        job = ProgressImport(
+            region=by.region,
+            period=parsed.period,
+            file_name=(getattr(uploaded, "name", "") or "upload.xlsx")[-200:],
+            sha256=hashlib.sha256(data).hexdigest(),
+            total_rows=len(parsed),
+            created_by=by,
         )
-    if not parsed.rows:
-        raise UploadRefused(_("文件中没有数据行。"))
-    job = ProgressImport(
-        region=by.region,
-        period=parsed.period,
-        file_name=(getattr(uploaded, "name", "") or "upload.xlsx")[-200:],
-        sha256=hashlib.sha256(data).hexdigest(),
-        total_rows=len(parsed.rows),
-        created_by=by,
-    )
-    if job.region is None:
-        raise DomainError(_("您的账号未设置所属地区，不能导入。"), code="no_region")
-    job.file.save(f"{job.sha256[:16]}.xlsx", ContentFile(data), save=False)
-    job.save()
-    del data  # stored: the rows read are all the import needs now
-    if len(parsed.rows) <= settings.PROGRESS_IMPORT_SYNC_ROWS:
-        run_import(job.pk, parsed=parsed)
-        job.refresh_from_db()
-    else:
-        # The rows as read here go with the job, so the worker does not parse the workbook a
-        # second time (the file itself is kept as the record of what was uploaded).
-        _store_rows(job, parsed)
-        from .tasks import run_import as task
+        if job.region is None:
+            raise DomainError(_("您的账号未设置所属地区，不能导入。"), code="no_region")
+        job.file.save(f"{job.sha256[:16]}.xlsx", ContentFile(data), save=False)
+        job.save()
+        del data  # stored: the rows read are all the import needs now
+        if len(parsed) <= settings.PROGRESS_IMPORT_SYNC_ROWS:
+            run_import(job.pk, parsed=parsed)
+            job.refresh_from_db()
+        else:
+            # The rows as read here go with the job, so the worker does not parse the workbook a
+            # second time (the file itself is kept as the record of what was uploaded).
+            _store_rows(job, parsed)
+            from .tasks import run_import as task
 
-        enqueue_on_commit(task, job.pk)
-    return job
+            enqueue_on_commit(task, job.pk)
+        return job
 
 
 def _rows_name(job: ProgressImport) -> str:
+    """Where the rows read go with a queued job (JSON lines now, one JSON document for jobs
+    queued by an earlier version: :meth:`xlsx.Parsed.load` reads both)."""
     return f"{job.file.name}.rows.json"
 
 
@@ -113,16 +116,17 @@ def _store_rows(job: ProgressImport, parsed: xlsx.Parsed) -> None:
     storage, name = job.file.storage, _rows_name(job)
     if storage.exists(name):  # left by an upload that failed half way
         storage.delete(name)
-    storage.save(name, ContentFile(xlsx.dump_rows(parsed)))
+    storage.save(name, parsed.stored())
 
 
 def _stored_rows(job: ProgressImport) -> xlsx.Parsed | None:
-    """The rows the upload read, or None (a job queued before they were kept)."""
+    """The rows the upload read, copied to a local temporary file a line at a time, or None
+    (a job queued before they were kept)."""
     storage, name = job.file.storage, _rows_name(job)
     if not storage.exists(name):
         return None
     with storage.open(name, "rb") as handle:
-        return xlsx.load_rows(handle.read())
+        return xlsx.Parsed.load(handle)
 
 
 def _drop_stored_rows(job: ProgressImport) -> None:
@@ -229,21 +233,28 @@ def import_interrupted(import_id: int) -> str:
 
 
 def _run(job: ProgressImport, parsed: xlsx.Parsed | None) -> str:
+    if parsed is not None:  # read by the upload, which closes it
+        return _check_and_write(job, parsed)
     try:
-        if parsed is None:
-            parsed = _stored_rows(job)
+        parsed = _stored_rows(job)
         if parsed is None:
             with job.file.open("rb") as handle:
                 parsed = xlsx.read_workbook(handle.read())
     except DomainError as error:
         _fail(job, error.messages[0], [])
         return job.status
+    with parsed:
+        return _check_and_write(job, parsed)
+
+
+def _check_and_write(job: ProgressImport, parsed: xlsx.Parsed) -> str:
     try:
-        errors = _check_rows(job, parsed)
+        order = parsed.in_project_order()
+        errors = _check_rows(job, parsed, order)
         if errors:
             _fail(job, _rows_failed(errors), errors)
             return job.status
-        return _write(job, parsed)
+        return _write(job, parsed, order)
     finally:
         _drop_stored_rows(job)
 
@@ -252,58 +263,64 @@ def _rows_failed(errors: list[dict]) -> str:
     return _("共%(n)s处错误，未导入任何数据。请按行列提示修改后重新上传。") % {"n": len(errors)}
 
 
-def _check_rows(job: ProgressImport, parsed) -> list[dict]:
-    """Every row's errors, by row and then column. The rows are read in stretches
-    (:func:`_stretch`), the job's count of rows checked following: what each row says (read
-    from the file) and its project (in the uploader's scope, once in the file). The forms
+def _check_rows(job: ProgressImport, parsed: xlsx.Parsed, order: array) -> list[dict]:
+    """Every row's errors, by row and then column: what each row says (found as it was read)
+    and its project (in the uploader's scope, once in the file). The projects are checked in
+    ``order`` (:meth:`xlsx.Parsed.in_project_order`: a project's rows side by side, the first
+    one met first) in stretches (:func:`_stretch`), the job's count of rows checked following;
+    no row is read back from the file for it, only those with errors already. The forms
     themselves are checked where they are written, under lock (``services.sheet_save``, which
     names every bad row); here only when other rows are refused already, so that the refusal
     names every error of the file at once."""
     errors: list[dict] = []
+    for row in parsed.rows(parsed.flawed):
+        for key, messages in row.errors.items():
+            errors += [_error(row.number, key, message) for message in messages]
     in_scope = Project.objects.for_user(job.created_by)
-    seen: dict[int, int] = {}  # the row each project was first met in
-    every = _stretch(len(parsed.rows))
-    for start in range(0, len(parsed.rows), every):
-        stretch = parsed.rows[start : start + every]
-        ids = [row.project_id for row in stretch if row.project_id]
-        found = set(in_scope.filter(pk__in=ids).values_list("pk", flat=True))
-        for row in stretch:
-            if row.errors:
-                for key, messages in row.errors.items():
-                    errors += [_error(row.number, key, message) for message in messages]
-            if row.project_id is not None:
-                problem = _project_problem(row, found, seen)
-                if problem:
-                    errors.append(_error(row.number, "project_id", problem))
-                else:
-                    seen[row.project_id] = row.number
+    project_ids, numbers = parsed.project_ids, parsed.numbers
+    firsts = array("i")  # the rows whose project is in scope, met there first: in project order
+    first_number = 0  # the row of the project of the last of them
+    every = _stretch(len(order))
+    for start in range(0, len(order), every):
+        stretch = order[start : start + every]
+        wanted = {project_ids[index] for index in stretch} - {0}
+        found = set(in_scope.filter(pk__in=wanted).values_list("pk", flat=True))
+        for index in stretch:
+            project_id = project_ids[index]
+            if not project_id:  # the row's 平台编号 is missing or wrong: an error already
+                continue
+            again = firsts and project_ids[firsts[-1]] == project_id
+            problem = _project_problem(project_id, found, first_number if again else 0)
+            if problem:
+                errors.append(_error(numbers[index], "project_id", problem))
+            else:
+                firsts.append(index)
+                first_number = numbers[index]
         job.processed_rows = start + len(stretch)
         _save(job, "processed_rows")
     if errors:
-        errors += _form_errors(job, parsed, seen)
+        errors += _form_errors(parsed, firsts)
     errors.sort(key=lambda error: error["row"] or 0)  # by row, each row's in column order
     return errors
 
 
-def _form_errors(job: ProgressImport, parsed, seen: dict[int, int]) -> list[dict]:
+def _form_errors(parsed: xlsx.Parsed, firsts: array) -> list[dict]:
     """The errors of the forms of the rows read well, checked by the services a stretch at a
-    time (a file refused for other rows already)."""
+    time (a file refused for other rows already): ``firsts``, the rows whose project is in
+    scope and met there first, less those with errors already."""
     errors: list[dict] = []
-    every = _stretch(len(parsed.rows))
-    for start in range(0, len(parsed.rows), every):
-        stretch = [
-            row
-            for row in parsed.rows[start : start + every]
-            if not row.errors and seen.get(row.project_id) == row.number
-        ]
+    every = _stretch(len(parsed))
+    for start in range(0, len(firsts), every):
+        stretch = [row for row in parsed.rows(firsts[start : start + every]) if not row.errors]
         projects = services.project_facts(
             Project.objects.filter(pk__in=[row.project_id for row in stretch])
         )
         months = services.year_months(list(projects), parsed.period)
         forms = {row.project_id: (projects[row.project_id], row.values) for row in stretch}
+        number = {row.project_id: row.number for row in stretch}
         for project_id, fields in services.clean_many(parsed.period, forms, months).items():
             for key, messages in fields.items():
-                errors.extend(_error(seen[project_id], key, m) for m in messages)
+                errors.extend(_error(number[project_id], key, m) for m in messages)
     return errors
 
 
@@ -313,24 +330,26 @@ def _stretch(total: int) -> int:
     return max(PROGRESS_EVERY, min(STRETCH_ROWS, total // 25))
 
 
-def _project_problem(row, in_scope: set[int], seen: dict[int, int]) -> str:
-    if row.project_id not in in_scope:
-        return _("平台编号%(id)s对应的项目不存在或不在您的管辖范围内。") % {"id": row.project_id}
-    if row.project_id in seen:
-        return _("与第%(row)s行是同一个项目，请合并为一行。") % {"row": seen[row.project_id]}
+def _project_problem(project_id: int, in_scope: set[int], first_number: int) -> str:
+    """What is wrong with a row's project: out of scope, or met in row ``first_number``
+    already (0: not met before)."""
+    if project_id not in in_scope:
+        return _("平台编号%(id)s对应的项目不存在或不在您的管辖范围内。") % {"id": project_id}
+    if first_number:
+        return _("与第%(row)s行是同一个项目，请合并为一行。") % {"row": first_number}
     return ""
 
 
-def _write(job: ProgressImport, parsed) -> str:
+def _write(job: ProgressImport, parsed: xlsx.Parsed, order: array) -> str:
     """All rows in one transaction, or none: the services decide and write them in batches,
-    in project id order, each row's values made as its batch is read."""
+    in project id order (``order``: every row has its own project by now), each row read back
+    from the file and its values made as its batch is read."""
     job.status = ImportStatus.WRITING
     _save(job, "status")
-    in_order = sorted(parsed.rows, key=attrgetter("project_id"))
     try:
         with transaction.atomic():
             result = services.sheet_save(
-                rows=((row.project_id, row.values) for row in in_order),
+                rows=((row.project_id, row.values) for row in parsed.rows(order)),
                 period=parsed.period,
                 by=job.created_by,
                 action=ProgressAction.IMPORT,
@@ -342,11 +361,11 @@ def _write(job: ProgressImport, parsed) -> str:
         job.refresh_from_db()
         return job.status
     except services.SheetErrors as refused:
-        row_of = {row.project_id: row.number for row in parsed.rows}
         found = []
         for project_id, fields in refused.rows.items():
+            number = _row_of(parsed, order, project_id)
             for key, messages in fields.items():
-                found += [_error(row_of.get(project_id), key, m) for m in messages]
+                found += [_error(number, key, m) for m in messages]
         found.sort(key=lambda error: error["row"] or 0)
         _fail(job, _rows_failed(found), found)
         return job.status
@@ -354,6 +373,11 @@ def _write(job: ProgressImport, parsed) -> str:
         _fail(job, error.messages[0], [])
         return job.status
     return job.status
+
+
+def _row_of(parsed: xlsx.Parsed, order: array, project_id: int) -> int:
+    """The Excel row of a project's row (one a project by the time rows are written)."""
+    return parsed.numbers[order[bisect_left(order, project_id, key=parsed.project_ids.__getitem__)]]
 
 
 class _GivenUp(Exception):

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
@@ -338,6 +339,7 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(people, county):
         ),
         ({"problem_category": "天气"}, "问题类别", "“天气”不是可选的问题类别。"),
         ({"project_id": "abc"}, "平台编号", "平台编号缺失或有误，请勿修改灰色列。"),
+        ({"project_id": "9" * 20}, "平台编号", "平台编号缺失或有误，请勿修改灰色列。"),
     ],
 )
 def test_row_errors_name_the_column_in_chinese(people, county, row, column, message):
@@ -740,16 +742,12 @@ def test_a_job_cut_off_half_way_is_failed_and_the_file_can_be_uploaded_again(
 
 @override_settings(PROGRESS_IMPORT_SYNC_ROWS=1)
 def test_a_background_import_does_not_parse_the_workbook_again(
-    people, county, monkeypatch, django_capture_on_commit_callbacks
+    people, county, django_capture_on_commit_callbacks, request
 ):
     data = fill(template(people), {county["a"].pk: GOOD, county["b"].pk: GOOD})
-    with django_capture_on_commit_callbacks(execute=False):
-        job = upload(people["county_filer"], data)
+    job = _queued(people["county_filer"], data, django_capture_on_commit_callbacks)
 
-    def parsed_again(_data):
-        raise AssertionError("the worker parsed the workbook again")
-
-    monkeypatch.setattr(xlsx, "read_workbook", parsed_again)
+    request.getfixturevalue("no_second_parse")
     assert imports.run_import(job.pk) == ImportStatus.DONE
     job.refresh_from_db()
     assert (job.created, job.processed_rows) == (2, 3)
@@ -768,18 +766,22 @@ def test_the_rows_handed_to_the_job_keep_their_values():
             {"project_id": ["平台编号缺失或有误，请勿修改灰色列。"]},
             investment_this_month=datetime.datetime(2026, 1, 2, 3, 4),
         ),
-        _row(6, 8, investment_this_month=datetime.time(9, 30), problems="=1+1"),
+        _row(6, 8, investment_this_month=datetime.time(9, 30), problems="=1+1\n第二行"),
     ]
-    parsed = xlsx.Parsed(period="2026-11", region_code="320281", rows=rows)
-    again = xlsx.load_rows(xlsx.dump_rows(parsed))
-    assert (again.period, again.region_code) == ("2026-11", "320281")
-    assert again.rows[0] == rows[0] and again.rows[1].errors == rows[1].errors
+    with xlsx.Parsed("2026-11", "320281") as parsed:
+        for row in rows:
+            parsed.add(row)
+        again = xlsx.Parsed.load(parsed.stored())
+    with again:
+        assert (again.period, again.region_code, len(again)) == ("2026-11", "320281", 3)
+        read = list(again.rows(range(3)))
+    assert read[0] == rows[0] and read[1].errors == rows[1].errors
     # a value the template does not expect travels as its text: refused all the same
-    assert again.rows[1].investment_this_month == "2026-01-02T03:04:00"
-    assert again.rows[2].values == {
+    assert read[1].investment_this_month == "2026-01-02T03:04:00"
+    assert read[2].values == {
         **dict.fromkeys(INPUT_FIELDS),
         "investment_this_month": "09:30:00",
-        "problems": "=1+1",
+        "problems": "=1+1\n第二行",
     }
 
 
@@ -793,9 +795,210 @@ def test_rows_stored_by_an_earlier_version_are_read_too():
             [5, None, {"problems": ""}, {"project_id": ["平台编号缺失或有误，请勿修改灰色列。"]}],
         ],
     }
-    rows = xlsx.load_rows(json.dumps(stored).encode()).rows
+    with xlsx.Parsed.load(io.BytesIO(json.dumps(stored).encode())) as parsed:
+        rows = list(parsed.rows(range(len(parsed))))
     assert rows[0] == _row(4, 7, stage_date=datetime.date(2026, 11, 5), problems="漏水")
     assert rows[1].errors == {"project_id": ["平台编号缺失或有误，请勿修改灰色列。"]}
+
+
+def _queued(by, data: bytes, capture) -> ProgressImport:
+    """The job of a large upload, queued (its message not sent)."""
+    with capture(execute=False):
+        return upload(by, data)
+
+
+@pytest.fixture
+def no_second_parse(monkeypatch):
+    """The worker takes the rows the upload read: the workbook must not be parsed again."""
+
+    def parsed_again(_data):
+        raise AssertionError("the worker parsed the workbook again")
+
+    monkeypatch.setattr(xlsx, "read_workbook", parsed_again)
+
+
+@pytest.fixture
+def small_steps(monkeypatch):
+    """Rows checked one at a time and written two at a time: a few rows go through the
+    stretches and batches of an import of thousands."""
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(imports, "STRETCH_ROWS", 1)
+    monkeypatch.setattr(services.sheets, "SHEET_BATCH", 2)
+
+
+def _reversed_rows(workbook) -> None:
+    """The data rows of the sheet in the opposite order (the projects' ids falling)."""
+    sheet = workbook[xlsx.SHEET]
+    last = sheet.max_row
+    lines = [
+        [sheet.cell(row=r, column=c).value for c in range(1, len(xlsx.COLUMNS) + 1)]
+        for r in range(xlsx.FIRST_ROW, last + 1)
+    ]
+    for r, line in zip(range(xlsx.FIRST_ROW, last + 1), reversed(lines), strict=True):
+        for c, value in enumerate(line, start=1):
+            sheet.cell(row=r, column=c).value = value  # value=None would leave the cell as it is
+
+
+@override_settings(PROGRESS_IMPORT_SYNC_ROWS=1)
+def test_a_background_import_writes_every_row_as_read(
+    people, county, small_steps, django_capture_on_commit_callbacks, request
+):
+    more = [active(people, total_investment=Decimal(9000)) for _n in range(5)]
+    values = {
+        project.pk: {"investment_this_month": 10 * n, "physical_progress": f"第{n}段施工"}
+        for n, project in enumerate([county["a"], county["b"], *more], start=1)
+    }
+    values[county["c"].pk] = {
+        "investment_this_month": 7.5,
+        "physical_progress": "场地平整",
+        "new_stage": "开工",
+        "stage_date": datetime.date(2026, 11, 12),
+        "problems": "征地\n未完成",
+        "problem_category": "征地拆迁",
+    }
+    data = fill(template(people), values, _reversed_rows)
+    job = _queued(people["county_filer"], data, django_capture_on_commit_callbacks)
+    assert (job.status, job.total_rows) == (ImportStatus.QUEUED, 8)
+
+    request.getfixturevalue("no_second_parse")
+    imports.run_import(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, (job.message, job.errors)
+    assert (job.created, job.processed_rows) == (8, 8)
+    written = {
+        report.project_id: report
+        for report in MonthlyReport.objects.filter(period=PERIOD, status="draft")
+    }
+    assert set(written) == set(values)
+    for project_id, row in values.items():
+        if project_id == county["c"].pk:
+            continue
+        assert (
+            written[project_id].investment_this_month,
+            written[project_id].physical_progress,
+        ) == (Decimal(row["investment_this_month"]), row["physical_progress"])
+    c = written[county["c"].pk]
+    assert (c.investment_this_month, c.new_stage, c.stage_date) == (
+        Decimal("7.5"),
+        "started",
+        datetime.date(2026, 11, 12),
+    )
+    assert (c.problems, str(IssueCategory(c.problem_category).label)) == (
+        "征地\n未完成",
+        "征地拆迁",
+    )
+    assert ProgressEvent.objects.filter(report__period=PERIOD).count() == 8
+
+
+@override_settings(PROGRESS_IMPORT_SYNC_ROWS=1)
+def test_every_error_of_a_background_import_is_named_at_once_and_nothing_written(
+    people, county, small_steps, django_capture_on_commit_callbacks, request
+):
+    def smuggle(workbook):
+        sheet = workbook[xlsx.SHEET]
+        sheet["A8"], sheet["H8"], sheet["I8"] = county["yixing"].pk, 10, "施工"
+        sheet["A9"], sheet["H9"] = "abc", 10
+        sheet["A10"], sheet["H10"] = county["c"].pk, 5
+
+    blank = template(people)
+    where = rows_by_project(sheet_of(blank)[1])
+    data = fill(
+        blank,
+        {
+            county["a"].pk: {**GOOD, "investment_this_month": -5},
+            county["b"].pk: {**GOOD, "new_stage": "封顶"},
+            county["c"].pk: GOOD,
+        },
+        smuggle,
+    )
+    job = _queued(people["county_filer"], data, django_capture_on_commit_callbacks)
+
+    request.getfixturevalue("no_second_parse")
+    assert imports.run_import(job.pk) == ImportStatus.FAILED
+    job.refresh_from_db()
+    assert job.message == "共5处错误，未导入任何数据。请按行列提示修改后重新上传。"
+    assert job.errors == sorted(
+        [
+            {
+                "row": where[county["a"].pk],
+                "column": "本月完成投资（万元）",
+                "message": "本月完成投资不能为负数。",
+            },
+            {
+                "row": where[county["b"].pk],
+                "column": "本月进入阶段",
+                "message": "“封顶”不是可选的阶段（开工、竣工、投产、达效）。",
+            },
+            {
+                "row": 8,
+                "column": "平台编号",
+                "message": f"平台编号{county['yixing'].pk}对应的项目不存在或不在您的管辖范围内。",
+            },
+            {"row": 9, "column": "平台编号", "message": "平台编号缺失或有误，请勿修改灰色列。"},
+            {
+                "row": 10,
+                "column": "平台编号",
+                "message": f"与第{where[county['c'].pk]}行是同一个项目，请合并为一行。",
+            },
+        ],
+        key=lambda error: error["row"],
+    )
+    assert job.processed_rows == job.total_rows == 6
+    assert not MonthlyReport.objects.exists() and not ProgressEvent.objects.exists()
+
+
+def test_every_duplicate_names_the_first_row_of_its_project(people, county, small_steps):
+    def duplicate(workbook):
+        sheet = workbook[xlsx.SHEET]
+        for target, source in ((8, 6), (9, 4), (10, 6)):
+            for column in range(1, len(xlsx.COLUMNS) + 1):
+                sheet.cell(row=target, column=column, value=sheet.cell(source, column).value)
+
+    job = upload(people["county_filer"], fill(template(people), {}, duplicate))
+    assert job.status == ImportStatus.FAILED
+    assert job.errors == [
+        {"row": 8, "column": "平台编号", "message": "与第6行是同一个项目，请合并为一行。"},
+        {"row": 9, "column": "平台编号", "message": "与第4行是同一个项目，请合并为一行。"},
+        {"row": 10, "column": "平台编号", "message": "与第6行是同一个项目，请合并为一行。"},
+    ]
+    assert not MonthlyReport.objects.exists()
+
+
+@override_settings(PROGRESS_IMPORT_SYNC_ROWS=1)
+def test_a_job_queued_by_the_earlier_version_still_imports(
+    people, county, django_capture_on_commit_callbacks, request
+):
+    """Its rows were stored as one JSON document (some still as values and errors apart)."""
+    data = fill(template(people), {county["a"].pk: GOOD, county["c"].pk: GOOD})
+    where = rows_by_project(sheet_of(data)[1])
+    job = _queued(people["county_filer"], data, django_capture_on_commit_callbacks)
+    blank = dict.fromkeys(INPUT_FIELDS, "")
+    rows = [
+        [where[county["a"].pk], county["a"].pk, None, 120, "主体结构封顶", 65.5, "", None, "", ""],
+        [where[county["b"].pk], county["b"].pk, blank, {}],
+        [
+            where[county["c"].pk],
+            county["c"].pk,
+            {**GOOD, "new_stage": "started", "stage_date": {"__date__": "2026-11-12"}},
+            {},
+        ],
+    ]
+    name = f"{job.file.name}.rows.json"
+    job.file.storage.delete(name)
+    job.file.storage.save(
+        name,
+        ContentFile(json.dumps({"period": PERIOD, "region_code": "320281", "rows": rows}).encode()),
+    )
+
+    request.getfixturevalue("no_second_parse")
+    assert imports.run_import(job.pk) == ImportStatus.DONE
+    job.refresh_from_db()
+    assert (job.created, job.processed_rows) == (2, 3)
+    a = MonthlyReport.objects.get(project=county["a"], period=PERIOD)
+    assert (a.investment_this_month, a.percent_complete) == (Decimal(120), Decimal("65.50"))
+    c = MonthlyReport.objects.get(project=county["c"], period=PERIOD)
+    assert (c.new_stage, c.stage_date) == ("started", datetime.date(2026, 11, 12))
+    assert not job.file.storage.exists(name)  # the rows went with the job
 
 
 def test_imports_are_seen_by_the_uploader_and_the_offices_above(people, county):
