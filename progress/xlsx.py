@@ -541,7 +541,7 @@ def _row(number: int, values: tuple) -> Row:
     errors: dict[str, list[str]] = {}
     project_id = None
     raw_id = _text(values[_AT["project_id"]])
-    if not raw_id.isdigit() or int(raw_id) > MAX_PROJECT_ID:
+    if not raw_id.isdecimal() or int(raw_id) > MAX_PROJECT_ID:  # not "²", which int() refuses
         errors["project_id"] = [_("平台编号缺失或有误，请勿修改灰色列。")]
     else:
         project_id = int(raw_id)

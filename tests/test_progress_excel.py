@@ -340,6 +340,7 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(people, county):
         ({"problem_category": "天气"}, "问题类别", "“天气”不是可选的问题类别。"),
         ({"project_id": "abc"}, "平台编号", "平台编号缺失或有误，请勿修改灰色列。"),
         ({"project_id": "9" * 20}, "平台编号", "平台编号缺失或有误，请勿修改灰色列。"),
+        ({"project_id": "²"}, "平台编号", "平台编号缺失或有误，请勿修改灰色列。"),
     ],
 )
 def test_row_errors_name_the_column_in_chinese(people, county, row, column, message):
