@@ -67,20 +67,27 @@ KINDS = (
 )
 
 
+#: the kinds decided the day they are accepted for a project with its own specialist
+#: ("一项目一专员"，随到随审、当日办结, measure 7)
+SAME_DAY_WITH_SPECIALIST = ("land",)
+
+
 def load(apps) -> None:
     ApprovalKind = apps.get_model("approvals", "ApprovalKind")
+    # the migrations before the field was added load the kinds without it
+    has_flag = any(f.name == "same_day_with_specialist" for f in ApprovalKind._meta.fields)
     for position, row in enumerate(KINDS, start=1):
         code, name, handler, days, rule, share, milestone_kind, note = row
-        ApprovalKind.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "position": position,
-                "handler": handler,
-                "promised_days": days,
-                "target_rule": rule,
-                "target_share": share,
-                "milestone_kind": milestone_kind,
-                "note": note,
-            },
-        )
+        defaults = {
+            "name": name,
+            "position": position,
+            "handler": handler,
+            "promised_days": days,
+            "target_rule": rule,
+            "target_share": share,
+            "milestone_kind": milestone_kind,
+            "note": note,
+        }
+        if has_flag:
+            defaults["same_day_with_specialist"] = code in SAME_DAY_WITH_SPECIALIST
+        ApprovalKind.objects.update_or_create(code=code, defaults=defaults)

@@ -2,23 +2,21 @@
 
 from django.db import migrations, models
 
-#: the shipped kind whose approvals with a specialist are decided the day they are accepted
-#: ("一项目一专员"，随到随审、当日办结, seed 000 measure 7)
-SAME_DAY_WITH_SPECIALIST = ("land",)
-
 
 def judge_in_working_days(apps, schema_editor):
     """Land approvals with a specialist get their same-day target; every accepted approval
     the first working days after its promised and target days."""
+    from approvals import shipped
     from schedule.workdays import WorkdayCalendar
 
+    # only the new flag: the kinds' other values may have been changed in the admin
     ApprovalKind = apps.get_model("approvals", "ApprovalKind")
+    ApprovalKind.objects.filter(code__in=shipped.SAME_DAY_WITH_SPECIALIST).update(
+        same_day_with_specialist=True
+    )
     Approval = apps.get_model("approvals", "Approval")
     CalendarDay = apps.get_model("schedule", "CalendarDay")
     CalendarYear = apps.get_model("schedule", "CalendarYear")
-    ApprovalKind.objects.filter(code__in=SAME_DAY_WITH_SPECIALIST).update(
-        same_day_with_specialist=True
-    )
     calendar = WorkdayCalendar(
         overrides=dict(CalendarDay.objects.values_list("date", "is_workday")),
         entered_years=CalendarYear.objects.filter(complete=True).values_list("year", flat=True),
