@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
 from approvals.api.views import ApprovalKindViewSet, ApprovalViewSet
+from attachments.api.views import AttachmentViewSet
 from core.api.exports import ExportViewSet
 from funding.api.views import (
     FinancialInstitutionViewSet,
@@ -54,6 +55,7 @@ router.register("targets", TargetViewSet, basename="target")
 router.register("reports", ReportViewSet, basename="report")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")
 router.register("exports", ExportViewSet, basename="export")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 app_name = "api"
 urlpatterns = [

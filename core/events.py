@@ -125,6 +125,10 @@ CATALOGUE: dict[str, Entry] = {
     "meeting.agenda": Entry(
         "碰头会议程生成（人工创建或每周自动生成）", "组织会议的重大办；议程涉及的责任单位"
     ),
+    "attachment.upload": Entry(
+        "审批事项、问题、碰头会或项目上传附件（附加数据注明所属对象、文件名、类型和大小）",
+        "所属审批事项、问题、碰头会或项目的相关方",
+    ),
     "webhook.paused": Entry(
         "Webhook订阅持续发送失败，已自动暂停（附加数据注明创建人和原因）", "订阅的创建人"
     ),

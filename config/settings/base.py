@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "notify",
     "todo",
     "webhooks",
+    "attachments",  # files on approvals, issues, meetings, projects
     "audit",
     "health",  # /healthz/ and the beat's heartbeat
     "demo",
@@ -423,6 +424,12 @@ PROGRESS_IMPORT_MAX_UNZIPPED_BYTES = int(
 PROGRESS_IMPORT_MAX_ROWS = int(env("PROGRESS_IMPORT_MAX_ROWS", "50000"))
 PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 
+# --- Attachments (attachments/) ----------------------------------------------------------------
+# The largest file attached to an approval, issue, meeting or project (20 MB); a larger one is
+# refused and nothing is stored. Django puts no cap of its own on a multipart file (its
+# DATA_UPLOAD_MAX_MEMORY_SIZE leaves files out), so this is the limit the platform keeps.
+ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+
 # --- Excel exports (core/exports.py) -----------------------------------------------------------
 # An export of up to EXPORT_SYNC_ROWS rows downloads at once; a larger one is written by a
 # background job with a progress page (the API answers 202 with its status address). Its file is
@@ -632,6 +639,8 @@ SPECTACULAR_SETTINGS = {
         "ProgressImportStatusEnum": "progress.models.ImportStatus",
         "ReportKindEnum": "reports.models.Kind",
         "ReportStatusEnum": "reports.models.Status",
+        "AttachmentParentTypeEnum": "attachments.kinds.ParentType",
+        "AttachmentFileKindEnum": "attachments.models.FileKind",
     },
 }
 
