@@ -17,7 +17,7 @@ from funding.api.views import (
     QuotaViewSet,
     ReitsProjectViewSet,
 )
-from indicators.api.views import IndicatorViewSet, TargetViewSet
+from indicators.api.views import IndicatorViewSet, ProjectGroupViewSet, TargetViewSet
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
 from progress.api.views import MonthlyReportViewSet, ProgressImportViewSet
 from projects.api.views import PreReviewViewSet, ProjectViewSet
@@ -51,6 +51,7 @@ router.register(
 router.register("progress/imports", ProgressImportViewSet, basename="progress-import")
 router.register("progress", MonthlyReportViewSet, basename="progress")
 router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("indicator-groups", ProjectGroupViewSet, basename="indicator-group")
 router.register("targets", TargetViewSet, basename="target")
 router.register("reports", ReportViewSet, basename="report")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")

@@ -8,4 +8,7 @@ urlpatterns = [
     path("projects/", views.projects_behind, name="projects"),
     path("library/", views.library_structure, name="library"),
     path("projects/export.xlsx", views.projects_export, name="projects-export"),
+    path("basis/", views.basis, name="basis"),
+    path("groups/", views.groups, name="groups"),
+    path("groups/<slug:code>/", views.group, name="group"),
 ]

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
@@ -23,13 +24,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Region
-from core.forms import ScopedForm
+from core.exceptions import DomainError
+from core.forms import ScopedForm, ScopedModelChoiceField
 from funding.forms import RegionChoiceField
 from projects.exports import projects_workbook
 from projects.models import Project
 
-from . import library, selectors
-from .models import Indicator, SubPeriod
+from . import library, selectors, services
+from .models import Basis, Indicator, ProjectGroup, SubPeriod
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: the groups of the dashboard, in order
@@ -59,9 +61,21 @@ class IndicatorFilterForm(ScopedForm, forms.Form):
     period = forms.ChoiceField(
         label=gettext_lazy("时段"), required=False, choices=SubPeriod.choices
     )
+    group = ScopedModelChoiceField(
+        label=gettext_lazy("项目分组"),
+        queryset=ProjectGroup.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label=gettext_lazy("全部项目"),
+    )
 
     def region_out_of_scope(self) -> bool:
-        return "region" in self.errors
+        """A region (or a project group) the user may not see: not found."""
+        return "region" in self.errors or "group" in self.errors
+
+    def chosen_group(self) -> ProjectGroup | None:
+        self.is_valid()
+        return self.cleaned_data.get("group")
 
     def chosen(self) -> tuple[Region | None, int, str]:
         self.is_valid()
@@ -83,11 +97,13 @@ class Cell:
     denominator_url: str
 
 
-def _cell(figure: selectors.Figure, region: Region, year: int, sub_period: str) -> Cell:
+def _cell(figure: selectors.Figure, region: Region, year: int, sub_period: str, group=None) -> Cell:
     base = reverse("indicators:projects")
     query = {"indicator": figure.indicator, "region": region.code, "year": year}
     if sub_period:
         query["period"] = sub_period
+    if group is not None:
+        query["group"] = group.code
     return Cell(
         figure,
         f"{base}?{urlencode({**query, 'part': 'numerator'})}",
@@ -109,31 +125,36 @@ def dashboard(request):
     if form.region_out_of_scope():
         raise Http404
     region, year, sub_period = form.chosen()
+    group = form.chosen_group()
     context = {
         "form": form,
         "region": region,
         "year": year,
         "sub_period": sub_period,
         "sub_period_label": SubPeriod(sub_period).label,
+        "group": group,
+        "groups": ProjectGroup.objects.for_user(user).select_related("region"),
     }
     if region is not None:
-        figures = selectors.indicators(region, year, sub_period, queryset=_scope(user))
+        figures = selectors.indicators(region, year, sub_period, _scope(user), group)
         context["families"] = [
             Family(
                 code,
                 label,
-                [_cell(f, region, year, sub_period) for f in figures if f.family == code],
+                [_cell(f, region, year, sub_period, group) for f in figures if f.family == code],
             )
             for code, label in FAMILIES
         ]
         context["lagging"] = [f for f in figures if f.lagging]
         context["columns"] = figures  # the headings of the table by region
         context["children"] = [
-            (child, [_cell(f, child, year, sub_period) for f in child_figures])
+            (child, [_cell(f, child, year, sub_period, group) for f in child_figures])
             for child, child_figures in selectors.indicators_by_region(
-                region, year, sub_period, queryset=_scope(user)
+                region, year, sub_period, _scope(user), group
             )
         ]
+        context["may_choose_basis"] = services.may_set(user, region)
+        context["basis_choices"] = Basis.choices
         context["lagging_children"] = [
             child for child, cells in context["children"] if any(c.figure.lagging for c in cells)
         ]
@@ -152,10 +173,11 @@ def _behind(request):
     if form.region_out_of_scope():
         raise Http404
     region, year, sub_period = form.chosen()
+    group = form.chosen_group()
     if region is None:
         raise Http404
     projects = selectors.projects_behind(
-        indicator, region, year, sub_period, part=part, queryset=_scope(user)
+        indicator, region, year, sub_period, part=part, queryset=_scope(user), group=group
     )
     projects = projects.with_related().order_by("region_id", "-total_investment", "pk")
     return projects, {
@@ -167,6 +189,10 @@ def _behind(request):
         "sub_period": sub_period,
         "sub_period_label": SubPeriod(sub_period).label,
         "definition": selectors.DEFINITIONS[indicator],
+        "described": selectors.DEFINITIONS[indicator].describe(
+            selectors.bases_for(region)[indicator]
+        ),
+        "group": group,
     }
 
 
@@ -225,4 +251,91 @@ def library_structure(request):
             "stalled_total": listed.count(),
             "stalled_days": settings.STALLED_DAYS,
         },
+    )
+
+
+# --- cohort or stock, and the office's groups -------------------------------------------------
+
+
+@login_required
+def basis(request):
+    """POST: an office chooses cohort or stock for an indicator of its region (and below)."""
+    if request.method != "POST":
+        raise Http404
+    user = request.user
+    region = get_object_or_404(Region.objects.for_user(user), code=request.POST.get("region"))
+    try:
+        services.basis_set(
+            by=user,
+            region=region,
+            indicator=request.POST.get("indicator", ""),
+            basis=request.POST.get("basis", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("统计口径已更新。"))
+    return redirect(f"{reverse('indicators:dashboard')}?{urlencode({'region': region.code})}")
+
+
+@login_required
+def groups(request):
+    """项目分组: the shipped groups with how their projects are found, and the office's own
+    groups; office staff add a group."""
+    user = request.user
+    if user.sees_only_assignments:
+        raise Http404
+    if request.method == "POST":
+        try:
+            group = services.group_create(
+                by=user, name=request.POST.get("name", ""), note=request.POST.get("note", "")
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("分组“%(name)s”已建立。") % {"name": group.name})
+            return redirect("indicators:group", code=group.code)
+    return render(
+        request,
+        "indicators/groups.html",
+        {
+            "groups": ProjectGroup.objects.for_user(user).select_related("region"),
+            "may_create": user.region_id is not None and services.may_set(user, user.region),
+        },
+    )
+
+
+@login_required
+def group(request, code: str):
+    """One office-defined group's projects (those in the user's scope); its office adds
+    projects by code and removes them."""
+    user = request.user
+    if user.sees_only_assignments:
+        raise Http404
+    chosen = get_object_or_404(ProjectGroup.objects.for_user(user), code=code)
+    may_edit = services.may_edit_group(user, chosen)
+    if request.method == "POST":
+        try:
+            if "remove" in request.POST:
+                services.group_remove(
+                    by=user, group=chosen, project_ids=request.POST.getlist("remove")
+                )
+                messages.success(request, _("已移出。"))
+            else:
+                added = services.group_add(
+                    by=user, group=chosen, codes=request.POST.get("codes", "").split()
+                )
+                messages.success(request, _("已加入%(n)s个项目。") % {"n": added})
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            return redirect("indicators:group", code=chosen.code)
+    members = (
+        _scope(user).filter(selectors.group_q(chosen)).select_related("region").order_by("code")
+    )
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "indicators/group.html",
+        {"group": chosen, "page": page, "projects": page.object_list, "may_edit": may_edit},
     )

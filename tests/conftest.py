@@ -226,19 +226,22 @@ def _clock_marker(request):
 
 
 def load_reference_data():
-    """What the migrations load: regions, units, roles, templates, approval kinds, channels."""
+    """What the migrations load: regions, units, roles, templates, approval kinds, channels,
+    project groups."""
     from django.apps import apps
 
     from accounts import reference_data
     from accounts.models import Region, Role, Unit
     from approvals import shipped as approval_kinds
     from funding import shipped as funding_channels
+    from indicators import shipped as project_groups
     from schedule import shipped
 
     reference_data.load(Region, Unit, Role)
     shipped.load(apps)
     approval_kinds.load(apps)
     funding_channels.load(apps)
+    project_groups.load(apps)
 
 
 @contextmanager

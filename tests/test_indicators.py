@@ -61,8 +61,11 @@ YEAR = {
     "wx_investment": (Decimal(1750), Decimal(2900), Decimal("60.34")),  # P1 P5 P6 P7
     "wx_production": (1, 2, Decimal("50.00")),  # P5 producing of P5 P6 completed
     "wx_capacity": (0, 1, Decimal("0.00")),  # P5 producing this year, not at capacity
-    "ha_signing": (3, 5, Decimal("60.00")),  # P1 P2 P6 signed; P4 P9 still planning
+    # P1 P2 P6 signed (1亿元 or more); over the target for that count: none set here
+    "ha_signing": (3, None, None),
+    "ha_signed": (3, None, Decimal(3)),
     "ha_start": (2, 3, Decimal("66.67")),  # P1 P6 of P1 P2 P6
+    "ha_signed_started": (2, None, Decimal(2)),
     "ha_production": (1, 2, Decimal("50.00")),
     "ha_capacity": (0, 1, Decimal("0.00")),
     "new_start_rate": (3, 6, Decimal("50.00")),  # P1 P6 P7 of P1 P2 P3 P6 P7 P9
@@ -75,8 +78,10 @@ H1 = {
     "wx_investment": (Decimal(650), Decimal(2100), Decimal("30.95")),  # P1 P5 P7, to June
     "wx_production": (0, 1, Decimal("0.00")),  # P5 completed in April, producing in July
     "wx_capacity": (0, 0, None),
-    "ha_signing": (3, 5, Decimal("60.00")),
+    "ha_signing": (3, None, None),
+    "ha_signed": (3, None, Decimal(3)),
     "ha_start": (1, 3, Decimal("33.33")),
+    "ha_signed_started": (1, None, Decimal(1)),
     "ha_production": (0, 1, Decimal("0.00")),
     "ha_capacity": (0, 0, None),
     "new_start_rate": (2, 6, Decimal("33.33")),  # P1 P7
@@ -287,7 +292,8 @@ def test_projects_behind_by_name(world):
     assert names(projects_behind("new_start_rate", city, 2026, "H1", "numerator")) == {"P1", "P7"}
     assert names(projects_behind("wx_investment", city, 2026)) == {"P1", "P5", "P6", "P7"}
     assert names(projects_behind("wx_investment", city, 2026, "H1")) == {"P1", "P5", "P7"}
-    assert names(projects_behind("ha_signing", city, 2026)) == {"P1", "P2", "P4", "P6", "P9"}
+    # 签约率's denominator is a target: behind both parts, the projects signed
+    assert names(projects_behind("ha_signing", city, 2026)) == {"P1", "P2", "P6"}
     assert names(projects_behind("wx_filing", region("320000"), 2026)) == {
         "P1",
         "P2",
@@ -320,12 +326,13 @@ def test_the_callers_scope_narrows_every_figure(world, people):
 def test_a_constant_number_of_queries(world, people, django_assert_max_num_queries):
     city = region("320200")
     scope = Project.objects.for_user(people["city_office"])
-    with django_assert_max_num_queries(4):
-        indicators(city, 2026, "H1", queryset=scope)
+    # counts, money (2), targets, the office's choice of cohort or stock
     with django_assert_max_num_queries(5):
+        indicators(city, 2026, "H1", queryset=scope)
+    with django_assert_max_num_queries(6):
         indicators_by_region(city, 2026, "H1", queryset=scope)
     province = region("320000")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         indicators_by_region(province, 2026, queryset=scope)
 
 

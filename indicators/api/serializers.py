@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.api.fields import region_code_field
-from indicators.models import Indicator, SubPeriod, Target
+from indicators.models import Basis, GroupRule, Indicator, ProjectGroup, SubPeriod, Target
 from projects.models import Project
 
 PARTS = (("denominator", _("分母")), ("numerator", _("分子")))
@@ -58,6 +58,16 @@ class IndicatorQuerySerializer(serializers.Serializer):
         },
     )
 
+    group = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ProjectGroup.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("项目分组代码（见 /api/v1/indicator-groups/）；留空为全部项目"),
+        error_messages={"does_not_exist": _("项目分组“{value}”不存在。")},
+    )
+
 
 class IndicatorProjectsQuerySerializer(IndicatorQuerySerializer):
     """… plus ``indicator`` and ``part`` (the projects of the denominator or the numerator)."""
@@ -82,8 +92,28 @@ class IndicatorProjectsQuerySerializer(IndicatorQuerySerializer):
 # --- answering -------------------------------------------------------------------------------
 
 
+class DefinitionSerializer(serializers.Serializer):
+    """What a figure counts, in words."""
+
+    numerator = serializers.CharField(help_text=_("分子"))
+    denominator = serializers.CharField(help_text=_("分母（计数类指标为空）"))
+    basis = serializers.ChoiceField(
+        choices=[("", _("不适用")), *Basis.choices],
+        help_text=_(
+            "cohort 当年批次（时段内进入前一阶段的项目）或 stock 全部存量；计数、投资类为空"
+        ),
+    )
+    basis_label = serializers.CharField()
+    basis_open = serializers.BooleanField(
+        help_text=_("口径可由重大办选择（为 false 时由文件规定）")
+    )
+    projects = serializers.CharField(help_text=_("统计范围"))
+    window = serializers.CharField(help_text=_("统计时段"))
+
+
 class FigureSerializer(serializers.Serializer):
-    """One indicator for the region (with everything below it) and the part of the year."""
+    """One indicator for the region (with everything below it), the part of the year and the
+    project group (if one was asked), with its definition."""
 
     indicator = serializers.ChoiceField(choices=Indicator.choices, help_text=_("指标代码"))
     label = serializers.CharField(help_text=_("指标名称"))
@@ -112,6 +142,29 @@ class FigureSerializer(serializers.Serializer):
     )
     unit = serializers.CharField(help_text=_("% 或 个"))
     lagging = serializers.BooleanField(help_text=_("低于目标（无目标时为 false）"))
+    group = serializers.CharField(
+        source="group.code",
+        allow_null=True,
+        default=None,
+        help_text=_("项目分组代码；空为全部项目"),
+    )
+    denominator_is_target = serializers.BooleanField(
+        help_text=_("分母是目标值而非项目数（签约率）")
+    )
+    definition = DefinitionSerializer()
+
+
+class ProjectGroupSerializer(serializers.ModelSerializer):
+    """A group of projects indicators and targets can be read and set for."""
+
+    rule = serializers.ChoiceField(choices=GroupRule.choices, read_only=True)
+    rule_display = serializers.CharField(source="get_rule_display", read_only=True)
+    region = serializers.CharField(source="region_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProjectGroup
+        fields = ["code", "name", "rule", "rule_display", "region", "note"]
+        read_only_fields = fields
 
 
 class RegionFiguresSerializer(serializers.Serializer):
@@ -165,6 +218,15 @@ class TargetSerializer(serializers.ModelSerializer):
 
     region = region_code_field(_("6位行政区划代码"))
     region_name = serializers.CharField(source="region.name", read_only=True)
+    group = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ProjectGroup.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("项目分组代码；留空为本地区全部项目的目标"),
+        error_messages={"does_not_exist": _("项目分组“{value}”不存在。")},
+    )
     year = serializers.IntegerField(
         min_value=2000,
         max_value=2100,
@@ -196,9 +258,7 @@ class TargetSerializer(serializers.ModelSerializer):
         error_messages={"min_value": _("目标值不能为负数。")},
     )
     unit = serializers.SerializerMethodField()
-    set_by_name = serializers.CharField(
-        source="set_by", read_only=True, allow_null=True
-    )
+    set_by_name = serializers.CharField(source="set_by", read_only=True, allow_null=True)
 
     class Meta:
         model = Target
@@ -206,6 +266,7 @@ class TargetSerializer(serializers.ModelSerializer):
             "id",
             "region",
             "region_name",
+            "group",
             "year",
             "indicator",
             "indicator_display",
@@ -224,13 +285,13 @@ class TargetSerializer(serializers.ModelSerializer):
         validators = []
 
     def get_unit(self, target: Target) -> str:
-        return "个" if target.indicator == Indicator.NEW_STARTS else "%"
+        return "个" if target.indicator in Indicator.counts() else "%"
 
     def validate(self, attrs):
         current = self.instance
         indicator = attrs.get("indicator", getattr(current, "indicator", None))
         value = attrs.get("value", getattr(current, "value", None))
-        if indicator != Indicator.NEW_STARTS and value is not None and value > 100:
+        if indicator not in Indicator.counts() and value is not None and value > 100:
             raise serializers.ValidationError(
                 {"value": [_("比率类指标的目标值是百分数，应在0到100之间。")]}
             )

@@ -18,7 +18,7 @@ from accounts.filtersets import RegionBelowMixin, region_filter
 from accounts.models import Region
 from core.api.pagination import PageNumberPagination
 from indicators import selectors, services
-from indicators.models import Indicator, SubPeriod, Target
+from indicators.models import Indicator, ProjectGroup, SubPeriod, Target
 from projects.models import Project
 
 from .serializers import (
@@ -26,6 +26,7 @@ from .serializers import (
     IndicatorProjectSerializer,
     IndicatorProjectsQuerySerializer,
     IndicatorQuerySerializer,
+    ProjectGroupSerializer,
     RegionFiguresSerializer,
     TargetSerializer,
 )
@@ -40,7 +41,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def _query(self, request, serializer_class=IndicatorQuerySerializer) -> dict:
-        query = serializer_class(data=request.query_params)
+        query = serializer_class(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         values = dict(query.validated_data)
         user = request.user
@@ -48,6 +49,12 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         if region is None or not Region.objects.for_user(user).filter(pk=region.pk).exists():
             raise Http404
         values["region"] = region
+        group = values.get("group")
+        if (
+            group is not None
+            and not ProjectGroup.objects.for_user(user).filter(pk=group.pk).exists()
+        ):
+            raise Http404  # another region's own group: not found, as its region would be
         values["year"] = values.get("year") or timezone.localdate().year
         values["projects"] = Project.objects.for_user(user)
         return values
@@ -60,7 +67,9 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         projects planned to start this year and the number of new starts, each against the
         region's target for the year (or part of it)."""
         q = self._query(request)
-        figures = selectors.indicators(q["region"], q["year"], q["period"], queryset=q["projects"])
+        figures = selectors.indicators(
+            q["region"], q["year"], q["period"], queryset=q["projects"], group=q["group"]
+        )
         return Response(FigureSerializer(figures, many=True).data)
 
     @extend_schema(
@@ -78,7 +87,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
                 "lagging": [figure.indicator for figure in figures if figure.lagging],
             }
             for region, figures in selectors.indicators_by_region(
-                q["region"], q["year"], q["period"], queryset=q["projects"]
+                q["region"], q["year"], q["period"], queryset=q["projects"], group=q["group"]
             )
         ]
         return Response(RegionFiguresSerializer(rows, many=True).data)
@@ -105,12 +114,26 @@ class IndicatorViewSet(viewsets.GenericViewSet):
                 q["period"],
                 part=q["part"],
                 queryset=q["projects"],
+                group=q["group"],
             )
             .select_related("region")
             .order_by("region_id", "code", "pk")
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ProjectGroupViewSet(viewsets.ReadOnlyModelViewSet):
+    """The project groups the caller may ask figures and set targets for: the shipped ones
+    (found by rule) and those of the offices of their region, above and below it."""
+
+    serializer_class = ProjectGroupSerializer
+    lookup_field = "code"
+    filter_backends: list = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return ProjectGroup.objects.for_user(self.request.user)
 
 
 # --- targets ---------------------------------------------------------------------------------
@@ -122,6 +145,11 @@ WHOLE_YEAR = "year"
 class TargetFilterSet(RegionBelowMixin, django_filters.FilterSet):
     region = region_filter()
     year = django_filters.NumberFilter(label=gettext_lazy("年度"))
+    group = django_filters.CharFilter(
+        method="filter_group",
+        label=gettext_lazy("项目分组"),
+        help_text=gettext_lazy("分组代码；all 为本地区全部项目的目标"),
+    )
     indicator = django_filters.MultipleChoiceFilter(
         choices=Indicator.choices, label=gettext_lazy("指标"), help_text=gettext_lazy("可多选")
     )
@@ -135,6 +163,13 @@ class TargetFilterSet(RegionBelowMixin, django_filters.FilterSet):
     class Meta:
         model = Target
         fields = ["region", "year", "indicator", "sub_period"]
+
+    def filter_group(self, queryset, name, value):
+        if not value:
+            return queryset
+        if value == "all":
+            return queryset.filter(group__isnull=True)
+        return queryset.filter(group__code=value)
 
     def filter_sub_period(self, queryset, name, value):
         if not value:
@@ -170,7 +205,9 @@ class TargetViewSet(viewsets.ModelViewSet):
     ordering_fields = ["region", "year", "indicator", "sub_period", "updated_at"]
 
     def get_queryset(self):
-        return Target.objects.for_user(self.request.user).select_related("region", "set_by")
+        return Target.objects.for_user(self.request.user).select_related(
+            "region", "group", "set_by"
+        )
 
     def perform_create(self, serializer):
         serializer.instance = services.target_save(
