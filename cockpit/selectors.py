@@ -381,6 +381,17 @@ def funding_overruns(user, region: Region, year: int):
     return funding_selectors.quota_overruns(user, year=year, region=region)
 
 
+def service_figures(user, region: Region, window: Window):
+    """走访服务: coverage of the window's month and 反馈率 of the problems raised on visits from
+    1 January to its end, for the region and each region below (fieldservice's selector, as on
+    its own page). Three queries."""
+    from fieldservice import selectors as fieldservice
+
+    return fieldservice.service_figures(
+        user, region, window.year, window.month, since=datetime.date(window.year, 1, 1)
+    )
+
+
 @dataclass
 class LightFigures:
     counts: dict = field(default_factory=dict)

@@ -103,6 +103,7 @@ def home(request):
         "overruns": selectors.funding_overruns(user, region, window.year),
         "light": light,
         "light_labels": lights.LIGHT_LABELS,
+        "service": selectors.service_figures(user, region, window),
         "charts": charts.cockpit_charts(
             region, window, indicator, regions, trends, issues, departments[:12], funding
         ),

@@ -7,6 +7,7 @@ from accounts.api.views import ObtainTokenView, RegionViewSet, UnitViewSet
 from approvals.api.views import ApprovalKindViewSet, ApprovalViewSet
 from attachments.api.views import AttachmentViewSet
 from core.api.exports import ExportViewSet
+from fieldservice.api.views import VisitViewSet
 from funding.api.views import (
     FinancialInstitutionViewSet,
     FinancingMatchViewSet,
@@ -54,6 +55,7 @@ router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("indicator-groups", ProjectGroupViewSet, basename="indicator-group")
 router.register("targets", TargetViewSet, basename="target")
 router.register("reports", ReportViewSet, basename="report")
+router.register("visits", VisitViewSet, basename="visit")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")
 router.register("exports", ExportViewSet, basename="export")
 router.register("attachments", AttachmentViewSet, basename="attachment")

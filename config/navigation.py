@@ -40,6 +40,7 @@ ITEMS = (
     Item(_("要素审批"), "approvals:board", app="approvals"),
     Item(_("资金保障"), "funding:dashboard", FILING, "funding"),
     Item(_("月度调度"), "progress:index", FILING, "progress"),
+    Item(_("走访服务"), "fieldservice:list", FILING, "fieldservice"),
     Item(_("指标"), "indicators:dashboard", FILING | {R.DEPARTMENT_LIAISON}, "indicators"),
     Item(_("报告简报"), "reports:list", FILING | {R.DEPARTMENT_LIAISON}, "reports"),
     Item(_("节点模板"), "schedule:templates", OFFICE, "schedule"),

@@ -29,6 +29,7 @@ urlpatterns = [
     path("progress/", include("progress.urls")),
     path("indicators/", include("indicators.urls")),
     path("reports/", include("reports.urls")),
+    path("fieldservice/", include("fieldservice.urls")),
     path("attachments/", include("attachments.urls")),
     path("exports/", include("core.urls")),  # large exports, in the background
     path("todo/", include("todo.urls")),

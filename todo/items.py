@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     DECISION = "decision", _("会商意见")
     QUOTA = "quota", _("资金发行")
     ROLLOVER = "rollover", _("项目库滚动")
+    VISIT = "visit", _("走访服务")
 
 
 @dataclass(frozen=True)

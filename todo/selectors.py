@@ -18,7 +18,9 @@ something they cannot open, and asks the workflow who must act:
   handling units' liaisons;
 - the yearly rollover of the project library proposed for the office's region, to confirm;
 - funding quotas of the office's own region whose issuance deadline (e.g. "9月底前") is within
-  ``QUOTA_DEADLINE_WARN_DAYS`` days or past, not yet fully issued: the office's staff.
+  ``QUOTA_DEADLINE_WARN_DAYS`` days or past, not yet fully issued: the office's staff;
+- the projects a service specialist (服务专员) serves that have had no visit this month: the
+  specialist, one item per project, due at the month's end.
 
 :func:`todo_items` builds the list in a fixed number of queries whatever its length;
 :func:`todo_count` counts the same rows in one query (and the calendar) for the navigation.
@@ -151,20 +153,32 @@ def _issue_rows(user):
     return None if where is None else Issue.objects.for_user(user).filter(where)
 
 
-def _issue_items(user, today) -> list[Item]:
+class _Calendar:
+    """The working-day calendar as one list reads it: whole from the database once, when a
+    ticket waits to be accepted; the approvals' horizon then uses it instead of asking again."""
+
+    def __init__(self):
+        self.whole: WorkdayCalendar | None = None
+
+    def read(self) -> WorkdayCalendar:
+        if self.whole is None:
+            self.whole = current_calendar()
+        return self.whole
+
+
+def _issue_items(user, today, calendar: _Calendar) -> list[Item]:
     rows = _issue_rows(user)
     if rows is None:
         return []
     items = []
-    calendar = None  # read once, when a ticket waits to be accepted
     for issue in rows.select_related("project", "unit", "region__parent__parent"):
         allowed = ISSUE_WORKFLOW.allowed_actions(issue, user)
         played = issue_services.parties(issue, user)
         if not any(name in ISSUE_TODO[party] for party in played for name in allowed):
             continue
         if issue.status == Status.REPORTED:
-            calendar = calendar or current_calendar()
-            due_on = issue.accept_due_on(calendar)  # 即时响应: the level's time to accept
+            # 即时响应: the level's time to accept
+            due_on = issue.accept_due_on(calendar.read())
             overdue = due_on is not None and due_on < today
         else:
             due_on = issue.deadline if issue.status in HANDLING_STATUSES else None
@@ -324,8 +338,14 @@ def _approval_rows(user, horizon):
     )
 
 
-def _approval_items(user, today) -> list[Item]:
-    rows = _approval_rows(user, approval_horizon(today)).select_related("project", "kind", "unit")
+def _approval_items(user, today, calendar: _Calendar) -> list[Item]:
+    # the whole calendar, when the list has read it already, gives approval_horizon's answer
+    horizon = (
+        calendar.whole.add_workdays(today, settings.APPROVAL_DUE_WORKDAYS)
+        if calendar.whole is not None
+        else approval_horizon(today)
+    )
+    rows = _approval_rows(user, horizon).select_related("project", "kind", "unit")
     # In scope, what the user may do depends on the status and on whether the approval is
     # their unit's: asked once per such pair, not once per approval.
     asked: dict[tuple[str, bool], tuple[Step, ...]] = {}
@@ -558,6 +578,44 @@ def _excerpt(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+# --- visits of a service specialist ----------------------------------------------------------
+
+
+def _visit_rows(user, today):
+    """The projects the user serves as specialist with no visit yet this month: office staff
+    and county filers are the ones who can be specialists (``fieldservice.services``)."""
+    from fieldservice.selectors import unvisited_assignments
+    from fieldservice.services import SPECIALIST_ROLES
+
+    if not user.has_role(*SPECIALIST_ROLES):
+        return None
+    return unvisited_assignments(user, today)
+
+
+def _visit_items(user, today) -> list[Item]:
+    rows = _visit_rows(user, today)
+    if rows is None:
+        return []
+    from fieldservice.selectors import month_range
+
+    month_end = month_range(today.year, today.month)[1]
+    return [
+        Item(
+            kind=Kind.VISIT,
+            title=_("本月走访：%(project)s") % {"project": assignment.project.name},
+            url=reverse("fieldservice:create", args=[assignment.project_id]),
+            detail=_("%(region)s · 您是该项目的服务专员，%(month)s尚未走访")
+            % {
+                "region": assignment.project.region.name,
+                "month": month_label(today.strftime("%Y-%m")),
+            },
+            due_on=month_end,
+            steps=(Step("record", _("记录走访")),),
+        )
+        for assignment in rows.select_related("project", "project__region")
+    ]
+
+
 # --- the list and its count ------------------------------------------------------------------
 
 
@@ -567,16 +625,18 @@ def todo_items(user, today: datetime.date | None = None) -> list[Item]:
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     today = today or timezone.localdate()
+    calendar = _Calendar()
     return by_urgency(
         [
-            *_issue_items(user, today),
+            *_issue_items(user, today, calendar),
             *_filing_items(user, today),
             *_review_items(user),
-            *_approval_items(user, today),
+            *_approval_items(user, today, calendar),
             *_report_items(user),
             *_decision_items(user, today),
             *_quota_items(user, today),
             *_rollover_items(user),
+            *_visit_items(user, today),
         ]
     )
 
@@ -602,6 +662,7 @@ def _counted(user, today, horizon) -> list[Subquery]:
         (_decision_rows(user), F("pk")),  # per agenda item, whatever its issues
         (_quota_rows(user, today), F("pk")),
         (_rollover_rows(user), F("pk")),
+        (_visit_rows(user, today), F("pk")),  # per project served
     ]
     if _files(user):
         sources += [

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "indicators",
     "cockpit",
     "reports",
+    "fieldservice",  # 走访服务: service specialists and visits
     "notify",
     "todo",
     "webhooks",
@@ -639,6 +640,7 @@ SPECTACULAR_SETTINGS = {
         "ProgressImportStatusEnum": "progress.models.ImportStatus",
         "ReportKindEnum": "reports.models.Kind",
         "ReportStatusEnum": "reports.models.Status",
+        "VisitorKindEnum": "fieldservice.models.VisitorKind",
         "AttachmentParentTypeEnum": "attachments.kinds.ParentType",
         "AttachmentFileKindEnum": "attachments.models.FileKind",
     },

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from approvals.models import Approval
 from approvals.selectors import performance
 from core.charts import Bar, bar_chart
+from fieldservice.selectors import service_figures
 from funding.selectors import channel_summary, financing_summary, quota_overruns
 from indicators.models import Indicator
 from indicators.selectors import Figure, indicators, indicators_by_region, projects_behind
@@ -107,6 +108,10 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
         "not_started": bounded(not_started),
         "at_risk": bounded(at_risk),
         "lagging_regions": lagging_regions,
+        # 走访服务: the month's coverage, 反馈率 of the visits from 1 January (as the cockpit)
+        "service": service_figures(
+            reader, region, year, period.month, since=datetime.date(year, 1, 1)
+        ),
         "charts": charts,
         "today": today,
     }
