@@ -17,6 +17,7 @@ from accounts.models import Region, Role, Unit
 from projects.models import Project
 
 from .approvals import DemoApprovals
+from .fieldservice import DemoFieldService
 from .funding import DemoFunding
 from .issues import DemoIssues
 from .logins import load_logins
@@ -47,5 +48,6 @@ class DemoBuilder:
         DemoIssues(regions, users).run()
         DemoProgress(users).run()
         DemoTargets(users).run()
+        DemoFieldService(users).run()
         DemoReports(users, self.log).run()
         self.log(f"演示数据就绪：新建项目 {created} 个，项目总数 {Project.objects.count()} 个。")
