@@ -22,6 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import Region
+from projects.models import Project
+
 from .sniffing import TYPES
 
 
@@ -78,6 +81,21 @@ class Attachment(models.Model):
     )
     object_id = models.PositiveBigIntegerField(_("所属对象编号"))
     parent = GenericForeignKey("content_type", "object_id")
+    # Where the parent stood when the file was attached: its project (none for a meeting or an
+    # unmatched ticket) and region, as its events name them. They say what a file is about
+    # (a project's whole record, a region's files); who may see it is always the parent's rule.
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("项目"),
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("地区")
+    )
 
     file = models.FileField(_("文件"), upload_to=attachment_upload_to, max_length=200)
     name = models.CharField(_("文件名"), max_length=200)

@@ -84,9 +84,12 @@ def attachment_upload(*, parent, by, uploaded, description: str = "") -> Attachm
     _check_permitted(parent, by)
     _check_size(uploaded)
     kind = _sniffed(uploaded)
+    about = kind_of(parent).about(parent)
     attachment = Attachment(
         content_type=ContentType.objects.get_for_model(parent),
         object_id=parent.pk,
+        project_id=about.get("project_id"),
+        region_id=about["region"],
         name=download_name(_clean_name(uploaded.name or ""), kind),
         file_kind=kind.code,
         size=uploaded.size,
@@ -109,7 +112,7 @@ def attachment_upload(*, parent, by, uploaded, description: str = "") -> Attachm
                 "file_kind": attachment.file_kind,
                 "size": attachment.size,
             },
-            **kind_of(parent).about(parent),
+            **about,
         )
     return attachment
 

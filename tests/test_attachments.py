@@ -140,6 +140,10 @@ def test_upload_on_each_parent_shows_on_its_page(
         "pdf",
         len(PDF),
     )
+    # where it belongs: the parent's project (a meeting has none) and region
+    in_jiangyin = parent_type != "meeting"
+    assert attachment.project == (parents["project"] if in_jiangyin else None)
+    assert attachment.region_id == ("320281" if in_jiangyin else "320200")
     assert attachment.file.name.startswith("attachments/") and "批复" not in attachment.file.name
     page = client.get(parent.get_absolute_url()).content.decode()
     assert "批复文件.pdf" in page and reverse("attachments:download", args=[attachment.pk]) in page
