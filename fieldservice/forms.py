@@ -32,13 +32,32 @@ class VisitForm(forms.Form):
 
 
 class ProblemForm(forms.Form):
-    """A problem raised on the visit: filed as an issue ticket when the visit is recorded."""
+    """A problem raised on the visit: filed as an issue ticket when the visit is recorded. A
+    row left empty is no problem; a row begun needs its title and category."""
 
-    title = forms.CharField(label=_("问题标题"), max_length=200)
-    category = forms.ChoiceField(label=_("问题类别"), choices=Category.choices)
+    title = forms.CharField(label=_("问题标题"), max_length=200, required=False)
+    category = forms.ChoiceField(
+        label=_("问题类别"), choices=[("", "---------"), *Category.choices], required=False
+    )
     description = forms.CharField(
         label=_("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return data
+        if not (data.get("title") or "").strip():
+            self.add_error("title", _("请填写问题标题。"))
+        if not data.get("category"):
+            self.add_error("category", _("请选择问题类别。"))
+        return data
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(
+            (data.get(name) or "").strip() for name in ("title", "category", "description")
+        )
 
     def problem(self) -> Problem:
         return Problem(**self.cleaned_data)
@@ -49,7 +68,7 @@ ProblemFormSet = forms.formset_factory(ProblemForm, extra=3, max_num=20, validat
 
 def filled_problems(formset) -> list[Problem]:
     """The problems the formset's filled rows describe (empty rows are skipped)."""
-    return [form.problem() for form in formset.forms if form.has_changed() and form.cleaned_data]
+    return [form.problem() for form in formset.forms if not form.is_blank()]
 
 
 class AssignmentForm(forms.Form):

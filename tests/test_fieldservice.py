@@ -202,10 +202,15 @@ def test_the_visit_form_records_and_refuses_on_the_form(client, world):
         "problems-INITIAL_FORMS": "0",
         "problems-0-title": LAND.title,
         "problems-0-category": LAND.category,
+        # the rows left empty, as a browser sends them
+        **{f"problems-{n}-{name}": "" for n in (1, 2) for name in ("title", "category")},
     }
     future = client.post(url, {**base, "visited_on": "2026-12-01"})
     assert future.status_code == 400 and "走访日期不能晚于今天。" in future.content.decode()
     assert not Visit.objects.exists()
+    begun = client.post(url, {**base, "problems-1-description": "用电", "problems-1-category": ""})
+    assert begun.status_code == 400 and "请选择问题类别。" in begun.content.decode()
+    assert not Visit.objects.exists() and not Issue.objects.exists()
     done = client.post(url, base)
     visit = Visit.objects.get()
     assert done.status_code == 302 and done["Location"] == visit.get_absolute_url()
