@@ -249,3 +249,52 @@ class Target(models.Model):
     def __str__(self) -> str:
         group = f" {self.group}" if self.group_id else ""
         return f"{self.region}{group} {self.year}{self.sub_period} {self.get_indicator_display()}"
+
+
+class EvaluationSubject(models.TextChoices):
+    REGION = "region", _("地区")
+    DEPARTMENT = "department", _("部门")
+
+
+class EvaluationWeightQuerySet(ScopedQuerySet):
+    scope_region_path = "region"
+    scope_reference_data = True
+
+
+class EvaluationWeight(models.Model):
+    """The weight an office gives a criterion of its quarterly 点评 and yearly 考核
+    (``indicators.evaluation``) for a year."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    subject = models.CharField(_("考核对象"), max_length=12, choices=EvaluationSubject.choices)
+    criterion = models.CharField(_("考核项"), max_length=30)
+    weight = models.PositiveSmallIntegerField(_("权重"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("设定人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = EvaluationWeightQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_id", "year", "subject", "criterion"]
+        verbose_name = _("考核权重")
+        verbose_name_plural = _("考核权重")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "year", "subject", "criterion"], name="one_weight_per_criterion"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__lte=100), name="weight_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year} {self.criterion} {self.weight}"

@@ -30,7 +30,7 @@ from funding.forms import RegionChoiceField
 from projects.exports import projects_workbook
 from projects.models import Project
 
-from . import library, selectors, services
+from . import evaluation, library, selectors, services
 from .models import Basis, Indicator, ProjectGroup, SubPeriod
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -339,3 +339,87 @@ def group(request, code: str):
         "indicators/group.html",
         {"group": chosen, "page": page, "projects": page.object_list, "may_edit": may_edit},
     )
+
+
+# --- quarterly 点评 and yearly 考核 ---------------------------------------------------------------
+
+
+def _evaluation_asked(request):
+    """The region (in scope), the year and the period (Q1, H1, Q3 or the year) asked."""
+    user = request.user
+    if user.sees_only_assignments:
+        raise Http404
+    form = IndicatorFilterForm(request.GET, user=user)
+    if form.region_out_of_scope():
+        raise Http404
+    region, year, period = form.chosen()
+    if region is None:
+        raise Http404
+    if period not in evaluation.PERIOD_LABELS:
+        period = ""
+    return form, region, year, period
+
+
+@login_required
+def evaluation_page(request):
+    """一季一点评、全年一考核: the regions below and the departments, scored and ranked, with the
+    weights the office set (and a form to change them for its own region)."""
+    form, region, year, period = _evaluation_asked(request)
+    user = request.user
+    may_weigh = services.may_set(user, region)
+    if request.method == "POST":
+        if not may_weigh:
+            raise Http404
+        try:
+            evaluation.weights_save(
+                by=user,
+                region=region,
+                year=year,
+                subject=request.POST.get("subject", ""),
+                values=request.POST,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("考核权重已保存。"))
+        return redirect(request.get_full_path())
+    today = timezone.localdate()
+    tables = [
+        evaluation.regions_table(user, region, year, period, today),
+        evaluation.departments_table(user, region, year, period, today),
+    ]
+    return render(
+        request,
+        "indicators/evaluation.html",
+        {
+            "form": form,
+            "region": region,
+            "year": year,
+            "period": period,
+            "periods": evaluation.PERIODS,
+            "title": tables[0].title,
+            "tables": zip(("region", "department"), tables, strict=True),
+            "may_weigh": may_weigh,
+        },
+    )
+
+
+@login_required
+def evaluation_export(request):
+    """The regions' (``subject=region``) or the departments' table as an .xlsx workbook."""
+    _form, region, year, period = _evaluation_asked(request)
+    subject = request.GET.get("subject", "region")
+    build = {
+        "region": evaluation.regions_table,
+        "department": evaluation.departments_table,
+    }.get(subject)
+    if build is None:
+        raise Http404
+    table = build(request.user, region, year, period, timezone.localdate())
+    content = evaluation.workbook(table, subject)
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True,
+        filename=f"{region.name}{table.title}-{'地区' if subject == 'region' else '部门'}.xlsx",
+    )
+    return response

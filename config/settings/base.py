@@ -400,6 +400,18 @@ APPROVAL_SUPERVISION = {"min_overdue": 2, "overdue_ratio": 0.3, "min_running": 3
 # days is listed for the office's decision (seed 003: "具备开工条件两个月内无实质性进展").
 RESERVE_RATIO_TARGET = float(env("RESERVE_RATIO_TARGET", "5"))
 STALLED_DAYS = int(env("STALLED_DAYS", "60"))
+# Quarterly 点评 and yearly 考核 (indicators.evaluation): the weights of each criterion until an
+# office sets its own for the year (its page); a criterion not scored gives its weight to the rest.
+EVALUATION_WEIGHTS = {
+    "region": {
+        "new_start_rate": 30,
+        "investment": 30,
+        "signed": 15,
+        "production": 10,
+        "issues": 15,
+    },
+    "department": {"approvals": 60, "issues": 40},
+}
 # A funding quota not fully issued shows in its office's to-do list from this many calendar days
 # before its issuance deadline (e.g. "9月底前"), and as overdue after it.
 QUOTA_DEADLINE_WARN_DAYS = int(env("QUOTA_DEADLINE_WARN_DAYS", "30"))

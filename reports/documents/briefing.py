@@ -22,6 +22,7 @@ from approvals.selectors import performance
 from core.charts import Bar, bar_chart
 from fieldservice.selectors import service_figures
 from funding.selectors import channel_summary, financing_summary, quota_overruns
+from indicators import evaluation
 from indicators.models import Indicator
 from indicators.selectors import Figure, indicators, indicators_by_region, projects_behind
 from issues.models import Interview, Issue, Notice
@@ -112,6 +113,8 @@ def context(reader: OfficeReader, period: Period, today: datetime.date, progress
         "service": service_figures(
             reader, region, year, period.month, since=datetime.date(year, 1, 1)
         ),
+        # 一季一点评、全年一考核: in March, June, September and December only
+        "evaluation": evaluation.for_briefing(reader, year, period.month, today),
         "charts": charts,
         "today": today,
     }
