@@ -344,7 +344,7 @@ def check_demo_progress():
     assert selectors.reminders_for(filer, "2026-11").exists()
 
     # targets: the half-year start rate of 75 %, all started by the third quarter
-    rates = Target.objects.filter(year=2026, indicator="new_start_rate")
+    rates = Target.objects.filter(year=2026, indicator="new_start_rate", group__isnull=True)
     assert dict(rates.filter(region_id="320000").values_list("sub_period", "value")) == {
         "H1": Decimal(75),
         "Q3": Decimal(100),
@@ -352,10 +352,21 @@ def check_demo_progress():
     }
     assert rates.filter(region__level="city", sub_period="H1").count() == 13
     assert rates.filter(region__level="county").exists()
-    wuxi = Target.objects.get(region_id="320200", indicator="wx_investment", sub_period="")
+    wuxi = Target.objects.get(
+        region_id="320200", indicator="wx_investment", sub_period="", group__isnull=True
+    )
     assert wuxi.value == Decimal(100)
     assert Target.objects.filter(region_id="320800", indicator="ha_start").exists()
     assert Target.objects.get(region_id="320000", indicator="new_starts", sub_period="").value > 0
+    # seed 002's targets per group (无锡), seed 004's signing counts (淮安)
+    by_group = Target.objects.filter(region_id="320200", year=2026, sub_period="H1")
+    assert dict(
+        by_group.filter(indicator="new_start_rate", group__isnull=False).values_list(
+            "group__code", "value"
+        )
+    ) == {"provincial_implementation": 85, "industrial": 75, "government": 75}
+    assert Target.objects.get(region_id="320800", indicator="ha_start").value == 50
+    assert Target.objects.filter(region_id="320800", indicator="ha_signed").exists()
     figures = {f.indicator: f for f in indicators(Region.objects.get(code="320000"), 2026)}
     assert figures["wx_investment"].numerator > 0
     assert figures["new_start_rate"].target == Decimal(100)

@@ -163,7 +163,7 @@ class ProjectGroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProjectGroup
-        fields = ["code", "name", "rule", "rule_display", "region", "note"]
+        fields = ["id", "code", "name", "rule", "rule_display", "region", "note"]
         read_only_fields = fields
 
 

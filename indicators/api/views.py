@@ -128,7 +128,6 @@ class ProjectGroupViewSet(viewsets.ReadOnlyModelViewSet):
     (found by rule) and those of the offices of their region, above and below it."""
 
     serializer_class = ProjectGroupSerializer
-    lookup_field = "code"
     filter_backends: list = []
     pagination_class = None
 
