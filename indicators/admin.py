@@ -28,10 +28,10 @@ class TargetAdminForm(forms.ModelForm):
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
     form = TargetAdminForm
-    list_display = ["region", "year", "indicator", "sub_period", "value", "note", "set_by"]
-    list_filter = ["year", "indicator", "sub_period"]
+    list_display = ["region", "group", "year", "indicator", "sub_period", "value", "note", "set_by"]
+    list_filter = ["year", "indicator", "sub_period", "group"]
     search_fields = ["region__name", "region__code", "note"]
-    list_select_related = ["region", "set_by"]
+    list_select_related = ["region", "group", "set_by"]
     readonly_fields = ["set_by", "updated_at"]
 
     def get_form(self, request, obj=None, **kwargs):
