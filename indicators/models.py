@@ -77,6 +77,37 @@ class Basis(models.TextChoices):
     STOCK = "stock", _("全部存量")
 
 
+class OfficeSettingQuerySet(ScopedQuerySet):
+    scope_region_path = "region"
+    scope_reference_data = True
+
+    def narrow(self, queryset, user):
+        """What an office set for its region (targets, cohort or stock, weights), and what the
+        regions above it set, are open to everyone in it."""
+        if user.region_id is None:
+            return queryset
+        return queryset | self.filter(region_id__in=user.region.lineage())
+
+
+class OfficeSetting(models.Model):
+    """A row an office keeps for its region: who set it and when."""
+
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("设定人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = OfficeSettingQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
 class ProjectGroupQuerySet(ScopedQuerySet):
     scope_region_path = "region"
     scope_reference_data = True
@@ -138,17 +169,7 @@ class ProjectGroup(models.Model):
         return self.name
 
 
-class IndicatorBasisQuerySet(ScopedQuerySet):
-    scope_region_path = "region"
-    scope_reference_data = True
-
-    def narrow(self, queryset, user):
-        if user.region_id is None:
-            return queryset
-        return queryset | self.filter(region_id__in=user.region.lineage())
-
-
-class IndicatorBasis(models.Model):
+class IndicatorBasis(OfficeSetting):
     """An office's choice of cohort or stock for an indicator the seeds leave open; it holds
     for the region and every region below it that has not chosen otherwise."""
 
@@ -157,18 +178,8 @@ class IndicatorBasis(models.Model):
     )
     indicator = models.CharField(_("指标"), max_length=20, choices=Indicator.choices)
     basis = models.CharField(_("统计口径"), max_length=10, choices=Basis.choices)
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("设定人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = IndicatorBasisQuerySet.as_manager()
 
     class Meta:
         ordering = ["region_id", "indicator"]
@@ -182,18 +193,7 @@ class IndicatorBasis(models.Model):
         return f"{self.region} {self.get_indicator_display()} {self.get_basis_display()}"
 
 
-class TargetQuerySet(ScopedQuerySet):
-    scope_region_path = "region"
-    scope_reference_data = True
-
-    def narrow(self, queryset, user):
-        """A region's targets, and those of the regions above it, are open to everyone in it."""
-        if user.region_id is None:
-            return queryset
-        return queryset | self.filter(region_id__in=user.region.lineage())
-
-
-class Target(models.Model):
+class Target(OfficeSetting):
     """What a region is to reach: a rate in percent, or a count (``new_starts``)."""
 
     region = models.ForeignKey(
@@ -215,18 +215,8 @@ class Target(models.Model):
     )
     value = models.DecimalField(_("目标值"), max_digits=12, decimal_places=2)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("设定人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = TargetQuerySet.as_manager()
 
     class Meta:
         ordering = ["region_id", "year", "indicator", "sub_period"]
@@ -256,12 +246,7 @@ class EvaluationSubject(models.TextChoices):
     DEPARTMENT = "department", _("部门")
 
 
-class EvaluationWeightQuerySet(ScopedQuerySet):
-    scope_region_path = "region"
-    scope_reference_data = True
-
-
-class EvaluationWeight(models.Model):
+class EvaluationWeight(OfficeSetting):
     """The weight an office gives a criterion of its quarterly 点评 and yearly 考核
     (``indicators.evaluation``) for a year."""
 
@@ -272,18 +257,8 @@ class EvaluationWeight(models.Model):
     subject = models.CharField(_("考核对象"), max_length=12, choices=EvaluationSubject.choices)
     criterion = models.CharField(_("考核项"), max_length=30)
     weight = models.PositiveSmallIntegerField(_("权重"))
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("设定人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = EvaluationWeightQuerySet.as_manager()
 
     class Meta:
         ordering = ["region_id", "year", "subject", "criterion"]

@@ -23,6 +23,19 @@ class FigureNumberField(serializers.DecimalField):
         return super().to_representation(value)
 
 
+def group_code_field(help_text):
+    """A project group written as its code (optional: none is every project)."""
+    return serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ProjectGroup.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=help_text,
+        error_messages={"does_not_exist": _("项目分组“{value}”不存在。")},
+    )
+
+
 def _number(**extra):
     return FigureNumberField(**extra)
 
@@ -58,15 +71,7 @@ class IndicatorQuerySerializer(serializers.Serializer):
         },
     )
 
-    group = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=ProjectGroup.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("项目分组代码（见 /api/v1/indicator-groups/）；留空为全部项目"),
-        error_messages={"does_not_exist": _("项目分组“{value}”不存在。")},
-    )
+    group = group_code_field(_("项目分组代码（见 /api/v1/indicator-groups/）；留空为全部项目"))
 
 
 class IndicatorProjectsQuerySerializer(IndicatorQuerySerializer):
@@ -218,15 +223,7 @@ class TargetSerializer(serializers.ModelSerializer):
 
     region = region_code_field(_("6位行政区划代码"))
     region_name = serializers.CharField(source="region.name", read_only=True)
-    group = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=ProjectGroup.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("项目分组代码；留空为本地区全部项目的目标"),
-        error_messages={"does_not_exist": _("项目分组“{value}”不存在。")},
-    )
+    group = group_code_field(_("项目分组代码；留空为本地区全部项目的目标"))
     year = serializers.IntegerField(
         min_value=2000,
         max_value=2100,
