@@ -106,6 +106,16 @@ class Visit(models.Model):
 class VisitProblemQuerySet(ProjectPartQuerySet):
     scope_project_path = "visit__project"
 
+    def narrow(self, queryset, user):
+        """A problem is seen with its ticket: a department liaison sees a visit to a project
+        their unit works on, but only the problems whose tickets are their unit's."""
+        queryset = super().narrow(queryset, user)
+        if user.sees_only_assignments:
+            from issues.models import Issue
+
+            return queryset.filter(issue__in=Issue.objects.for_user(user).values("pk"))
+        return queryset
+
 
 class VisitProblem(models.Model):
     """A problem raised on a visit: the issue ticket it became."""

@@ -58,7 +58,11 @@ def visits_for(user) -> QuerySet:
     return (
         Visit.objects.for_user(user)
         .with_related()
-        .annotate(problem_count=Count("problems"))
+        .annotate(
+            problem_count=Count(
+                "problems", filter=Q(problems__in=VisitProblem.objects.for_user(user).values("pk"))
+            )
+        )
         .order_by("-visited_on", "-pk")  # a grouped query drops the model's ordering
     )
 

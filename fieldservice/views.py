@@ -77,7 +77,10 @@ def visit_detail(request, pk):
         Visit.objects.for_user(request.user)
         .with_related()
         .prefetch_related(
-            Prefetch("problems", queryset=VisitProblem.objects.select_related("issue"))
+            Prefetch(
+                "problems",
+                queryset=VisitProblem.objects.for_user(request.user).select_related("issue"),
+            )
         ),
         pk=pk,
     )

@@ -453,3 +453,34 @@ def test_the_api_answers_404_outside_the_scope_and_403_without_the_role(api, wor
     )
     assert future.status_code == 400 and future.json()["message"] == "走访日期不能晚于今天。"
     assert Visit.objects.count() == 1
+
+
+def test_a_department_liaison_sees_only_the_problems_of_its_own_unit(client, api, world):
+    """A liaison sees a visit to a project its unit works on, but only the problems whose
+    tickets are its unit's — as the tickets themselves."""
+    from accounts.models import Unit
+    from issues.models import Issue
+
+    visit = record(world["county_office"], world["jiangyin_other"], problems=[LAND, POWER])
+    land, power = (p.issue for p in visit.problems.order_by("pk"))
+    liaison = world["liaison"]
+    other = Unit.objects.create(name="省住房城乡建设厅", region_id="320000", kind="department")
+    Issue.objects.filter(pk=land.pk).update(unit=liaison.unit)
+    Issue.objects.filter(pk=power.pk).update(unit=other)
+
+    client.force_login(liaison)
+    page = client.get(reverse("fieldservice:detail", args=[visit.pk])).content.decode()
+    assert LAND.title in page and POWER.title not in page
+    body = api.as_user(liaison).get(reverse("api:visit-detail", args=[visit.pk])).json()
+    assert [p["title"] for p in body["problems"]] == [LAND.title]
+    listed = api.as_user(liaison).get(reverse("api:visit-list")).json()["results"]
+    assert [row["id"] for row in listed] == [visit.pk]
+    # the office sees both
+    assert (
+        len(
+            api.as_user(world["county_office"])
+            .get(reverse("api:visit-detail", args=[visit.pk]))
+            .json()["problems"]
+        )
+        == 2
+    )

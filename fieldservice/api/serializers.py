@@ -75,4 +75,10 @@ class VisitRecordSerializer(serializers.Serializer):
         help_text=_("走访人姓名；不填时为服务专员或项目的包联（挂钩）领导"),
     )
     findings = serializers.CharField(help_text=_("走访发现：进度、原因、现场协调情况"))
-    problems = ProblemInputSerializer(many=True, required=False, default=list)
+    problems = ProblemInputSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=20,
+        error_messages={"max_length": _("一次走访最多提出20个问题。")},
+    )

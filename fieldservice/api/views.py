@@ -34,7 +34,12 @@ class VisitViewSet(
             Visit.objects.for_user(self.request.user)
             .with_related()
             .prefetch_related(
-                Prefetch("problems", queryset=VisitProblem.objects.select_related("issue"))
+                Prefetch(
+                    "problems",
+                    queryset=VisitProblem.objects.for_user(self.request.user).select_related(
+                        "issue"
+                    ),
+                )
             )
         )
 
