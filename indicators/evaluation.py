@@ -9,6 +9,8 @@ Each criterion gives a score from 0 to 100:
   marks); without a target, the rate itself;
 - a count (新签约亿元以上工业项目数): the count over its target, capped at 100; without a target
   it is not scored;
+- a period with no target of its own is judged against the year's: a rate as it stands, a
+  count pro rata (a quarter of it by March, half by June, three quarters by September);
 - nothing to count (no denominator): not scored.
 
 The total is the weighted mean of the criteria that were scored (a criterion not scored does
@@ -35,6 +37,10 @@ from .models import EvaluationSubject, EvaluationWeight, Indicator
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+#: a ticket resolved and not sent back since
+RESOLVED_STATUSES = ("resolved", "confirmed", "closed")
+#: the share of a year's count target a period is judged against when it has none of its own
+YEAR_SHARE = {"Q1": Decimal("0.25"), "H1": Decimal("0.5"), "Q3": Decimal("0.75"), "": Decimal(1)}
 #: the 点评 of each quarter, and the year's 考核 (figures from 1 January to the end)
 PERIODS = (
     ("Q1", _("一季度点评")),
@@ -208,7 +214,15 @@ def _on_time(tickets, window: selectors.Window, today: datetime.date, group: str
         .values(group)
         .annotate(
             due=Count("pk"),
-            kept=Count("pk", filter=Q(resolved_on__isnull=False, resolved_on__lte=F("deadline"))),
+            # resolved by the deadline and still resolved (a ticket sent back is not)
+            kept=Count(
+                "pk",
+                filter=Q(
+                    status__in=RESOLVED_STATUSES,
+                    resolved_on__isnull=False,
+                    resolved_on__lte=F("deadline"),
+                ),
+            ),
         )
     )
     return {row[group]: (row["kept"], row["due"]) for row in rows}
@@ -236,6 +250,13 @@ def regions_table(user, region: Region, year: int, period: str, today: datetime.
     if not by_region:
         return Table(region, year, period, chosen, own, [])
     width = len(by_region[0][0].scope_prefix)
+    # a period without its own target is judged against the year's: a rate as it stands, a
+    # count pro rata (a quarter of the year's signings by the end of March)
+    year_targets = (
+        selectors.window_targets([child for child, _f in by_region], selectors.Window(year))
+        if period
+        else {}
+    )
     tickets = Issue.objects.for_user(user).filter(region__code__startswith=region.scope_prefix)
     issues = _on_time(
         tickets.annotate(child=Substr("region__code", 1, width)), window, today, "child"
@@ -248,12 +269,17 @@ def regions_table(user, region: Region, year: int, period: str, today: datetime.
             if criterion.indicator:
                 f = figure_of[criterion.indicator]
                 is_count = criterion.indicator in Indicator.counts()
+                target = f.target
+                if target is None and (child.code, criterion.indicator) in year_targets:
+                    target = year_targets[(child.code, criterion.indicator)]
+                    if is_count:
+                        target = (target * YEAR_SHARE[period]).quantize(CENT, ROUND_HALF_UP)
                 scores.append(
                     Score(
                         criterion,
                         f.value,
-                        f.target,
-                        score_of(f.value, f.target, is_count=is_count),
+                        target,
+                        score_of(f.value, target, is_count=is_count),
                         "个" if is_count else "%",
                     )
                 )

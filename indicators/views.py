@@ -318,7 +318,9 @@ def group(request, code: str):
         try:
             if "remove" in request.POST:
                 services.group_remove(
-                    by=user, group=chosen, project_ids=request.POST.getlist("remove")
+                    by=user,
+                    group=chosen,
+                    project_ids=[v for v in request.POST.getlist("remove") if v.isdecimal()],
                 )
                 messages.success(request, _("已移出。"))
             else:

@@ -215,3 +215,32 @@ def test_the_june_briefing_prints_the_half_years_table(world, people):
     # 江阴 first with full marks, 宜兴 second
     assert section.index("江阴市") < section.index("宜兴市")
     assert "1江阴市100.00" in section and "省自然资源厅" in section
+
+
+def test_a_ticket_sent_back_is_not_resolved_on_time(world, people):
+    Issue.objects.filter(region_id="320281").update(status="in_progress")
+    table = evaluation.regions_table(people["city_office"], wuxi(), 2026, "H1", TODAY)
+    tickets = next(s for s in row_of(table, "320281").scores if s.criterion.code == "issues")
+    assert tickets.value == Decimal("0.00")
+
+
+def test_without_a_target_of_its_own_a_period_is_judged_against_the_years(world, people):
+    Target.objects.filter(region_id="320282").delete()
+    Target.objects.create(region_id="320282", year=2026, indicator="new_start_rate", value=100)
+    Target.objects.create(region_id="320281", year=2026, indicator="ha_signed", value=8)
+    factories.project(
+        "320281",
+        by=people["province_office"],
+        name="江阴新签约",
+        total_investment=Decimal(20000),
+        stage=Stage.SIGNED,
+        signed_on=D(2026, 3, 1),
+        planned_start=D(2027, 3, 1),
+    )
+    table = evaluation.regions_table(people["city_office"], wuxi(), 2026, "H1", TODAY)
+    yixing = {s.criterion.code: s for s in row_of(table, "320282").scores}
+    assert yixing["new_start_rate"].target == 100  # the year's rate, as it stands
+    assert yixing["new_start_rate"].score == Decimal("50.00")
+    signed = next(s for s in row_of(table, "320281").scores if s.criterion.code == "signed")
+    # half the year's 8 signings by the end of June: 1 of 4
+    assert (signed.value, signed.target, signed.score) == (1, 4, Decimal("25.00"))

@@ -195,6 +195,7 @@ def test_an_office_defines_a_group_and_adds_projects_all_or_nothing(
     assert (rate.numerator, rate.denominator) == (2, 2)
     assert "S1" in client.get(page).content.decode()
 
+    assert client.post(page, {"remove": "abc"}).status_code == 302  # not a project: nothing
     client.post(page, {"remove": library["S1"].pk})
     assert set(own.projects.values_list("name", flat=True)) == {"I1"}
     assert own.history.count() >= 1
