@@ -97,24 +97,32 @@ def attachment_upload(*, parent, by, uploaded, description: str = "") -> Attachm
         description=description.strip()[:200],
         uploaded_by=by,
     )
-    with transaction.atomic():
-        # the storage API only (S3 or MEDIA_ROOT); the name is made by attachment_upload_to
-        attachment.file.save(attachment.name, uploaded, save=False)
-        attachment.save()
-        events.publish(
-            "attachment.upload",
-            attachment,
-            actor=by,
-            payload={
-                "parent_type": kind_of(parent).type.value,
-                "parent_id": parent.pk,
-                "name": attachment.name,
-                "file_kind": attachment.file_kind,
-                "size": attachment.size,
-            },
-            **about,
-        )
+    # the storage API only (S3 or MEDIA_ROOT); the name is made by attachment_upload_to
+    attachment.file.save(attachment.name, uploaded, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+            _published(attachment, parent, by, about)
+    except BaseException:
+        attachment.file.delete(save=False)  # nothing refers to it: not left in the store
+        raise
     return attachment
+
+
+def _published(attachment: Attachment, parent, by, about: dict) -> None:
+    events.publish(
+        "attachment.upload",
+        attachment,
+        actor=by,
+        payload={
+            "parent_type": kind_of(parent).type.value,
+            "parent_id": parent.pk,
+            "name": attachment.name,
+            "file_kind": attachment.file_kind,
+            "size": attachment.size,
+        },
+        **about,
+    )
 
 
 def attachment_remove(*, attachment: Attachment, by, reason: str = "") -> Attachment:

@@ -76,21 +76,44 @@ def _zip_type(handle: BinaryIO) -> FileType:
     try:
         with zipfile.ZipFile(handle) as archive:
             entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise NotAllowed("unknown")
+            types = _content_types(archive)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        if isinstance(error, NotAllowed):
+            raise
         raise NotAllowed("broken_zip") from error
-    if len(entries) > MAX_ZIP_ENTRIES:
-        raise NotAllowed("unknown")
     names = {entry.filename for entry in entries}
+    # macros first, whatever else the package claims to be: by the part's name, and by the
+    # content types Office finds a renamed macro part through
+    if any(name.lower().endswith("vbaproject.bin") for name in names) or (
+        types is not None and (b"vbaProject" in types or b"macroEnabled" in types)
+    ):
+        raise NotAllowed("macros")
     if "OFD.xml" in names:
         return OFD
-    if "[Content_Types].xml" not in names:
+    if types is None:
         raise NotAllowed("unknown")
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise NotAllowed("macros")
     for part, kind in _OFFICE_MAIN_PARTS:
         if part in names:
             return kind
     raise NotAllowed("unknown")  # a .pptx, or another Open XML package
+
+
+#: [Content_Types].xml of a real document is a few KB; a larger one is not read
+MAX_CONTENT_TYPES_BYTES = 1 << 20
+
+
+def _content_types(archive: zipfile.ZipFile) -> bytes | None:
+    """The package's [Content_Types].xml (None without one)."""
+    try:
+        info = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        return None
+    if info.file_size > MAX_CONTENT_TYPES_BYTES:
+        raise NotAllowed("unknown")
+    with archive.open(info) as part:
+        return part.read(MAX_CONTENT_TYPES_BYTES)
 
 
 def download_name(name: str, kind: FileType) -> str:

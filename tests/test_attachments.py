@@ -112,6 +112,8 @@ def test_accepted_types_are_read_from_the_content(content, code):
         package("[Content_Types].xml", "ppt/presentation.xml"),  # a .pptx
         package("word/document.xml"),  # no [Content_Types].xml
         package("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),  # .docm
+        # an OFD with a macro part: the macro check comes first
+        package("OFD.xml", "[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,  # an old .doc/.xls
     ],
 )
@@ -172,6 +174,36 @@ def test_macro_document_is_refused(people, parents):
             by=people["province_office"],
             uploaded=upload("a.docx", macro),
         )
+
+
+def test_a_renamed_macro_part_is_found_by_its_content_type():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types><Override PartName="/word/x.bin" '
+            'ContentType="application/vnd.ms-office.vbaProject"/></Types>',
+        )
+        archive.writestr("word/document.xml", "<x/>")
+        archive.writestr("word/x.bin", "macro")
+    with pytest.raises(NotAllowed) as refused:
+        sniff(io.BytesIO(buffer.getvalue()))
+    assert refused.value.reason == "macros"
+
+
+def test_a_failure_after_storing_leaves_no_file_behind(people, parents, media, monkeypatch):
+    from core import events
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("event store down")
+
+    monkeypatch.setattr(events, "publish", broken)
+    with pytest.raises(RuntimeError):
+        services.attachment_upload(
+            parent=parents["project"], by=people["province_office"], uploaded=upload("a.pdf", PDF)
+        )
+    assert not Attachment.objects.exists()
+    assert stored_files(media) == []
 
 
 def test_over_the_size_limit_is_refused_and_nothing_stored(
