@@ -35,6 +35,7 @@ from django.utils import timezone
 from core.exceptions import DomainError
 from projects.models import Project
 
+from .impact import Impact, blocks_by_project, holds, impacts
 from .models import ANCHOR_KIND, Milestone, MilestoneLink, ProjectSchedule
 from .scheduling import (
     DONE,
@@ -67,7 +68,23 @@ def project_schedule(
     today: datetime.date | None = None,
     calendar: WorkdayCalendar | None = None,
 ) -> tuple[Schedule, list[Milestone]]:
-    """The schedule of one project as of today, and its milestones in display order."""
+    """The schedule of one project as of today (its open blocking tickets holding their
+    milestones back, :mod:`schedule.impact`), and its milestones in display order."""
+    schedule, milestones, _impacts = project_impacts(project, today=today, calendar=calendar)
+    return schedule, milestones
+
+
+def project_impacts(
+    project: Project,
+    *,
+    today: datetime.date | None = None,
+    calendar: WorkdayCalendar | None = None,
+    held: dict[int, datetime.date] | None = None,
+    planned_start: datetime.date | None = None,
+) -> tuple[Schedule, list[Milestone], list[Impact]]:
+    """:func:`project_schedule` with what each open blocking ticket costs; ``held`` and
+    ``planned_start`` change it for a what-if (milestone id → the day it cannot finish
+    before; another planned start)."""
     milestones = list(
         project.milestones.select_related("responsible_unit").prefetch_related("predecessor_links")
     )
@@ -75,16 +92,19 @@ def project_schedule(
     for milestone in milestones:
         for link in milestone.predecessor_links.all():
             links[milestone.pk].append((link.predecessor_id, link.lag_days))
+    blocks = blocks_by_project([project.pk]).get(project.pk, []) if milestones else []
     try:
-        schedule = compute_schedule(
+        schedule, found = impacts(
             [milestone_node(milestone, links[milestone.pk]) for milestone in milestones],
-            planned_start=project.planned_start,
+            planned_start=planned_start or project.planned_start,
             today=today or timezone.localdate(),
             calendar=calendar or current_calendar(),
+            blocks=blocks,
+            held=held,
         )
     except ScheduleError as error:
         raise DomainError(error.message, code=error.code) from error
-    return schedule, milestones
+    return schedule, milestones, found
 
 
 #: what a project's stored summary holds besides the day and time it was computed: project id,
@@ -280,11 +300,20 @@ def _compute(rows, link_rows, project_rows, today, calendar) -> list[Summary]:
             links[successor].append((predecessor, lag))
         else:
             links[successor] = [(predecessor, lag)]
+    # the open tickets that hold a milestone back, by project (a few: one query)
+    held = {
+        project_id: holds(blocks, today)
+        for project_id, blocks in blocks_by_project(
+            project_rows.values_list("pk", flat=True)
+        ).items()
+    }
     summaries = []
     failed = []
     for project_id, planned_start, nodes in _projects(rows, links, planned):
         try:
-            schedule = _summary_schedule(nodes, planned_start, today, calendar)
+            schedule = _summary_schedule(
+                nodes, planned_start, today, calendar, held.get(project_id)
+            )
         except ScheduleError:
             failed.append(project_id)
             continue
@@ -295,17 +324,24 @@ def _compute(rows, link_rows, project_rows, today, calendar) -> list[Summary]:
             rows.filter(project_id__in=failed), links, planned, names=True
         ):
             try:
-                schedule = _summary_schedule(nodes, planned_start, today, calendar)
+                schedule = _summary_schedule(
+                    nodes, planned_start, today, calendar, held.get(project_id)
+                )
                 summaries.append(_summary(project_id, schedule, ""))
             except ScheduleError as error:
                 summaries.append(_summary(project_id, None, error.message))
     return summaries
 
 
-def _summary_schedule(nodes, planned_start, today, calendar) -> Schedule:
+def _summary_schedule(nodes, planned_start, today, calendar, held=None) -> Schedule:
     """A project's schedule as its stored summary needs it (no dates per milestone)."""
     return compute_schedule(
-        nodes, planned_start=planned_start, today=today, calendar=calendar, details=False
+        nodes,
+        planned_start=planned_start,
+        today=today,
+        calendar=calendar,
+        details=False,
+        finish_not_before=held,
     )
 
 

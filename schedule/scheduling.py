@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import functools
 import heapq
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -189,10 +189,16 @@ def compute_schedule(
     today: datetime.date,
     calendar: WorkdayCalendar,
     details: bool = True,
+    finish_not_before: Mapping[Hashable, datetime.date] | None = None,
 ) -> Schedule:
     """Both passes over one project's milestones. Without ``details`` only the summary (the
     dates, risk, float and warnings a project's stored summary keeps): no result per
     milestone, which the nightly recompute of every project does not need.
+
+    ``finish_not_before`` (milestone id → day) holds milestones that are not done back: such
+    a milestone may begin and go on as usual but cannot finish before that day (an open
+    problem blocking it, :mod:`schedule.impact`); its successors wait for it, and its float is
+    the lesser of its start's and its finish's.
 
     ``nodes`` are :class:`Node` values or plain tuples in its field order (the nightly
     recompute builds tens of thousands of them). The passes run on the milestones' positions
@@ -206,7 +212,15 @@ def compute_schedule(
     if anchor is None:
         warnings.append(_("尚未设置开工节点，无法倒排最迟时间。"))
     try:
-        return _passes(nodes, network, anchor, planned_start, today, calendar, warnings, details)
+        held = [None] * len(nodes)
+        if finish_not_before:
+            for index, node in enumerate(nodes):
+                day = finish_not_before.get(node[0])
+                if day is not None and node[4] != DONE:
+                    held[index] = calendar.number_on_or_after(day)
+        return _passes(
+            nodes, network, anchor, planned_start, today, calendar, warnings, details, held
+        )
     except CalendarRangeError as error:
         raise ScheduleError(error.messages[0], code="calendar_range") from error
 
@@ -318,9 +332,9 @@ def _ordered(nodes: list[Node], predecessors: list[list[tuple[int, int]]]) -> li
     return order
 
 
-def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, details):
+def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, details, held):
     anchor_date, latest_start = _backward(nodes, network, anchor, planned_start, calendar, warnings)
-    forward = _forward(nodes, network, latest_start, today, calendar, warnings)
+    forward = _forward(nodes, network, latest_start, today, calendar, warnings, held)
     forecast = None
     if anchor is not None:
         forecast = _earliest_start_day(nodes[anchor], forward.earliest_start[anchor], calendar)
@@ -354,6 +368,7 @@ def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, de
             latest_start,
             forward.earliest_start,
             forward.earliest_finish,
+            held,
         )
         if details
         else [],
@@ -430,9 +445,10 @@ class _Forward(NamedTuple):
     dates_shown: list[datetime.date]
 
 
-def _forward(nodes, network, latest_start, today, calendar, warnings) -> _Forward:
+def _forward(nodes, network, latest_start, today, calendar, warnings, held) -> _Forward:
     """Forward pass from today and the actual dates: the earliest start and finish of each
-    milestone (working-day numbers, by position)."""
+    milestone (working-day numbers, by position); a milestone not done that is ``held`` (by
+    position: a working-day number, or None) does not finish before that day."""
     on_or_before = calendar.number_on_or_before
     on_or_after = calendar.number_on_or_after
     now = on_or_after(today)
@@ -465,10 +481,15 @@ def _forward(nodes, network, latest_start, today, calendar, warnings) -> _Forwar
                 if release > start:
                     start = release
             finish = start + duration - 1 if duration > 0 else start
+        hold = held[index]
+        if hold is not None:
+            start, finish = _held_back(hold, start, finish, duration)
         earliest_start[index] = start
         earliest_finish[index] = finish
         if latest_start is not None:
             total_float = latest_start[index] - start
+            if hold is not None:
+                total_float = _held_float(latest_start[index], start, finish, duration)
             if total_float < 0:
                 at_risk = True
             if actual_finish is None and (min_float is None or total_float < min_float):
@@ -483,6 +504,19 @@ def _forward(nodes, network, latest_start, today, calendar, warnings) -> _Forwar
         else:
             numbers_shown.append(finish)
     return _Forward(earliest_start, earliest_finish, at_risk, min_float, numbers_shown, dates_shown)
+
+
+def _held_back(hold: int, start: int, finish: int, duration: int) -> tuple[int, int]:
+    """A milestone that cannot finish before ``hold``: it begins as it would, its finish
+    waits (an event, with no duration, moves as a whole)."""
+    if hold <= finish:
+        return start, finish
+    return (hold if duration == 0 else start), hold
+
+
+def _held_float(latest: int, start: int, finish: int, duration: int) -> int:
+    """The float of a milestone held back: the lesser of its start's and its finish's."""
+    return min(latest - start, _finish(latest, duration) - finish)
 
 
 def _under_way(name, duration, status, actual_start, now, calendar, warnings) -> tuple[int, int]:
@@ -507,9 +541,10 @@ def _under_way(name, duration, status, actual_start, now, calendar, warnings) ->
     return start, finish
 
 
-def _results(nodes, order, calendar, latest_start, earliest_start, earliest_finish):
-    """One result per milestone, in ``order``, with its dates and float; the links as entered
-    (not the implicit ones)."""
+def _results(nodes, order, calendar, latest_start, earliest_start, earliest_finish, held):
+    """One result per milestone, in ``order``, with its dates and float (for a milestone held
+    back, the lesser of its start's and its finish's); the links as entered (not the implicit
+    ones)."""
     results = []
     for index in order:
         node = nodes[index]
@@ -518,6 +553,10 @@ def _results(nodes, order, calendar, latest_start, earliest_start, earliest_fini
         if latest_start is not None:
             latest = latest_start[index]
             total_float = latest - earliest_start[index]
+            if held[index] is not None:
+                total_float = _held_float(
+                    latest, earliest_start[index], earliest_finish[index], duration
+                )
         results.append(
             NodeResult(
                 id=node_id,
