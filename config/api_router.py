@@ -20,6 +20,7 @@ from funding.api.views import (
 )
 from indicators.api.views import IndicatorViewSet, ProjectGroupViewSet, TargetViewSet
 from issues.api.views import InterviewViewSet, IssueViewSet, NoticeViewSet
+from opendata.api.views import OC4IDSPackageView
 from progress.api.views import MonthlyReportViewSet, ProgressImportViewSet
 from projects.api.views import PreReviewViewSet, ProjectViewSet
 from reports.api.views import ReportViewSet
@@ -65,5 +66,6 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("funding/summary/", FundingSummaryView.as_view(), name="funding-summary"),
     path("me/todo/", MyTodoView.as_view(), name="me-todo"),
+    path("open-data/oc4ids/", OC4IDSPackageView.as_view(), name="open-data-oc4ids"),
     *router.urls,
 ]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("fieldservice/", include("fieldservice.urls")),
     path("attachments/", include("attachments.urls")),
+    path("open-data/", include("opendata.urls")),  # public: the OC4IDS files
     path("exports/", include("core.urls")),  # large exports, in the background
     path("todo/", include("todo.urls")),
     path("notifications/", include("notify.urls")),

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "todo",
     "webhooks",
     "attachments",  # files on approvals, issues, meetings, projects
+    "opendata",  # projects marked public, published as OC4IDS
     "audit",
     "health",  # /healthz/ and the beat's heartbeat
     "demo",
@@ -442,6 +443,19 @@ PROGRESS_IMPORT_SYNC_ROWS = int(env("PROGRESS_IMPORT_SYNC_ROWS", "300"))
 # refused and nothing is stored. Django puts no cap of its own on a multipart file (its
 # DATA_UPLOAD_MAX_MEMORY_SIZE leaves files out), so this is the limit the platform keeps.
 ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# --- Open data (opendata/: OC4IDS) ----------------------------------------------------------
+# The projects offices mark public are published as an OC4IDS project package: each project's
+# id is this prefix and its 项目代码 (the prefix registered with the standard for the publisher,
+# e.g. "oc4ids-bu3kcz-"; the default is a placeholder), the package names this publisher. The
+# beat writes the month's file on its first day (running it again in the month replaces it).
+OC4IDS_PROJECT_ID_PREFIX = env("OC4IDS_PROJECT_ID_PREFIX") or "oc4ids-000000-"
+OC4IDS_PUBLISHER_NAME = env("OC4IDS_PUBLISHER_NAME") or "江苏省重大项目办"
+CELERY_BEAT_SCHEDULE["publish-open-data"] = {
+    "task": "opendata.tasks.publish_monthly",
+    "schedule": crontab(day_of_month=1, hour=3, minute=30),
+    "options": {"expires": 60 * 60 * 6},
+}
 
 # --- Excel exports (core/exports.py) -----------------------------------------------------------
 # An export of up to EXPORT_SYNC_ROWS rows downloads at once; a larger one is written by a
