@@ -12,6 +12,7 @@ import datetime
 import functools
 import hashlib
 import json
+import re
 import shutil
 import threading
 from decimal import Decimal
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -220,6 +222,20 @@ def test_the_package_validates_against_the_oc4ids_schema(world, schema_host, tmp
     assert allocated == {"专项债": 30_000_000, "中央预算内投资": 10_000_000}
     assert project["contractingProcesses"][0]["summary"]["status"] == "active"
 
+    # completed and at capacity: the completion and the closed contracting process too
+    Project.objects.filter(pk=world["public"].pk).update(
+        stage=Stage.AT_CAPACITY,
+        completed_on=day(2026, 9, 30),
+        producing_on=day(2026, 10, 15),
+        at_capacity_on=day(2026, 11, 20),
+    )
+    package = the_package()
+    (tmp_path / "completed").mkdir()
+    assert validation_errors(package, schema_host, tmp_path / "completed") == []
+    completion = package["projects"][0]["completion"]
+    assert completion["endDate"] == "2026-09-30T00:00:00+08:00"
+    assert completion["finalValue"] == {"amount": 300_000_000, "currency": "CNY"}
+
 
 def test_a_wrong_package_is_refused_by_the_validator(world, schema_host, tmp_path, monkeypatch):
     """The validation above is not vacuous: a wrong type is an error."""
@@ -368,19 +384,24 @@ def test_the_command_publishes_a_month_by_hand(world, django_capture_on_commit_c
 # --- marking a project public ------------------------------------------------------------------
 
 
-def test_office_staff_mark_a_project_public_from_its_page(world, client):
+def test_office_staff_mark_a_project_public_from_its_page(world):
     project = world["yixing"]
+    client = Client(enforce_csrf_checks=True)  # the form on the page carries its token
     client.force_login(world["city_office"])
-    page = client.get(project.get_absolute_url())
-    assert 'id="opendata"' in page.content.decode()
+    page = client.get(project.get_absolute_url()).content.decode()
+    part = page[page.index('id="opendata"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', part).group(1)
     url = reverse("opendata:publication", args=[project.pk])
-    response = client.post(url, {"public": "1"})
+    assert f'action="{url}"' in part
+    response = client.post(url, {"public": "1", "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     publication = Publication.objects.get(project=project)
     assert publication.published_by == world["city_office"]
     assert publication.history.count() == 1
 
-    assert client.post(url, {"public": "0"}).status_code == 302
+    assert "已公开" in client.get(project.get_absolute_url()).content.decode()
+    response = client.post(url, {"public": "0", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
     assert not Publication.objects.filter(project=project).exists()
 
 
