@@ -104,12 +104,27 @@ def home(request):
         "light": light,
         "light_labels": lights.LIGHT_LABELS,
         "service": selectors.service_figures(user, region, window),
+        # the open tickets that put construction starts due this quarter at risk
+        "threats": _threats(user, region, today),
         "charts": charts.cockpit_charts(
             region, window, indicator, regions, trends, issues, departments[:12], funding
         ),
         "today": today,
     }
     return render(request, "cockpit/cockpit.html", context)
+
+
+#: the tickets the cockpit lists as threatening this quarter's starts
+THREATS_SHOWN = 10
+
+
+def _threats(user, region: Region, today) -> dict:
+    from issues.models import Issue
+    from issues.selectors import quarter_end, threatening
+
+    tickets = Issue.objects.for_user(user).filter(region__code__startswith=region.scope_prefix)
+    found = threatening(tickets, today, starts_by=quarter_end(today))
+    return {"rows": found[:THREATS_SHOWN], "total": len(found), "until": quarter_end(today)}
 
 
 def _lineage(region: Region, home: Region | None) -> list[Region]:

@@ -26,9 +26,10 @@ from django.utils.translation import gettext as _
 from accounts.models import Region
 from approvals.models import RUNNING_STATUSES, Approval
 from projects.models import Project
+from schedule.impact import Impact, blocks_by_project, impacts
 from schedule.models import Milestone, MilestoneStatus
 from schedule.recompute import milestone_node as schedule_node
-from schedule.scheduling import ScheduleError, compute_schedule
+from schedule.scheduling import ScheduleError
 from schedule.workdays import current_calendar
 
 from .models import AgendaItem, Issue, Meeting
@@ -42,6 +43,8 @@ class AgendaIssue:
     overdue: bool
     #: calendar days past the deadline, as the meeting counts them
     days_overdue: int
+    #: what it costs the construction start, when it blocks a milestone (schedule.impact)
+    impact: Impact | None = None
 
 
 @dataclass
@@ -183,11 +186,12 @@ def agenda(meeting: Meeting, today: datetime.date | None = None, user=None) -> A
     one_by_one: list[AgendaEntry] = []
     batches: dict[str | None, Batch] = {}
     for item in items:
+        schedule = dict(schedules.get(item.project_id, {}))
         entry = AgendaEntry(
             item=item,
-            issues=_issues(item, today),
+            issues=_issues(item, today, schedule.pop("impacts", {})),
             approvals=late_approvals.get(item.project_id, []),
-            **{"risks": [], **schedules.get(item.project_id, {})},
+            **{"risks": [], **schedule},
         )
         if item.mode == AgendaItem.Mode.ONE_BY_ONE:
             one_by_one.append(entry)
@@ -199,13 +203,18 @@ def agenda(meeting: Meeting, today: datetime.date | None = None, user=None) -> A
     )
 
 
-def _issues(item: AgendaItem, today: datetime.date) -> list[AgendaIssue]:
-    """The item's issues, overdue first (longest overdue first), then by deadline."""
+def _issues(item: AgendaItem, today: datetime.date, impacts: dict) -> list[AgendaIssue]:
+    """The item's issues, overdue first (longest overdue first), then by deadline; each with
+    what it costs the construction start if it blocks a milestone."""
     rows = []
     for issue in item.issues.all():
         overdue = issue.is_overdue(today)
         days = (today - issue.deadline).days if overdue else 0
-        rows.append(AgendaIssue(issue=issue, overdue=overdue, days_overdue=days))
+        rows.append(
+            AgendaIssue(
+                issue=issue, overdue=overdue, days_overdue=days, impact=impacts.get(issue.pk)
+            )
+        )
     rows.sort(
         key=lambda row: (
             not row.overdue,
@@ -253,6 +262,7 @@ def _schedules(projects: list[Project], today: datetime.date, calendar) -> dict[
         milestones[milestone.project_id].append(milestone)
     if not milestones:
         return {}
+    blocks = blocks_by_project(list(milestones))
     result = {}
     for project in projects:
         rows = milestones.get(project.pk)
@@ -265,8 +275,12 @@ def _schedules(projects: list[Project], today: datetime.date, calendar) -> dict[
             for m in rows
         ]
         try:
-            schedule = compute_schedule(
-                nodes, planned_start=project.planned_start, today=today, calendar=calendar()
+            schedule, weighed = impacts(
+                nodes,
+                planned_start=project.planned_start,
+                today=today,
+                calendar=calendar(),
+                blocks=blocks.get(project.pk, []),
             )
         except ScheduleError as error:
             result[project.pk] = {"schedule_error": error.message}
@@ -292,5 +306,6 @@ def _schedules(projects: list[Project], today: datetime.date, calendar) -> dict[
             "risks": risks,
             "planned_start": schedule.anchor_date,
             "forecast_start": schedule.forecast_anchor_date,
+            "impacts": {impact.issue_id: impact for impact in weighed},
         }
     return result

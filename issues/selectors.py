@@ -597,3 +597,34 @@ def resolution_by_unit(
     return sorted(
         rows, key=lambda row: (-row.overdue, -row.open, row.subject.region_id, row.subject.name)
     )
+
+
+# --- tickets that threaten construction starts (schedule.impact) ----------------------------
+
+
+def quarter_end(day: datetime.date) -> datetime.date:
+    month = (day.month - 1) // 3 * 3 + 3
+    last = datetime.date(day.year + month // 12, month % 12 + 1, 1) - datetime.timedelta(1)
+    return last
+
+
+def threatening(
+    queryset: QuerySet,
+    today: datetime.date,
+    calendar: WorkdayCalendar | None = None,
+    starts_by: datetime.date | None = None,
+) -> list:
+    """The open tickets of ``queryset`` (scoped) that hold a milestone back so that the
+    construction start slips past its planned day, each with its impact (schedule.impact),
+    the most working days at risk first; with ``starts_by``, only projects planned to start
+    by then (this quarter's starts, and those already due)."""
+    from schedule.impact import ranked
+
+    found = [pair for pair in ranked(queryset, today, calendar) if pair[1].days_at_risk > 0]
+    if starts_by is not None:
+        found = [
+            (issue, impact)
+            for issue, impact in found
+            if issue.project.planned_start is not None and issue.project.planned_start <= starts_by
+        ]
+    return found

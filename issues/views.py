@@ -23,6 +23,7 @@ from core import exports
 from core.pages import action_panel, page_action
 from core.sorting import Column, Sorting, choice_order
 from projects.models import Project
+from schedule.impact import escalation_suggested, impact_of
 from schedule.workdays import current_calendar
 
 from . import selectors, services
@@ -85,10 +86,14 @@ def issue_board(request):
             filterset.qs, statuses, today, calendar, counts, order=sort.ordering()
         )
     rejected = counts.get(Status.REJECTED, 0) if Status.REJECTED not in statuses else None
+    threats = None
+    if request.GET.get("threatens") == "1":  # 影响开工: ranked by the start they put at risk
+        threats = selectors.threatening(filterset.qs, today, calendar)
     return render(
         request,
         "issues/issue_board.html",
         {
+            "threats": threats,
             "filter": filterset,
             "columns": columns,
             "page": page,
@@ -118,11 +123,26 @@ def _detail_page(request, issue: Issue, failed: tuple[str, object] | None = None
         services.WORKFLOW, issue, user, lambda name: action_form(name, issue), failed, extra
     )
     today = timezone.localdate()
+    impact = impact_of(issue, today)
+    suggest = escalation_suggested(impact)
+    for entry in panel["actions"]:
+        if suggest and entry["name"] == "escalate" and not entry["form"].is_bound:
+            entry["form"].initial["reason"] = _(
+                "该问题按办结时限%(by)s解决，将使项目预计%(forecast)s开工，超过计划开工"
+                "%(days)s个工作日，建议上提协调。"
+            ) % {
+                "by": impact.resolve_by.isoformat(),
+                "forecast": impact.forecast_start.isoformat(),
+                "days": impact.days_at_risk,
+            }
+    offered = {entry["name"] for entry in panel["actions"]}
     return render(
         request,
         "issues/issue_detail.html",
         {
             "issue": issue,
+            "impact": impact,
+            "suggest_escalation": "escalate" in offered and suggest,
             "card": selectors.card(issue, today, current_calendar()),
             "reporter_phone": issue.reporter_phone if user.is_office_staff else issue.masked_phone,
             "events": issue.events.select_related("actor", "meeting"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from approvals.views import project_approvals
 from core import exports
 from core.api.pagination import ListPaginator
+from core.exceptions import DomainError
 from core.sorting import Column, Sorting, choice_order
 from funding.views import project_funding
 from indicators.lights import light_of, with_light_rules, with_lights
@@ -123,6 +124,33 @@ def _next_stage(stage: str) -> str:
     return stages[min(stages.index(stage) + 1, len(stages) - 1)]
 
 
+def _schedule_context(request, project) -> dict:
+    """The project's schedule, and an office user's what-if on it (``?whatif=1&…``, nothing
+    saved): the what-if's chart beside the forecast it changes."""
+    from schedule.whatif import parse
+
+    chart = schedule_chart(project, request.user)
+    context = {"chart": chart, "may_what_if": request.user.is_office_staff}
+    if "whatif" not in request.GET or not context["may_what_if"] or chart.schedule is None:
+        return context
+    milestones = [row.milestone for row in chart.rows]
+    tickets = {impact.issue_id for impact in chart.impacts}
+    try:
+        what_if = parse(request.GET, milestones, tickets)
+        changed = schedule_chart(project, request.user, what_if) if what_if else None
+    except DomainError as error:
+        return {**context, "what_if_error": error.messages[0]}
+    if changed is not None and changed.error:
+        return {**context, "what_if_error": changed.error}
+    return {
+        **context,
+        "chart": changed or chart,
+        "current": chart if changed else None,
+        "what_if": what_if,
+        "what_if_query": request.GET.urlencode(),
+    }
+
+
 @login_required
 def project_detail(request, pk):
     project = get_object_or_404(
@@ -142,7 +170,7 @@ def project_detail(request, pk):
                 for name, label in PREREVIEW_CRITERIA.items()
             ],
             "history": selectors.project_history(project),
-            "chart": schedule_chart(project),
+            **_schedule_context(request, project),
             "milestone_history": milestone_history(project),
             "apply_template_form": ApplyTemplateForm(),
             "transition_form": TransitionForm(

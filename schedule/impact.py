@@ -168,7 +168,9 @@ def _merged(first: dict, second: dict) -> dict:
     return merged
 
 
-def ranked(issues, today: datetime.date, calendar: WorkdayCalendar) -> list[tuple[object, Impact]]:
+def ranked(
+    issues, today: datetime.date, calendar: WorkdayCalendar | None = None
+) -> list[tuple[object, Impact]]:
     """``issues`` (tickets, scoped by the caller) that hold a milestone back, each with its
     impact, the most working days of construction start at risk first; tickets whose project's
     schedule cannot be computed are left out. A query for the tickets, two for the schedules."""
@@ -179,6 +181,10 @@ def ranked(issues, today: datetime.date, calendar: WorkdayCalendar) -> list[tupl
     tickets = list(issues.filter(blocking_q()).select_related("project", "milestone", "region"))
     if not tickets:
         return []
+    if calendar is None:
+        from .workdays import current_calendar
+
+        calendar = current_calendar()
     by_project: dict[int, list] = defaultdict(list)
     for ticket in tickets:
         by_project[ticket.project_id].append(ticket)
@@ -210,3 +216,31 @@ def ranked(issues, today: datetime.date, calendar: WorkdayCalendar) -> list[tupl
         found += [(tickets_by_id[impact.issue_id], impact) for impact in weighed]
     found.sort(key=lambda pair: (-pair[1].days_at_risk, -pair[1].start_delay, pair[0].pk))
     return found
+
+
+def impact_of(issue, today: datetime.date | None = None) -> Impact | None:
+    """What ``issue`` costs its project's construction start, if it is an open ticket blocking
+    a milestone (None otherwise, or when the schedule cannot be computed)."""
+    from django.utils import timezone
+
+    from core.exceptions import DomainError
+
+    from .recompute import project_impacts
+
+    if issue.project_id is None or issue.milestone_id is None:
+        return None
+    try:
+        _schedule, _milestones, found = project_impacts(
+            issue.project, today=today or timezone.localdate()
+        )
+    except DomainError:
+        return None
+    return next((impact for impact in found if impact.issue_id == issue.pk), None)
+
+
+def escalation_suggested(impact: Impact | None) -> bool:
+    """A ticket that puts at least ``ISSUE_ESCALATION_IMPACT_DAYS`` working days of the
+    construction start at risk is offered for escalation, its impact stated."""
+    from django.conf import settings
+
+    return impact is not None and impact.days_at_risk >= settings.ISSUE_ESCALATION_IMPACT_DAYS

@@ -15,6 +15,7 @@ import gc
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from itertools import groupby
 from operator import itemgetter
 
@@ -35,7 +36,7 @@ from django.utils import timezone
 from core.exceptions import DomainError
 from projects.models import Project
 
-from .impact import Impact, blocks_by_project, holds, impacts
+from .impact import blocks_by_project, holds, impacts
 from .models import ANCHOR_KIND, Milestone, MilestoneLink, ProjectSchedule
 from .scheduling import (
     DONE,
@@ -79,12 +80,15 @@ def project_impacts(
     *,
     today: datetime.date | None = None,
     calendar: WorkdayCalendar | None = None,
-    held: dict[int, datetime.date] | None = None,
-    planned_start: datetime.date | None = None,
-) -> tuple[Schedule, list[Milestone], list[Impact]]:
-    """:func:`project_schedule` with what each open blocking ticket costs; ``held`` and
-    ``planned_start`` change it for a what-if (milestone id → the day it cannot finish
-    before; another planned start)."""
+    what_if=None,
+    with_durations: bool = False,
+):
+    """:func:`project_schedule` with what each open blocking ticket costs (schedule, milestones,
+    impacts); ``what_if`` (:class:`schedule.whatif.WhatIf`) changes the planned start, the
+    milestones' expected finishes and the tickets' deadlines first, nothing saved — with
+    ``with_durations`` the durations those finishes give come fourth."""
+    from .whatif import durations
+
     milestones = list(
         project.milestones.select_related("responsible_unit").prefetch_related("predecessor_links")
     )
@@ -92,18 +96,35 @@ def project_impacts(
     for milestone in milestones:
         for link in milestone.predecessor_links.all():
             links[milestone.pk].append((link.predecessor_id, link.lag_days))
+    nodes = [milestone_node(milestone, links[milestone.pk]) for milestone in milestones]
     blocks = blocks_by_project([project.pk]).get(project.pk, []) if milestones else []
+    today = today or timezone.localdate()
+    calendar = calendar or current_calendar()
+    planned = project.planned_start
+    changed: dict[int, int] = {}
     try:
+        if what_if:
+            if what_if.finishes:
+                baseline, _found = impacts(
+                    nodes, planned_start=planned, today=today, calendar=calendar, blocks=blocks
+                )
+                changed = durations(what_if, nodes, baseline, calendar)
+                nodes = [
+                    node._replace(duration=changed[node.id]) if node.id in changed else node
+                    for node in nodes
+                ]
+            blocks = [
+                replace(block, deadline=what_if.deadlines.get(block.issue_id, block.deadline))
+                for block in blocks
+            ]
+            planned = what_if.planned_start or planned
         schedule, found = impacts(
-            [milestone_node(milestone, links[milestone.pk]) for milestone in milestones],
-            planned_start=planned_start or project.planned_start,
-            today=today or timezone.localdate(),
-            calendar=calendar or current_calendar(),
-            blocks=blocks,
-            held=held,
+            nodes, planned_start=planned, today=today, calendar=calendar, blocks=blocks
         )
     except ScheduleError as error:
         raise DomainError(error.message, code=error.code) from error
+    if with_durations:
+        return schedule, milestones, found, changed
     return schedule, milestones, found
 
 

@@ -5,17 +5,29 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from core.charts import Span, Tick, TimeAxis
 from core.exceptions import DomainError
+from issues.models import Issue
 from projects.selectors import HistoryEntry, history_entries
 
+from .impact import Impact
 from .models import Milestone
-from .recompute import project_schedule
+from .recompute import project_impacts
 from .scheduling import NodeResult, Schedule
+
+
+@dataclass
+class BlockingIssue:
+    """An open ticket holding a milestone back, as its Gantt row draws it: a mark on the day
+    the milestone waits for, with what it costs the start."""
+
+    issue: object
+    impact: Impact
+    left: float | None
 
 
 @dataclass
@@ -26,6 +38,7 @@ class GanttRow:
     latest: Span | None
     forecast: Span
     actual: Span | None
+    blocks: list[BlockingIssue] = field(default_factory=list)
 
 
 @dataclass
@@ -36,12 +49,16 @@ class ScheduleChart:
     ticks: list[Tick]
     today: datetime.date
     today_left: float | None
+    impacts: list[Impact] = field(default_factory=list)
 
 
-def schedule_chart(project) -> ScheduleChart:
+def schedule_chart(project, user=None, what_if=None) -> ScheduleChart:
+    """The project's schedule laid out, with the open tickets holding its milestones back
+    (those ``user`` may see drawn on their rows); ``what_if`` (:mod:`schedule.whatif`) shows
+    it changed, without saving anything."""
     today = timezone.localdate()
     try:
-        schedule, milestones = project_schedule(project, today=today)
+        schedule, milestones, impacts = project_impacts(project, today=today, what_if=what_if)
     except DomainError as error:
         return ScheduleChart(None, error.messages[0], [], [], today, None)
     if not milestones:
@@ -62,7 +79,16 @@ def schedule_chart(project) -> ScheduleChart:
             )
             if d is not None
         ]
+    dates += [impact.resolve_by for impact in impacts]
     axis = TimeAxis.around(dates)
+    tickets = Issue.objects.for_user(user) if user is not None else Issue.objects.all()
+    shown = tickets.in_bulk([impact.issue_id for impact in impacts])
+    blocks = defaultdict(list)
+    for impact in impacts:
+        if impact.issue_id in shown:
+            blocks[impact.milestone_id].append(
+                BlockingIssue(shown[impact.issue_id], impact, axis.left(impact.resolve_by))
+            )
     rows = []
     for milestone in milestones:
         result = results[milestone.pk]
@@ -76,6 +102,7 @@ def schedule_chart(project) -> ScheduleChart:
                 latest=axis.span(result.latest_start, result.latest_finish),
                 forecast=axis.span(result.earliest_start, result.earliest_finish),
                 actual=axis.span(actual_start, actual_finish),
+                blocks=blocks.get(milestone.pk, []),
             )
         )
     return ScheduleChart(
@@ -85,6 +112,7 @@ def schedule_chart(project) -> ScheduleChart:
         ticks=axis.month_ticks(),
         today=today,
         today_left=axis.left(today),
+        impacts=impacts,
     )
 
 

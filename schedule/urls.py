@@ -20,4 +20,5 @@ urlpatterns = [
         name="milestone-delete",
     ),
     path("projects/<int:pk>/apply-template/", views.apply_template, name="apply-template"),
+    path("projects/<int:pk>/what-if/save/", views.what_if_save, name="what-if-save"),
 ]

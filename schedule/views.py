@@ -142,6 +142,33 @@ def apply_template(request, pk):
     return redirect(_schedule_url(project))
 
 
+@login_required
+@require_POST
+def what_if_save(request, pk):
+    """保存为计划: the what-if in the query string applied through the services (the
+    milestones' durations, the planned start); a refused one changes nothing."""
+    from .impact import blocks_by_project
+    from .whatif import parse, save_as_plan
+
+    project = _project_for_editor(request, pk)
+    tickets = {block.issue_id for block in blocks_by_project([project.pk]).get(project.pk, [])}
+    try:
+        what_if = parse(request.GET, list(project.milestones.all()), tickets)
+        changed = save_as_plan(project=project, what_if=what_if, by=request.user)
+    except ValidationError as error:
+        messages.error(request, _("未保存：%(reason)s") % {"reason": " ".join(error.messages)})
+        return redirect(f"{project.get_absolute_url()}?{request.GET.urlencode()}#schedule")
+    messages.success(
+        request,
+        _("已保存为计划：调整%(n)s个节点的工期%(planned)s。")
+        % {
+            "n": len(changed),
+            "planned": _("和计划开工日期") if what_if.planned_start else "",
+        },
+    )
+    return redirect(_schedule_url(project))
+
+
 # --- templates -----------------------------------------------------------------------------
 
 

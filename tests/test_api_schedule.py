@@ -27,6 +27,7 @@ SCHEDULE_KEYS = {
     "calendar_provisional",
     "warnings",
     "milestones",
+    "blocking_issues",
 }
 SCHEDULED_MILESTONE_KEYS = {
     "id",

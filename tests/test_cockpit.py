@@ -248,7 +248,8 @@ def test_the_cockpit_reads_in_a_pinned_number_of_queries(
 ):
     client.force_login(world["leader"])
     client.get(reverse("home"))  # warm the per-process caches (calendar, content types)
-    with django_assert_max_num_queries(45):
+    # +1: the open tickets blocking milestones (the starts they put at risk this quarter)
+    with django_assert_max_num_queries(46):
         assert client.get(reverse("home")).status_code == 200
 
 

@@ -96,3 +96,257 @@ def test_a_ticket_resolved_before_the_slack_runs_out_puts_nothing_at_risk(calend
     )
     assert impact.forecast_start == D(2026, 10, 12)
     assert (impact.start_delay, impact.days_at_risk, impact.consumed_float) == (3, 0, 3)
+
+
+# --- on the pages and in the API (the same schedule in the database) ---------------------------
+
+import re  # noqa: E402
+
+from django.urls import reverse  # noqa: E402
+
+from issues.models import Issue  # noqa: E402
+from projects.models import Project, Stage, Tier  # noqa: E402
+from schedule import services as schedule_services  # noqa: E402
+from schedule.models import Milestone  # noqa: E402
+from schedule.services import Predecessor  # noqa: E402
+
+from . import factories  # noqa: E402
+from .conftest import clock_at  # noqa: E402
+
+
+@pytest.fixture
+def built(people):
+    """The schedule above in 江阴, ticket X blocking 用地 until 9 Oct, dispatched (五到位)."""
+    with clock_at(TODAY):
+        by = people["province_office"]
+        project = factories.project(
+            "320281",
+            by=by,
+            name="江阴高端装备项目",
+            tier=Tier.PROVINCIAL_IMPLEMENTATION,
+            stage=Stage.FILED,
+            planned_start=PLANNED,
+        )
+        land = schedule_services.milestone_create(
+            project=project,
+            by=by,
+            kind="land_supply",
+            name="用地审批",
+            duration_days=10,
+            actual_start=D(2026, 9, 14),
+        )
+        permit = schedule_services.milestone_create(
+            project=project,
+            by=by,
+            kind="construction_permit",
+            name="施工许可",
+            duration_days=3,
+            predecessors=[Predecessor(land, 0)],
+        )
+        ticket = Issue.objects.create(
+            project=project,
+            region_id="320281",
+            milestone=land,
+            title="新增建设用地指标缺口",
+            category="land_sea",
+            source="county",
+            level="county",
+            status="assigned",
+            unit=people["liaison"].unit,
+            responsible_leader="王厅长",
+            responsible_person="李处长",
+            solution="省级统筹调剂用地指标",
+            deadline=D(2026, 10, 9),
+        )
+        yield {**people, "project": project, "land": land, "permit": permit, "ticket": ticket}
+
+
+@pytest.fixture
+def today_is_the_21st():
+    with clock_at(TODAY):
+        yield
+
+
+def test_the_issue_page_states_its_impact_and_suggests_escalation(
+    built, client, settings, today_is_the_21st
+):
+    settings.ISSUE_ESCALATION_IMPACT_DAYS = 2
+    client.force_login(built["county_office"])
+    html = client.get(built["ticket"].get_absolute_url()).content.decode()
+    impact = re.sub(r"\s+", " ", re.search(r'id="impact">(.*?)</dd>', html, re.S).group(1))
+    assert "按2026-10-09解决，预计2026-10-14开工，推迟5个工作日（超过计划开工2个工作日）" in impact
+    assert "消耗总时差5天" in impact and "无此问题时预计2026-10-08开工" in impact
+    assert 'id="escalation-suggested"' in html
+    assert "超过计划开工2个工作日，建议上提协调" in html  # the escalation form's reason
+    settings.ISSUE_ESCALATION_IMPACT_DAYS = 3
+    html = client.get(built["ticket"].get_absolute_url()).content.decode()
+    assert 'id="escalation-suggested"' not in html
+
+
+def test_the_project_gantt_draws_the_ticket_on_its_milestone(built, client, today_is_the_21st):
+    client.force_login(built["province_office"])
+    html = client.get(built["project"].get_absolute_url()).content.decode()
+    row = re.search(rf'data-milestone="{built["land"].pk}".*?</div>\s*</div>', html, re.S).group(0)
+    assert f'data-issue="{built["ticket"].pk}"' in row
+    assert f'data-blocker="{built["ticket"].pk}"' in html
+    # the forecast start is the one with the ticket holding 用地 back
+    assert "2026-10-14" in re.search(r"按当前进度预计开工</dt><dd[^>]*>(.*?)</dd>", html).group(1)
+
+
+def test_the_api_gives_the_impact_on_the_schedule_and_the_ticket(built, api, today_is_the_21st):
+    client = api.as_user(built["province_office"])
+    project = built["project"]
+    schedule = client.get(reverse("api:project-schedule", args=[project.pk])).json()
+    assert schedule["forecast_anchor_date"] == "2026-10-14"
+    (blocking,) = schedule["blocking_issues"]
+    assert blocking["issue"] == built["ticket"].pk and blocking["milestone"] == built["land"].pk
+    assert (blocking["start_delay"], blocking["days_at_risk"], blocking["consumed_float"]) == (
+        5,
+        2,
+        5,
+    )
+    ticket = client.get(reverse("api:issue-detail", args=[built["ticket"].pk])).json()
+    assert ticket["schedule_impact"]["forecast_start"] == "2026-10-14"
+    # a liaison of another unit sees the schedule but not the ticket's impact
+    other = factories.user(
+        "other_liaison",
+        "320000",
+        ["department_liaison"],
+        factories.unit("省住房城乡建设厅", "320000", "department"),
+    )
+    Milestone.objects.filter(pk=built["permit"].pk).update(responsible_unit=other.unit)
+    seen = api.as_user(other).get(reverse("api:project-schedule", args=[project.pk])).json()
+    assert seen["blocking_issues"] == []
+
+
+def test_resolving_the_ticket_releases_the_milestone(built, today_is_the_21st):
+    from schedule.recompute import recompute_project
+
+    assert recompute_project(built["project"]).forecast_anchor_date == D(2026, 10, 14)
+    Issue.objects.filter(pk=built["ticket"].pk).update(status="resolved")
+    assert recompute_project(built["project"]).forecast_anchor_date == D(2026, 10, 8)
+
+
+def test_tickets_are_ranked_on_the_cockpit_and_the_board(built, client, today_is_the_21st):
+    from issues.selectors import threatening
+
+    quiet = Issue.objects.create(
+        project=built["project"],
+        region_id="320281",
+        milestone=built["permit"],
+        title="施工图审查意见未回复",
+        category="other",
+        source="county",
+        level="county",
+        deadline=D(2026, 9, 18),
+    )
+    ranked = threatening(Issue.objects.all(), TODAY)
+    assert [issue for issue, _impact in ranked] == [built["ticket"]]  # quiet puts nothing at risk
+    client.force_login(built["city_office"])
+    board = client.get(reverse("issues:board"), {"threatens": "1"}).content.decode()
+    threats = re.search(r'id="threats".*?</section>', board, re.S).group(0)
+    assert built["ticket"].title in threats and quiet.title not in threats
+    # the cockpit lists the starts due this quarter (to 30 Sep): 12 Oct is the next one's
+    cockpit = client.get(reverse("home"), {"region": "320200"}).content.decode()
+    listed = re.search(r'id="threats".*?</section>', cockpit, re.S).group(0)
+    assert built["ticket"].title not in listed
+    # planned for 30 Sep: late already (8 Oct without the ticket), 5 more days with it
+    Project.objects.filter(pk=built["project"].pk).update(planned_start=D(2026, 9, 30))
+    cockpit = client.get(reverse("home"), {"region": "320200"}).content.decode()
+    listed = re.search(r'id="threats".*?</section>', cockpit, re.S).group(0)
+    assert built["ticket"].title in listed and "江阴高端装备项目" in listed
+    assert re.search(r'<td class="num alert">5</td>', listed)
+    # a county elsewhere sees none of it
+    client.force_login(built["county_filer2"])
+    board = client.get(reverse("issues:board"), {"threatens": "1"}).content.decode()
+    assert built["ticket"].title not in board
+
+
+# --- what-if ------------------------------------------------------------------------------------
+
+
+def test_a_what_if_is_computed_at_once_and_saved_only_on_request(built, client, today_is_the_21st):
+    client.force_login(built["province_office"])
+    project, land = built["project"], built["land"]
+    page = project.get_absolute_url()
+    # 用地 to finish on 30 Sep instead of waiting: with the ticket still holding it until 9 Oct,
+    # nothing changes; with the ticket's deadline moved to 30 Sep too, 开工 on 12 Oct
+    html = client.get(
+        page,
+        {
+            "whatif": "1",
+            f"finish_{land.pk}": "2026-09-30",
+            f"deadline_{built['ticket'].pk}": "2026-09-30",
+        },
+    ).content.decode()
+    assert "模拟结果（未保存）：预计开工由 2026-10-14 变为 2026-10-12" in html
+    land.refresh_from_db()
+    assert land.duration_days == 10  # nothing saved
+    html = client.get(page, {"whatif": "1", "planned_start": "2026-10-20"}).content.decode()
+    assert "模拟结果（未保存）" in html
+    refused = client.get(page, {"whatif": "1", f"finish_{land.pk}": "2026-09-01"}).content.decode()
+    assert "预计完成日期不能早于其开始日期2026-09-14" in refused
+
+    # save as plan: 用地 to finish on 30 Sep is 13 working days from 14 Sep (Sunday 20th counted)
+    save = reverse("schedule:what-if-save", args=[project.pk])
+    response = client.post(f"{save}?whatif=1&finish_{land.pk}=2026-09-30&planned_start=2026-10-20")
+    assert response.status_code == 302
+    land.refresh_from_db()
+    project.refresh_from_db()
+    assert land.duration_days == 13 and project.planned_start == D(2026, 10, 20)
+    assert land.history.first().history_user == built["province_office"]
+
+
+def test_a_what_if_needs_an_office_user_and_saving_a_library_editor(
+    built, client, api, today_is_the_21st
+):
+    project = built["project"]
+    client.force_login(built["county_filer"])
+    html = client.get(
+        project.get_absolute_url(), {"whatif": "1", "planned_start": "2026-11-02"}
+    ).content.decode()
+    assert "模拟结果" not in html and 'id="what-if"' not in html
+    save = reverse("schedule:what-if-save", args=[project.pk])
+    assert client.post(f"{save}?planned_start=2026-11-02").status_code == 403
+    client.force_login(built["county_filer2"])  # another county: not found
+    assert client.post(f"{save}?planned_start=2026-11-02").status_code == 404
+    project.refresh_from_db()
+    assert project.planned_start == PLANNED
+
+
+def test_the_api_dry_run_and_save(built, api, today_is_the_21st):
+    project, land = built["project"], built["land"]
+    url = reverse("api:project-schedule-what-if", args=[project.pk])
+    office = api.as_user(built["province_office"])
+    dry = office.post(
+        url,
+        {
+            "finishes": {str(land.pk): "2026-09-30"},
+            "deadlines": {str(built["ticket"].pk): "2026-09-30"},
+        },
+        format="json",
+    )
+    assert dry.status_code == 200, dry.content
+    assert dry.json()["forecast_anchor_date"] == "2026-10-12"
+    land.refresh_from_db()
+    assert land.duration_days == 10
+    bad = office.post(url, {"finishes": {str(land.pk): "2026-09-01"}}, format="json")
+    assert bad.status_code == 400
+    assert "不能早于其开始日期" in str(bad.json())
+    filer = api.as_user(built["county_filer"])
+    assert filer.post(url, {"planned_start": "2026-11-02"}, format="json").status_code == 403
+    office = api.as_user(built["province_office"])
+    saved = office.post(url, {"planned_start": "2026-10-20", "save": True}, format="json")
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["anchor_date"] == "2026-10-20"
+    assert Project.objects.get(pk=project.pk).planned_start == D(2026, 10, 20)
+
+
+def test_the_weekly_agenda_shows_what_each_ticket_costs_the_start(built, client, today_is_the_21st):
+    from issues import services as issue_services
+
+    meeting = issue_services.meeting_create(by=built["province_office"], date=D(2026, 9, 23))
+    client.force_login(built["province_office"])
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    row = re.search(rf'data-issue="{built["ticket"].pk}".*?</tr>', html, re.S).group(0)
+    assert "预计2026-10-14开工，推迟5个工作日（超过计划开工2个工作日）" in re.sub(r"\s+", "", row)

@@ -401,6 +401,9 @@ APPROVAL_SUPERVISION = {"min_overdue": 2, "overdue_ratio": 0.3, "min_running": 3
 # days is listed for the office's decision (seed 003: "具备开工条件两个月内无实质性进展").
 RESERVE_RATIO_TARGET = float(env("RESERVE_RATIO_TARGET", "5"))
 STALLED_DAYS = int(env("STALLED_DAYS", "60"))
+# An open ticket blocking a milestone that puts at least this many working days of construction
+# start at risk is offered for escalation on its page, with its impact (schedule.impact).
+ISSUE_ESCALATION_IMPACT_DAYS = int(env("ISSUE_ESCALATION_IMPACT_DAYS", "5"))
 # Quarterly 点评 and yearly 考核 (indicators.evaluation): the weights of each criterion until an
 # office sets its own for the year (its page); a criterion not scored gives its weight to the rest.
 EVALUATION_WEIGHTS = {

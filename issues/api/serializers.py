@@ -10,6 +10,8 @@ from core.api.scoped import ScopedPrimaryKeyRelatedField
 from issues import services
 from issues.models import Category, Interview, Issue, IssueEvent, Level, Notice, Source
 from projects.models import Project
+from schedule.api.serializers import ImpactSerializer
+from schedule.impact import impact_of
 from schedule.models import Milestone
 
 # --- reading ---------------------------------------------------------------------------------
@@ -100,9 +102,18 @@ class IssueDetailSerializer(IssueSerializer):
         help_text=_("当前用户现在可以执行的办理操作（POST /api/v1/issues/{id}/{操作}/）")
     )
 
+    schedule_impact = serializers.SerializerMethodField(
+        help_text=_("阻碍关键节点的未办结问题对开工的影响；不阻碍节点时为空")
+    )
+
     class Meta(IssueSerializer.Meta):
-        fields = [*IssueSerializer.Meta.fields, "allowed_actions"]
+        fields = [*IssueSerializer.Meta.fields, "allowed_actions", "schedule_impact"]
         read_only_fields = fields
+
+    @extend_schema_field(ImpactSerializer(allow_null=True))
+    def get_schedule_impact(self, issue: Issue) -> dict | None:
+        impact = impact_of(issue)
+        return None if impact is None else ImpactSerializer(impact).data
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(services.ACTIONS)))
     def get_allowed_actions(self, issue: Issue) -> list[str]:

@@ -18,10 +18,13 @@ from schedule.api.serializers import (
     ApplyTemplateSerializer,
     MilestoneSerializer,
     ScheduleSerializer,
+    WhatIfSerializer,
     schedule_payload,
 )
 from schedule.api.views import milestone_queryset, milestone_writes
-from schedule.recompute import project_schedule
+from schedule.impact import blocks_by_project
+from schedule.recompute import project_impacts
+from schedule.whatif import parse, save_as_plan
 
 from .serializers import (
     PreReviewConcludeSerializer,
@@ -139,10 +142,62 @@ class ProjectViewSet(
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def schedule(self, request, pk=None):
         """Latest dates backwards from the planned start, earliest dates forward from today,
-        float and the critical path (working days on the Chinese calendar)."""
+        float and the critical path (working days on the Chinese calendar); an open ticket
+        blocking a milestone holds its finish back, with what it costs the start."""
         project = self.get_object()
-        schedule, milestones = project_schedule(project)
-        return Response(ScheduleSerializer(schedule_payload(project, schedule, milestones)).data)
+        schedule, milestones, impacts = project_impacts(project)
+        return Response(
+            ScheduleSerializer(
+                schedule_payload(project, schedule, milestones, _shown(request.user, impacts))
+            ).data
+        )
+
+    @extend_schema(request=WhatIfSerializer, responses={200: ScheduleSerializer}, filters=False)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="schedule/what-if",
+        url_name="schedule-what-if",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def what_if(self, request, pk=None):
+        """A dry run: the schedule with another planned start, milestones' expected finishes
+        and blocking tickets' deadlines, computed as the real one and not saved; with
+        ``save`` (project library editors) the milestones' and the planned start's changes are
+        applied through their services, as "save as plan" on the page."""
+        project = self.get_object()
+        if not request.user.is_office_staff:
+            raise PermissionDenied(_("只有重大办工作人员可以模拟调整。"))
+        body = WhatIfSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        milestones = list(project.milestones.all())
+        tickets = {b.issue_id for b in blocks_by_project([project.pk]).get(project.pk, [])}
+        what_if = parse(body.as_query(), milestones, tickets)
+        if body.validated_data["save"]:
+            if not request.user.can_edit_library:
+                raise PermissionDenied(_("只有项目库维护人员可以保存为计划。"))
+            save_as_plan(project=project, what_if=what_if, by=request.user)
+            project.refresh_from_db()
+            what_if = None
+        schedule, milestones, impacts = project_impacts(project, what_if=what_if)
+        return Response(
+            ScheduleSerializer(
+                schedule_payload(project, schedule, milestones, _shown(request.user, impacts))
+            ).data
+        )
+
+
+def _shown(user, impacts) -> list:
+    """The impacts of the tickets ``user`` may see."""
+    from issues.models import Issue
+
+    visible = set(
+        Issue.objects.for_user(user)
+        .filter(pk__in=[i.issue_id for i in impacts])
+        .values_list("pk", flat=True)
+    )
+    return [impact for impact in impacts if impact.issue_id in visible]
 
 
 class PreReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

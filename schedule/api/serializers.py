@@ -93,8 +93,32 @@ class ScheduledMilestoneSerializer(serializers.Serializer):
     critical = serializers.BooleanField()
 
 
+class ImpactSerializer(serializers.Serializer):
+    """What an open ticket blocking a milestone costs the construction start (schedule.impact):
+    the milestone cannot finish before the ticket is resolved."""
+
+    issue = serializers.IntegerField(source="issue_id", help_text=_("问题工单 id"))
+    milestone = serializers.IntegerField(source="milestone_id", help_text=_("被阻碍的节点 id"))
+    resolve_by = serializers.DateField(
+        help_text=_("节点须等到的日期：办结时限，逾期或未定时限时为今天")
+    )
+    overdue = serializers.BooleanField()
+    consumed_float = serializers.IntegerField(
+        allow_null=True, help_text=_("消耗节点总时差（工作日）")
+    )
+    forecast_start = serializers.DateField(
+        allow_null=True, help_text=_("按办结时限解决时的预计开工日期")
+    )
+    forecast_start_without = serializers.DateField(
+        allow_null=True, help_text=_("没有该问题时的预计开工日期")
+    )
+    start_delay = serializers.IntegerField(help_text=_("使预计开工推迟的工作日数"))
+    days_at_risk = serializers.IntegerField(help_text=_("使开工超过计划开工的工作日数（排序依据）"))
+
+
 class ScheduleSerializer(serializers.Serializer):
-    """The schedule as of today (``as_of``), computed from the milestones and the calendar."""
+    """The schedule as of today (``as_of``), computed from the milestones and the calendar,
+    the open tickets blocking its milestones holding them back."""
 
     project = serializers.IntegerField()
     as_of = serializers.DateField()
@@ -104,6 +128,9 @@ class ScheduleSerializer(serializers.Serializer):
     calendar_provisional = serializers.BooleanField()
     warnings = serializers.ListField(child=serializers.CharField())
     milestones = ScheduledMilestoneSerializer(many=True)
+    blocking_issues = ImpactSerializer(
+        many=True, help_text=_("阻碍节点的未办结问题及其对开工的影响（调用者可见的）")
+    )
 
 
 class TemplateStepSerializer(serializers.ModelSerializer):
@@ -128,8 +155,9 @@ class ScheduleTemplateSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "category", "description", "is_active", "steps", "updated_at"]
 
 
-def schedule_payload(project, schedule, milestones) -> dict:
-    """The schedule of one project as the API returns it, milestones in display order."""
+def schedule_payload(project, schedule, milestones, impacts=()) -> dict:
+    """The schedule of one project as the API returns it, milestones in display order, with
+    the ``impacts`` of the blocking tickets shown."""
     by_id = schedule.by_id()
     rows = []
     for milestone in milestones:
@@ -164,4 +192,33 @@ def schedule_payload(project, schedule, milestones) -> dict:
         "calendar_provisional": schedule.calendar_provisional,
         "warnings": schedule.warnings,
         "milestones": rows,
+        "blocking_issues": list(impacts),
     }
+
+
+class WhatIfSerializer(serializers.Serializer):
+    """A what-if on the schedule: computed, not saved, unless ``save`` (then applied through
+    the services: the milestones' durations and the planned start; tickets' deadlines are
+    weighed only)."""
+
+    planned_start = serializers.DateField(required=False, allow_null=True)
+    finishes = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        default=dict,
+        help_text=_("节点 id → 预计完成日期（按节点开始日换算为工期）"),
+    )
+    deadlines = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        default=dict,
+        help_text=_("阻碍节点的问题 id → 模拟的办结时限（不保存）"),
+    )
+    save = serializers.BooleanField(required=False, default=False, help_text=_("保存为计划"))
+
+    def as_query(self) -> dict:
+        data = self.validated_data
+        query = {"planned_start": str(data["planned_start"]) if data.get("planned_start") else ""}
+        query.update({f"finish_{k}": str(v) for k, v in data["finishes"].items()})
+        query.update({f"deadline_{k}": str(v) for k, v in data["deadlines"].items()})
+        return query
