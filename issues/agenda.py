@@ -28,7 +28,7 @@ from approvals.models import RUNNING_STATUSES, Approval
 from projects.models import Project
 from schedule.impact import Impact, blocks_by_project, impacts
 from schedule.models import Milestone, MilestoneStatus
-from schedule.recompute import milestone_node as schedule_node
+from schedule.recompute import milestones_by_project, nodes_of
 from schedule.scheduling import ScheduleError
 from schedule.workdays import current_calendar
 
@@ -253,13 +253,7 @@ def _schedules(projects: list[Project], today: datetime.date, calendar) -> dict[
     Computed from the milestones as they are now (the stored summary may be a day old)."""
     if not projects:
         return {}
-    milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for milestone in (
-        Milestone.objects.filter(project_id__in=[p.pk for p in projects])
-        .select_related("responsible_unit")
-        .prefetch_related("predecessor_links")
-    ):
-        milestones[milestone.project_id].append(milestone)
+    milestones = milestones_by_project(p.pk for p in projects)
     if not milestones:
         return {}
     blocks = blocks_by_project(list(milestones))
@@ -268,12 +262,7 @@ def _schedules(projects: list[Project], today: datetime.date, calendar) -> dict[
         rows = milestones.get(project.pk)
         if not rows:
             continue
-        nodes = [
-            schedule_node(
-                m, [(link.predecessor_id, link.lag_days) for link in m.predecessor_links.all()]
-            )
-            for m in rows
-        ]
+        nodes = nodes_of(rows)
         try:
             schedule, weighed = impacts(
                 nodes,

@@ -174,8 +174,7 @@ def ranked(
     """``issues`` (tickets, scoped by the caller) that hold a milestone back, each with its
     impact, the most working days of construction start at risk first; tickets whose project's
     schedule cannot be computed are left out. A query for the tickets, two for the schedules."""
-    from .models import Milestone
-    from .recompute import milestone_node
+    from .recompute import milestones_by_project, nodes_of
     from .scheduling import ScheduleError
 
     tickets = list(issues.filter(blocking_q()).select_related("project", "milestone", "region"))
@@ -188,19 +187,10 @@ def ranked(
     by_project: dict[int, list] = defaultdict(list)
     for ticket in tickets:
         by_project[ticket.project_id].append(ticket)
-    milestones: dict[int, list] = defaultdict(list)
-    for milestone in Milestone.objects.filter(project_id__in=list(by_project)).prefetch_related(
-        "predecessor_links"
-    ):
-        milestones[milestone.project_id].append(milestone)
+    milestones = milestones_by_project(by_project)
     found = []
     for project_id, own in by_project.items():
-        nodes = [
-            milestone_node(
-                m, [(link.predecessor_id, link.lag_days) for link in m.predecessor_links.all()]
-            )
-            for m in milestones.get(project_id, [])
-        ]
+        nodes = nodes_of(milestones.get(project_id, []))
         blocks = [Block(t.pk, t.milestone_id, t.deadline) for t in own]
         try:
             _schedule, weighed = impacts(

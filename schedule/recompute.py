@@ -63,6 +63,29 @@ def milestone_node(milestone: Milestone, links: Iterable[tuple[int, int]]) -> No
     )
 
 
+def milestones_by_project(project_ids) -> dict[int, list[Milestone]]:
+    """The milestones of these projects in display order, with their units and links, by
+    project (two queries)."""
+    found: dict[int, list[Milestone]] = defaultdict(list)
+    for milestone in (
+        Milestone.objects.filter(project_id__in=list(project_ids))
+        .select_related("responsible_unit")
+        .prefetch_related("predecessor_links")
+    ):
+        found[milestone.project_id].append(milestone)
+    return found
+
+
+def nodes_of(milestones: Iterable[Milestone]) -> list[Node]:
+    """The scheduler's nodes of one project's milestones (their links prefetched)."""
+    return [
+        milestone_node(
+            m, [(link.predecessor_id, link.lag_days) for link in m.predecessor_links.all()]
+        )
+        for m in milestones
+    ]
+
+
 def project_schedule(
     project: Project,
     *,
@@ -89,14 +112,8 @@ def project_impacts(
     ``with_durations`` the durations those finishes give come fourth."""
     from .whatif import durations
 
-    milestones = list(
-        project.milestones.select_related("responsible_unit").prefetch_related("predecessor_links")
-    )
-    links = defaultdict(list)
-    for milestone in milestones:
-        for link in milestone.predecessor_links.all():
-            links[milestone.pk].append((link.predecessor_id, link.lag_days))
-    nodes = [milestone_node(milestone, links[milestone.pk]) for milestone in milestones]
+    milestones = milestones_by_project([project.pk]).get(project.pk, [])
+    nodes = nodes_of(milestones)
     blocks = blocks_by_project([project.pk]).get(project.pk, []) if milestones else []
     today = today or timezone.localdate()
     calendar = calendar or current_calendar()
