@@ -21,7 +21,7 @@ from funding.models import FundingRecord
 from projects.choices import Admission, LeaderLevel, Stage
 from projects.models import Project
 from schedule.models import Milestone, MilestoneStatus
-from schedule.recompute import milestone_node
+from schedule.recompute import nodes_of
 from schedule.scheduling import ScheduleError, compute_schedule
 from schedule.workdays import current_calendar
 
@@ -199,16 +199,12 @@ def _milestones(project: Project, today, calendar, parties: _Parties) -> list[di
     milestones = list(project.milestones.all())
     if not milestones:
         return []
-    nodes = [
-        milestone_node(
-            milestone,
-            [(link.predecessor_id, link.lag_days) for link in milestone.predecessor_links.all()],
-        )
-        for milestone in milestones
-    ]
     try:
         results = compute_schedule(
-            nodes, planned_start=project.planned_start, today=today, calendar=calendar
+            nodes_of(milestones),
+            planned_start=project.planned_start,
+            today=today,
+            calendar=calendar,
         ).by_id()
     except ScheduleError:  # a cycle, a day past the calendar: the dates recorded only
         results = {}
