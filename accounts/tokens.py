@@ -2,6 +2,7 @@
 (``accounts.models.TokenExpiry``), revocation, and the password policy for people calling with
 a token. Expired tokens are refused with a Chinese 401."""
 
+from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -27,18 +28,46 @@ class PasswordChangeRequired(exceptions.PermissionDenied):
     pass
 
 
+class _Joined(Aggregate):
+    """The values joined by commas, in no particular order (string_agg / group_concat)."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def _role_codes():
+    """The token's user's role codes, joined: a subquery, so that the lookup reads them in its
+    one query (role codes hold no commas)."""
+    from accounts.models import User
+
+    holding = User.roles.through.objects.filter(user_id=OuterRef("user_id"))
+    return Subquery(
+        holding.values("user_id").annotate(codes=_Joined("role_id")).values("codes")[:1]
+    )
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, refusing expired tokens, and people whose password must
     change first (403 with the policy's code)."""
 
     def authenticate_credentials(self, key):
-        # DRF's own lookup, with the expiry and the user's region (every scope reads it) in the
-        # same query
+        # DRF's own lookup, with the expiry, the user's region (every scope reads it) and
+        # roles (the password policy and every permission read them) in the same query
         try:
-            token = Token.objects.select_related("user__region", "expiry").get(key=key)
+            token = (
+                Token.objects.select_related("user__region", "expiry")
+                .annotate(role_codes=_role_codes())
+                .get(key=key)
+            )
         except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         user = token.user
+        # what User.role_codes would read
+        user.__dict__["role_codes"] = frozenset(filter(None, (token.role_codes or "").split(",")))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if is_expired(token):

@@ -148,6 +148,29 @@ def test_a_deactivated_users_token_stops_working(people, api):
     assert response.json()["code"] == "authentication_failed"
 
 
+def test_the_token_lookup_reads_the_user_region_and_roles_in_one_query(people, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.tokens import ExpiringTokenAuthentication
+
+    office = people["county_office"]
+    office.roles.add("leader")
+    cases = [(office, {"office_staff", "leader"}), (people["nobody"], set())]
+    cases.append((people["api_client"], {"api_client"}))
+    for user, roles in cases:
+        key = Token.objects.create(user=user).key
+        with CaptureQueriesContext(connection) as captured:
+            found, _token = ExpiringTokenAuthentication().authenticate_credentials(key)
+            assert found == user
+            assert found.role_codes == roles
+            assert found.is_machine == (roles == {"api_client"})
+            assert (found.region.code if found.region_id else None) == (
+                user.region.code if user.region_id else None
+            )
+        assert len(captured) == 1, [query["sql"] for query in captured]
+
+
 def test_get_on_the_token_endpoint_is_not_allowed(people):
     response = APIClient().get(TOKEN_URL)
 
