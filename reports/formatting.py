@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.templatetags.money import WAN_PER_YI, grouped
+
 DASH = "—"
 
 
 def money(value) -> str:
-    """万元 with thousands separators and two decimals: ``12,345.60``."""
+    """万元 with thousands separators and two decimals: ``12,345.60`` (the pages' rule,
+    :func:`core.templatetags.money.grouped`)."""
     if value is None:
         return DASH
-    return f"{Decimal(value).quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}"
+    return grouped(Decimal(value))
 
 
 def yi(value) -> str:
     """万元 printed as 亿元 with two decimals: ``1.23``."""
     if value is None:
         return DASH
-    return f"{(Decimal(value) / Decimal(10000)).quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}"
+    return grouped(Decimal(value) / WAN_PER_YI)
 
 
 def percent(value) -> str:
