@@ -44,6 +44,11 @@ MATRIX = {
     "/admin/funding/quota/": set(),
     "/admin/reports/report/": set(),
     "/admin/progress/monthlyreport/": set(),
+    "/admin/fieldservice/visit/": set(),
+    "/admin/fieldservice/assignment/": set(),
+    "/admin/attachments/attachment/": set(),
+    "/admin/opendata/publication/": set(),
+    "/admin/opendata/publishedfile/": set(),
 }
 
 

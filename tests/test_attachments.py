@@ -431,3 +431,20 @@ def test_a_list_costs_the_same_however_many_files(api, people, parents):
     few = queries()
     attach(5)
     assert queries() == few
+
+
+def test_the_admin_shows_an_attachment_read_only_and_never_its_file(client, people, attached):
+    attachment = attached["project"]
+    client.force_login(people["admin"])  # the superuser: business data is in nobody else's part
+
+    listing = client.get("/admin/attachments/attachment/")
+    page = client.get(f"/admin/attachments/attachment/{attachment.pk}/change/")
+
+    assert listing.status_code == 200 and "project纪要.pdf" in listing.content.decode()
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert attachment.sha256 in text
+    # the file goes through the audited, scoped download only
+    assert attachment.file.name not in text and attachment.file.url not in text
+    assert 'name="description"' not in text  # nothing to edit
+    assert client.post(f"/admin/attachments/attachment/{attachment.pk}/delete/").status_code == 403
