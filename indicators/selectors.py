@@ -124,7 +124,7 @@ class Definition:
             used = Basis.STOCK if stock else Basis.COHORT
         counted = _("全部项目（不含会商预审未通过的）")
         if self.industrial_only:
-            counted = _("产业类项目") + ("（总投资1亿元及以上）" if self.from_100m else "")
+            counted = _("产业类项目（总投资1亿元及以上）") if self.from_100m else _("产业类项目")
         return {
             "numerator": self.numerator_text,
             "denominator": self.stock_denominator_text if stock else self.denominator_text,
