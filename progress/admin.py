@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import FilingReminder, MonthlyReport, ProgressEvent, ProgressImport
 
 
@@ -37,17 +39,6 @@ class MonthlyReportAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [ProgressEventInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
