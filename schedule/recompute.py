@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import groupby
-from operator import itemgetter
+from operator import itemgetter, sub
+from typing import NamedTuple
 
 from django.db import connection, connections, transaction
 from django.db.models import (
@@ -26,6 +27,8 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     Value,
@@ -46,8 +49,12 @@ from .scheduling import (
     Schedule,
     ScheduleError,
     compute_schedule,
+    late_start_warning,
+    not_a_working_day_warning,
+    past_duration_warning,
+    provisional_warning,
 )
-from .workdays import WorkdayCalendar, current_calendar
+from .workdays import FIRST_DAY, LAST_DAY, WorkdayCalendar, current_calendar
 
 
 def milestone_node(milestone: Milestone, links: Iterable[tuple[int, int]]) -> Node:
@@ -327,12 +334,18 @@ def _recompute_chunk(projects: list[int] | tuple[int, int | None], today, calend
 
 def _compute(rows, link_rows, project_rows, today, calendar) -> list[Summary]:
     """The summary of every project of these milestone and link rows (the projects'
-    ``project_rows`` hold the planned starts)."""
+    ``project_rows`` hold the planned starts).
+
+    The usual project (its milestones listed after their predecessors, one anchor, a planned
+    start, dates the calendar covers, no ticket holding a milestone back) goes through
+    :func:`_usual_summary`; any other through :func:`~schedule.scheduling.compute_schedule`,
+    which has the last word on everything :func:`_usual_summary` leaves to it."""
     planned = dict(_rows(project_rows.order_by().values_list("pk", "planned_start")))
     links: dict[int, list[tuple[int, int]]] = {}
     for successor, predecessor, lag in _rows(
         # in any order (the model's orders by the predecessor's position: a join and a sort)
-        link_rows.order_by().values_list("successor_id", "predecessor_id", "lag_days")
+        link_rows.order_by().values_list("successor_id", "predecessor_id", "lag_days"),
+        binary=True,
     ):
         if successor in links:
             links[successor].append((predecessor, lag))
@@ -345,21 +358,11 @@ def _compute(rows, link_rows, project_rows, today, calendar) -> list[Summary]:
             project_rows.values_list("pk", flat=True)
         ).items()
     }
-    summaries = []
-    failed = []
-    for project_id, planned_start, nodes in _projects(rows, links, planned):
-        try:
-            schedule = _summary_schedule(
-                nodes, planned_start, today, calendar, held.get(project_id)
-            )
-        except ScheduleError:
-            failed.append(project_id)
-            continue
-        summaries.append(_summary(project_id, schedule, ""))
-    if failed:
-        # their errors name any milestone: again with every name
+    summaries, others = _usual_summaries(rows, links, planned, held, today, calendar)
+    if others:
+        # with every name: an error may name any milestone
         for project_id, planned_start, nodes in _projects(
-            rows.filter(project_id__in=failed), links, planned, names=True
+            rows.filter(project_id__in=others), links, planned
         ):
             try:
                 schedule = _summary_schedule(
@@ -399,39 +402,29 @@ def _garbage_collector_paused():
             gc.enable()
 
 
-def _projects(rows, links, planned: dict, *, names: bool = False):
+def _projects(rows, links, planned: dict):
     """Each project of these milestone rows with milestones, in the order of their ids: its id,
     its planned start (from ``planned``, by project id) and its milestones in display order, as
-    tuples in :class:`Node`'s field order.
+    tuples in :class:`Node`'s field order (``links``: (predecessor, lag) by successor id).
 
-    What is read is what the passes need, as cheaply as the database gives it (the columns
-    read made the query twice as slow; the join for the planned start and the database's sort
-    took as long again as reading the rows, against a few milliseconds for sorting them here):
-    the status follows from the dates, as the table's
-    ``milestone_status_matches_dates`` constraint has it, and only a milestone in progress
-    has its name, the only one a warning of the passes names (``scheduling._under_way``),
-    unless ``names``: an error may name any milestone."""
-    under_way = Q(actual_start__isnull=False, actual_finish__isnull=True)
-    name = F("name") if names else Case(When(under_way, then=F("name")), default=Value(""))
+    For the projects :func:`_usual_summary` leaves to ``compute_schedule`` (a few): the status
+    follows from the dates, as the table's ``milestone_status_matches_dates`` constraint has
+    it, and every milestone has its name (an error may name any)."""
     rows = _rows(
-        rows.annotate(
-            shown_name=name,
-            is_anchor=ExpressionWrapper(Q(kind=ANCHOR_KIND), output_field=BooleanField()),
-        )
+        rows.annotate(is_anchor=ExpressionWrapper(Q(kind=ANCHOR_KIND), output_field=BooleanField()))
         .order_by()
         .values_list(
             "project_id",
             "position",
             "pk",
-            "shown_name",
+            "name",
             "duration_days",
             "actual_start",
             "actual_finish",
             "is_anchor",
         )
     )
-    # by project, position, id (unique: nothing further is compared); the rows come mostly in
-    # that order already, which Python's sort finds in one sweep
+    # by project, position, id (unique: nothing further is compared)
     rows.sort()
     no_links = ()
     link_of = links.get
@@ -439,7 +432,7 @@ def _projects(rows, links, planned: dict, *, names: bool = False):
         nodes = [
             (
                 pk,
-                shown,
+                name,
                 duration,
                 link_of(pk, no_links),
                 DONE if finish is not None else IN_PROGRESS if start is not None else NOT_STARTED,
@@ -447,17 +440,360 @@ def _projects(rows, links, planned: dict, *, names: bool = False):
                 finish,
                 anchor,
             )
-            for _project, _position, pk, shown, duration, start, finish, anchor in found
+            for _project, _position, pk, name, duration, start, finish, anchor in found
         ]
         yield project_id, planned.get(project_id), nodes
 
 
-def _rows(queryset) -> list[tuple]:
+# --- the usual project's summary ------------------------------------------------------------
+
+
+class _Numbering(NamedTuple):
+    """A calendar's working-day numbers by day, days being counted from ``FIRST_DAY`` (the
+    dates as the database gives them for the nightly recompute, integers)."""
+
+    #: the working days (the calendar's), in order: the day of each number
+    days: tuple[datetime.date, ...]
+    #: per number, its day
+    offsets: list[int]
+    #: per day of the span, the number of that day or of the working day before it (a day
+    #: with none absent)
+    on_or_before: dict[int, int]
+    #: per day of the span, the number of that day or of the working day after it (a day with
+    #: none absent)
+    on_or_after: dict[int, int]
+
+
+_numberings: list[_Numbering] = []
+
+
+def _numbering(calendar: WorkdayCalendar) -> _Numbering:
+    """The numbering of this calendar's working days (the last one made is kept: calendars
+    are made afresh for each run, their days the same until an office changes one)."""
+    days = tuple(calendar._days)
+    if _numberings and _numberings[0].days == days:
+        return _numberings[0]
+    offsets = [(day - FIRST_DAY).days for day in days]
+    span = (LAST_DAY - FIRST_DAY).days + 1
+    on_or_before: dict[int, int] = {}
+    on_or_after: dict[int, int] = {}
+    number = -1
+    for offset in range(span):
+        if number + 1 < len(offsets) and offsets[number + 1] == offset:
+            number += 1
+        if number >= 0:
+            on_or_before[offset] = number
+    number = len(offsets)
+    for offset in range(span - 1, -1, -1):
+        if number > 0 and offsets[number - 1] == offset:
+            number -= 1
+        if number < len(offsets):
+            on_or_after[offset] = number
+    _numberings[:] = [_Numbering(days, offsets, on_or_before, on_or_after)]
+    return _numberings[0]
+
+
+def _day_number(field: str) -> Func:
+    """A date column as the number of days since ``FIRST_DAY`` (PostgreSQL)."""
+    return Func(
+        F(field),
+        template=f"(%(expressions)s - DATE '{FIRST_DAY.isoformat()}')",
+        output_field=IntegerField(),
+    )
+
+
+def _usual_rows(rows) -> list[tuple]:
+    """The rows of these milestones as :func:`_projects` reads them, sorted, their dates as
+    days since ``FIRST_DAY``: counted by PostgreSQL (integers cost less to read than dates),
+    here on the other databases."""
+    under_way = Q(actual_start__isnull=False, actual_finish__isnull=True)
+    columns = rows.annotate(
+        shown_name=Case(When(under_way, then=F("name")), default=Value("")),
+        is_anchor=ExpressionWrapper(Q(kind=ANCHOR_KIND), output_field=BooleanField()),
+    ).order_by()
+    if connections[rows.db].vendor == "postgresql":
+        found = _rows(
+            columns.annotate(
+                start_day=_day_number("actual_start"), finish_day=_day_number("actual_finish")
+            ).values_list(
+                "project_id",
+                "position",
+                "pk",
+                "shown_name",
+                "duration_days",
+                "start_day",
+                "finish_day",
+                "is_anchor",
+            ),
+            binary=True,
+        )
+    else:
+        first = FIRST_DAY
+        found = [
+            (
+                project_id,
+                position,
+                pk,
+                shown,
+                duration,
+                None if start is None else (start - first).days,
+                None if finish is None else (finish - first).days,
+                anchor,
+            )
+            for project_id, position, pk, shown, duration, start, finish, anchor in _rows(
+                columns.values_list(
+                    "project_id",
+                    "position",
+                    "pk",
+                    "shown_name",
+                    "duration_days",
+                    "actual_start",
+                    "actual_finish",
+                    "is_anchor",
+                )
+            )
+        ]
+    # by project, position, id (unique: nothing further is compared); the rows come mostly in
+    # that order already, which Python's sort finds in one sweep
+    found.sort()
+    return found
+
+
+def _usual_summaries(rows, links, planned, held, today, calendar):
+    """The summaries of the usual projects of these milestone rows (see :func:`_usual_summary`),
+    and the ids of the others."""
+    summaries: list[Summary] = []
+    others: list[int] = []
+    numbering = _numbering(calendar)
+    today_offset = (today - FIRST_DAY).days
+    found = _usual_rows(rows)
+    now = numbering.on_or_after.get(today_offset)
+    if now is None:
+        # today out of the calendar: compute_schedule says so for each project
+        return summaries, sorted({row[0] for row in found})
+    link_of = links.get
+    known_years = calendar.known_years
+    append = summaries.append
+    for project_id, milestones in groupby(found, itemgetter(0)):
+        summary = None
+        if project_id not in held:
+            summary = _usual_summary(
+                project_id,
+                planned.get(project_id),
+                list(milestones),
+                link_of,
+                numbering,
+                today_offset,
+                now,
+                known_years,
+            )
+        if summary is None:
+            others.append(project_id)
+        else:
+            append(summary)
+    return summaries, others
+
+
+def _usual_summary(
+    project_id, planned_start, milestones, link_of, numbering, today_offset, now, known_years
+) -> Summary | None:
+    """The summary of a usual project: what ``compute_schedule(…, details=False)`` gives for
+    it, the same passes over the same working-day numbers, without the nodes, the dates and
+    the checks they need — the nightly recompute runs them for every project; none (left to
+    :func:`~schedule.scheduling.compute_schedule`) for any other.
+
+    A usual project has a planned start and one anchor without successor, every milestone is
+    listed after its predecessors (what :func:`~schedule.scheduling.compute_schedule` orders
+    them by then: their order), those without successor before the anchor, no duration or
+    lag is negative, and every date, as every working-day number the summary shows, is one
+    the calendar covers. Its ``milestones`` are :func:`_usual_rows`'s rows, in their order;
+    ``link_of`` gives a milestone's (predecessor, lag) by its id."""
+    if planned_start is None:
+        return None
+    network = _usual_network(milestones, link_of)
+    if network is None:
+        return None
+    predecessors, anchor = network
+    planned_offset = (planned_start - FIRST_DAY).days
+    anchor_number = numbering.on_or_before.get(planned_offset) if planned_offset >= 0 else None
+    if anchor_number is None:
+        return None
+    latest = _latest_starts(milestones, predecessors, anchor, anchor_number)
+    days = numbering.days
+    anchor_date = days[anchor_number]
+    warnings = []
+    if numbering.offsets[anchor_number] != planned_offset:
+        warnings.append(not_a_working_day_warning(planned_start, anchor_date))
+    # the working-day numbers shown (the latest starts, the earliest starts and finishes but
+    # the actual dates) and the days shown (today, the planned start, the actual dates)
+    numbers = latest.copy()
+    shown = [today_offset, planned_offset]
+    unfinished: list[int] = []
+    try:
+        starts = _earliest(
+            milestones, predecessors, latest, numbering, now, warnings, numbers, shown, unfinished
+        )
+    except KeyError:  # an actual date the calendar does not cover
+        return None
+    low, high = min(numbers), max(numbers)
+    if low < 0 or high >= len(days):
+        return None
+    started = milestones[anchor][5]
+    forecast = (
+        days[starts[anchor]] if started is None else FIRST_DAY + datetime.timedelta(days=started)
+    )
+    if forecast > anchor_date:
+        warnings.append(late_start_warning(forecast, anchor_date))
+    shown += (numbering.offsets[low], numbering.offsets[high])
+    provisional = [
+        year
+        for year in range(
+            (FIRST_DAY + datetime.timedelta(days=min(shown))).year,
+            (FIRST_DAY + datetime.timedelta(days=max(shown))).year + 1,
+        )
+        if year not in known_years
+    ]
+    if provisional:
+        warnings.append(provisional_warning(provisional))
+    return (
+        project_id,
+        anchor_date,
+        forecast,
+        min(map(sub, latest, starts)) < 0,
+        min(unfinished) if unfinished else None,
+        bool(provisional),
+        warnings,
+    )
+
+
+def _usual_network(milestones, link_of):
+    """Per position, the (predecessor's position, lag) of a usual project's milestones, with
+    the links of those without successor into the anchor, and the anchor's position; none for
+    another project."""
+    count = len(milestones)
+    index = {milestone[2]: at for at, milestone in enumerate(milestones)}
+    predecessors = []
+    has_successor = [False] * count
+    anchor = None
+    at = 0
+    for milestone in milestones:
+        links = []
+        for predecessor, lag in link_of(milestone[2], ()):
+            earlier = index.get(predecessor, count)
+            if earlier >= at or lag < 0:
+                return None
+            links.append((earlier, lag))
+            has_successor[earlier] = True
+        predecessors.append(links)
+        if milestone[7]:
+            if anchor is not None:
+                return None
+            anchor = at
+        if milestone[4] < 0:
+            return None
+        at += 1
+    if anchor is None or has_successor[anchor]:
+        return None
+    # every milestone must be finished before construction starts
+    into_anchor = predecessors[anchor]
+    for at, linked in enumerate(has_successor):
+        if not linked and at != anchor:
+            if at > anchor:
+                return None
+            into_anchor.append((at, 0))
+    return predecessors, anchor
+
+
+def _latest_starts(milestones, predecessors, anchor, anchor_number) -> list[int]:
+    """The backward pass from the anchor: every milestone after its successors, which are
+    listed after it (a usual project's)."""
+    latest = [0] * len(milestones)
+    bound: list = [None] * len(milestones)
+    for at in range(len(milestones) - 1, -1, -1):
+        duration = milestones[at][4]
+        if at == anchor:
+            finish = anchor_number + duration - 1 if duration > 0 else anchor_number
+        else:
+            finish = bound[at]
+            if duration > 0:
+                finish -= 1
+        start = finish - duration + 1 if duration > 0 else finish
+        latest[at] = start
+        for predecessor, lag in predecessors[at]:
+            start_less_lag = start - lag
+            known = bound[predecessor]
+            if known is None or start_less_lag < known:
+                bound[predecessor] = start_less_lag
+    return latest
+
+
+def _earliest(milestones, predecessors, latest, numbering, now, warnings, numbers, shown, left):
+    """The forward pass from today and the actual dates: the earliest start of each milestone
+    (a usual project's, in order); adds the numbers and the days shown to ``numbers`` and
+    ``shown``, the floats of the milestones not finished to ``left``."""
+    on_or_before = numbering.on_or_before
+    on_or_after = numbering.on_or_after
+    starts = []
+    finishes = []
+    at = 0
+    for _project, _position, _pk, name, duration, started, finished, _anchor in milestones:
+        if finished is not None:
+            finish = on_or_before[finished]
+            if started is not None:
+                start = min(on_or_after[started], finish)
+            else:
+                start = finish - duration + 1 if duration > 0 else finish
+        elif started is not None:
+            start = on_or_after[started]
+            finish = start + duration - 1 if duration > 0 else start
+            if finish < now:
+                warnings.append(past_duration_warning(name, duration))
+        else:
+            start = now
+            for predecessor, lag in predecessors[at]:
+                release = finishes[predecessor] + lag
+                if milestones[predecessor][4] > 0:
+                    release += 1
+                if release > start:
+                    start = release
+            finish = start + duration - 1 if duration > 0 else start
+        starts.append(start)
+        finishes.append(finish)
+        if started is None:
+            numbers.append(start)
+        else:
+            shown.append(started)
+        if finished is None:
+            numbers.append(finish)
+            left.append(latest[at] - start)
+        else:
+            shown.append(finished)
+        at += 1
+    return starts
+
+
+def _rows(queryset, *, binary: bool = False) -> list[tuple]:
     """The rows of a ``values_list()`` query as the database driver returns them, without
     Django's per-row iteration, which took as long as the query itself for the tens of
     thousands of milestones and links of a province. Only for columns that need no conversion
-    from the driver's values (numbers, text, dates)."""
+    from the driver's values (numbers, text, dates). With ``binary``, on PostgreSQL, in the
+    binary format (numbers, booleans and text only): integers cost less to read that way."""
     sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    database = connections[queryset.db]
+    if binary and database.vendor == "postgresql":
+        import psycopg
+
+        database.ensure_connection()
+        raw = psycopg.Cursor(database.connection)
+        raw.format = psycopg.pq.Format.BINARY
+        # through Django's wrapper all the same: its errors, and the queries it logs
+        cursor = (
+            database.make_debug_cursor(raw)
+            if database.queries_logged
+            else database.make_cursor(raw)
+        )
+    else:
+        cursor = database.cursor()
+    with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

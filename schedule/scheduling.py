@@ -339,10 +339,7 @@ def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, de
     if anchor is not None:
         forecast = _earliest_start_day(nodes[anchor], forward.earliest_start[anchor], calendar)
         if anchor_date is not None and forecast > anchor_date:
-            warnings.append(
-                _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。")
-                % {"forecast": forecast.isoformat(), "anchor": anchor_date.isoformat()}
-            )
+            warnings.append(late_start_warning(forecast, anchor_date))
     # the span of the dates shown, found among the working-day numbers so that only the
     # first and the last become dates
     numbers = forward.numbers_shown + latest_start if latest_start else forward.numbers_shown
@@ -351,10 +348,7 @@ def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, de
         shown += (calendar.day_of(min(numbers)), calendar.day_of(max(numbers)))
     provisional = calendar.provisional_years(today, planned_start, *shown)
     if provisional:
-        warnings.append(
-            _("%(years)s年的节假日安排尚未录入工作日历，相关日期暂按仅周末休息推算。")
-            % {"years": "、".join(str(year) for year in provisional)}
-        )
+        warnings.append(provisional_warning(provisional))
     return Schedule(
         anchor_date=anchor_date,
         forecast_anchor_date=forecast,
@@ -374,6 +368,37 @@ def _passes(nodes, network, anchor, planned_start, today, calendar, warnings, de
         else [],
         min_float=forward.min_float,
     )
+
+
+# The warnings of a schedule that the nightly recompute also gives
+# (:mod:`schedule.recompute`, which runs the passes on its own for the usual projects).
+
+
+def not_a_working_day_warning(planned_start: datetime.date, anchor_date: datetime.date) -> str:
+    return _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。") % {
+        "planned": planned_start.isoformat(),
+        "anchor": anchor_date.isoformat(),
+    }
+
+
+def past_duration_warning(name: str, duration: int) -> str:
+    return _("节点“%(name)s”已超过工期（%(days)s个工作日）仍未完成。") % {
+        "name": name,
+        "days": duration,
+    }
+
+
+def late_start_warning(forecast: datetime.date, anchor_date: datetime.date) -> str:
+    return _("按当前进度预计%(forecast)s才能开工，晚于计划开工日期%(anchor)s。") % {
+        "forecast": forecast.isoformat(),
+        "anchor": anchor_date.isoformat(),
+    }
+
+
+def provisional_warning(years: Iterable[int]) -> str:
+    return _("%(years)s年的节假日安排尚未录入工作日历，相关日期暂按仅周末休息推算。") % {
+        "years": "、".join(str(year) for year in years)
+    }
 
 
 def _earliest_start_day(node: Node, number: int, calendar) -> datetime.date:
@@ -403,10 +428,7 @@ def _backward(nodes, network, anchor, planned_start, calendar, warnings):
     anchor_number = calendar.number_on_or_before(planned_start)
     anchor_date = calendar.day_of(anchor_number)
     if anchor_date != planned_start:
-        warnings.append(
-            _("计划开工日期%(planned)s不是工作日，按前一个工作日%(anchor)s倒排。")
-            % {"planned": planned_start.isoformat(), "anchor": anchor_date.isoformat()}
-        )
+        warnings.append(not_a_working_day_warning(planned_start, anchor_date))
     predecessors = network.predecessors
     latest_start = [0] * len(nodes)
     # per position, the least of its successors' latest starts less the lag, filled in as
@@ -534,10 +556,7 @@ def _under_way(name, duration, status, actual_start, now, calendar, warnings) ->
         )
     finish = _finish(start, duration)
     if status == IN_PROGRESS and finish < now:
-        warnings.append(
-            _("节点“%(name)s”已超过工期（%(days)s个工作日）仍未完成。")
-            % {"name": name, "days": duration}
-        )
+        warnings.append(past_duration_warning(name, duration))
     return start, finish
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gc
+import random
 
 import pytest
 from django.utils import timezone
@@ -12,9 +13,11 @@ from projects import services as project_services
 from projects.models import Stage
 from schedule import recompute, services
 from schedule.models import (
+    ANCHOR_KIND,
     CalendarDay,
     CalendarYear,
     Milestone,
+    MilestoneKind,
     MilestoneLink,
     ProjectSchedule,
     ScheduleTemplate,
@@ -360,3 +363,115 @@ def test_calendar_entries_outside_the_calendar_are_refused(db):
     with pytest.raises(ValidationError):
         CalendarYear(year=2099).full_clean()
     CalendarYear(year=2027, source="国办发明电").full_clean()
+
+
+def random_network(rng, project, today):
+    """Milestones and links of every sort on ``project``: usual ones, and those the services
+    refuse (predecessors listed after their successors, cycles, links out of the anchor, dates
+    the calendar does not cover), written straight to the tables."""
+    kinds = [kind for kind in MilestoneKind.values if kind != ANCHOR_KIND]
+    count = rng.randint(1, 9)
+    # the anchor last, as in the templates, mostly
+    anchor_at = rng.choice([count - 1] * 8 + [rng.randrange(count), None])
+    milestones = []
+    for at in range(count):
+        start = finish = None
+        state = rng.random()
+        if state < 0.35:
+            start = today + dt.timedelta(days=rng.randint(-200, 10))
+            finish = start + dt.timedelta(days=rng.randint(0, 40))
+        elif state < 0.45:
+            finish = today + dt.timedelta(days=rng.randint(-200, 0))
+        elif state < 0.65:
+            start = today + dt.timedelta(days=rng.randint(-200, 5))
+        if rng.random() < 0.02:
+            start, finish = dt.date(1999, 12, 20), None  # before the calendar's span
+        milestones.append(
+            Milestone(
+                project=project,
+                position=at if at == anchor_at else rng.choice([at, at, rng.randint(0, count)]),
+                kind=ANCHOR_KIND if at == anchor_at else rng.choice(kinds),
+                name=f"节点{at}",
+                duration_days=rng.choice([0, 1, 3, 5, 10, 20, 60]),
+                status="done" if finish else "in_progress" if start else "not_started",
+                actual_start=start,
+                actual_finish=finish,
+            )
+        )
+    Milestone.objects.bulk_create(milestones)
+    milestones.sort(key=lambda milestone: (milestone.position, milestone.pk))
+    links = []
+    for at, milestone in enumerate(milestones):
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            if rng.random() < 0.93:
+                if at == 0:
+                    continue
+                predecessor = milestones[rng.randrange(at)]  # listed before
+            else:
+                predecessor = rng.choice(milestones)  # any: after, a cycle, the anchor
+            if predecessor is not milestone:
+                links.append((milestone, predecessor, rng.choice([0, 0, 0, 2, 5])))
+    # one link per pair (the table's unique constraint), the last lag drawn
+    lags = {(successor, predecessor): lag for successor, predecessor, lag in links}
+    MilestoneLink.objects.bulk_create(
+        [
+            MilestoneLink(successor=successor, predecessor=predecessor, lag_days=lag)
+            for (successor, predecessor), lag in lags.items()
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_recompute_all_computes_the_usual_projects_as_the_scheduler_does(
+    people, office, seed, monkeypatch
+):
+    """The nightly run computes the usual projects' summaries on its own (a database's
+    reading of the dates, the same passes); whatever the network, each summary is the one the
+    scheduler gives the project, and the usual projects are most."""
+    rng = random.Random(seed)
+    projects = [
+        factories.project(
+            "320281",
+            by=office,
+            planned_start=None
+            if rng.random() < 0.05
+            else TODAY + dt.timedelta(days=rng.randint(-100, 900)),
+        )
+        for _ in range(40)
+    ]
+    for project in projects:
+        random_network(rng, project, TODAY)
+    for project in projects:
+        recompute.recompute_project(project)
+    each = summaries()
+    ProjectSchedule.objects.all().delete()
+    usual = []
+    summary_of = recompute._usual_summary
+
+    def counted(project_id, *args):
+        found = summary_of(project_id, *args)
+        if found is not None:
+            usual.append(project_id)
+        return found
+
+    def compared(found):
+        # which cycle an error names depends on the order the links are read in (the
+        # project's recompute reads them in its predecessors' order, the nightly run in any)
+        return {
+            project_id: (*summary[:5], ["cycle"], *summary[6:])
+            if summary[5] and summary[5][0].startswith("前置关系存在循环")
+            else summary
+            for project_id, summary in found.items()
+        }
+
+    monkeypatch.setattr(recompute, "_usual_summary", counted)
+    assert recompute.recompute_all() == len(each)
+    assert compared(summaries()) == compared(each)
+    assert len(usual) >= len(each) / 3
+    # and for another day, when more of them are late
+    later = TODAY + dt.timedelta(days=400)
+    for project in projects:
+        recompute.recompute_project(project, today=later)
+    each = summaries()
+    assert recompute.recompute_all(today=later) == len(each)
+    assert compared(summaries()) == compared(each)
