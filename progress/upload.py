@@ -98,8 +98,10 @@ def _check_directory(entries: list[zipfile.ZipInfo]) -> None:
             raise UploadRefused(_("文件压缩比异常，疑似压缩炸弹，已拒绝。"))
 
 
-#: bytes of an entry unpacked at a time: a sheet of 50,000 rows is checked without being held
-READ_BYTES = 256 * 1024
+#: bytes of an entry unpacked at a time: a sheet of 50,000 rows is checked without being held.
+#: Small pieces: expat keeps what it is fed, and the C heap keeps 256 KB pieces resident (2 MB
+#: for the rest of an import) where 16 KB ones take 0.2 MB — and are no slower
+READ_BYTES = 16 * 1024
 
 
 def _check_entries(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:

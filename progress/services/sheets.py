@@ -59,6 +59,10 @@ def _row_errors(error: ValidationError) -> dict:
 #: rows decided and written at a time: their projects locked and read, their forms and months
 #: read, once per batch; a county's import of 50,000 rows holds no more than a batch of them
 SHEET_BATCH = 1000
+#: forms of a batch built and written at a time (one query for them, one for their events): a
+#: form being written, with its event and their SQL, takes about 2 KB — most of what an import
+#: holds at once besides the parse
+WRITE_CHUNK = 250
 
 
 @transaction.atomic
@@ -90,10 +94,15 @@ def sheet_save(
     reports: dict[int, MonthlyReport] = {}
     for batch in _batches(pairs, SHEET_BATCH):
         decided, months = _decide_batch(batch, period, in_scope, files, result, errors)
-        if not errors:
-            written = _write_sheet(decided, period, by, action, months, result)
+        if errors:
+            continue
+        later: list[tuple[int, str, Decimal]] = []
+        for start in range(0, len(decided), WRITE_CHUNK):
+            chunk = decided[start : start + WRITE_CHUNK]
+            written = _write_sheet(chunk, period, by, action, months, result, later)
             if submit:
                 reports.update(written)
+        _move_later_months(later)
     if errors:
         raise SheetErrors(errors)
     if submit:
@@ -169,10 +178,11 @@ def _submit_all(reports: dict[int, MonthlyReport], by, result: SheetResult) -> N
         raise SheetErrors(errors)
 
 
-def _write_sheet(decided, period, by, action, months, result) -> dict[int, MonthlyReport]:
-    """Write the decided forms in bulk, with their events and this year's cumulative."""
+def _write_sheet(decided, period, by, action, months, result, later) -> dict[int, MonthlyReport]:
+    """Write the decided forms in bulk, with their events and this year's cumulative; the
+    later months' cumulatives that move go into ``later`` (:func:`_move_later_months`)."""
     now = timezone.now()
-    created, updated, reports, later = [], [], {}, []
+    created, updated, reports = [], [], {}
     changed_fields: set[str] = set()
     for project, report, outcome, values in decided:
         setattr(result, outcome, getattr(result, outcome) + 1)
@@ -203,7 +213,6 @@ def _write_sheet(decided, period, by, action, months, result) -> dict[int, Month
         MonthlyReport.objects.bulk_update(
             updated, [*fields, "investment_ytd", "updated_at"], batch_size=500
         )
-    _move_later_months(later)
     ProgressEvent.objects.bulk_create(
         [
             ProgressEvent(
