@@ -270,19 +270,42 @@ def _peak_in_child(step: Callable[[], object]) -> float:
     return peak
 
 
-def measure(step: Callable[[], object], *, repeat: int = 3, memory: bool = False) -> Figure:
+def measure(
+    step: Callable[[], object],
+    *,
+    repeat: int = 3,
+    memory: bool = False,
+    setup: Callable[[], object] | None = None,
+) -> Figure:
     """Run ``step`` once to count its queries (and warm caches), then ``repeat`` more times for
-    the median time; with ``memory``, once more in a forked child for its peak memory."""
+    the median time; with ``memory``, once more in a forked child for its peak memory.
+    ``setup``, when given, runs before each of these, untimed (e.g. :func:`vacuum`)."""
+    prepare = setup or (lambda: None)
+    prepare()
     first_ms, queries = _queries_and_time(step)
     timings = [first_ms] if repeat <= 1 else []
     for _ in range(max(repeat - len(timings), 0)):
+        prepare()
         start = time.perf_counter()
         step()
         timings.append((time.perf_counter() - start) * 1000)
     figure = Figure(ms=statistics.median(timings), queries=queries)
     if memory:
+        prepare()
         figure.peak_mb = _peak_in_child(step)
     return figure
+
+
+def vacuum() -> None:
+    """``VACUUM ANALYZE`` on PostgreSQL (nothing elsewhere): what autovacuum does on a server
+    where it runs, between the runs of a step that writes and rolls back — the dead rows each
+    run leaves would otherwise slow the next one's reads, more with each run, on a server with
+    autovacuum off."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
 
 # --- reporting ----------------------------------------------------------------------------------
