@@ -904,10 +904,9 @@ def test_a_page_beyond_the_end_is_404(people, library, api):
 
 # --- query counts ---------------------------------------------------------------------------
 
-#: token+user+region (scope), the user's roles, the working-day calendar (two: the lights' "near"
-#: horizon), COUNT, the page's ids, the page's rows (with their lights' rules), tags, element
-#: needs
-LIST_QUERIES = 9
+#: token+user+region+roles (scope), the working-day calendar (two: the lights' "near" horizon),
+#: COUNT, the page's ids, the page's rows (with their lights' rules), tags, element needs
+LIST_QUERIES = 8
 
 
 @pytest.fixture
@@ -957,9 +956,9 @@ def test_detail_query_count_is_fixed(people, api, thirty_projects):
         response = client.get(detail(thirty_projects[0]))
 
     assert response.status_code == 200
-    # token+user+region, roles, the calendar (two), the project with its lights' rules, tags,
+    # token+user+region+roles, the calendar (two), the project with its lights' rules, tags,
     # element needs
-    assert len(queries) == 7
+    assert len(queries) == 6
 
 
 def test_the_project_export_keeps_formula_like_names_as_text(people):
