@@ -93,7 +93,9 @@ def sheet_save(
     errors: dict[int, dict] = {}
     reports: dict[int, MonthlyReport] = {}
     for batch in _batches(pairs, SHEET_BATCH):
-        decided, months = _decide_batch(batch, period, in_scope, files, result, errors)
+        decided, months = _decide_batch(
+            batch, period, in_scope, files, result, errors, keep_unchanged=submit
+        )
         if errors:
             continue
         later: list[tuple[int, str, Decimal]] = []
@@ -116,19 +118,24 @@ def _batches(pairs: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _decide_batch(batch, period, in_scope, files: bool, result, errors: dict):
+def _decide_batch(
+    batch, period, in_scope, files: bool, result, errors: dict, *, keep_unchanged: bool
+):
     """The rows of one batch decided (their projects locked): what to write, and the months
-    of their year filed so far. A refused row's errors go into ``errors``."""
+    of their year filed so far. A refused row's errors go into ``errors``. The forms there
+    are already are read as rows, each made a form only while its row is decided (a batch of
+    forms costs several times their rows), and one left unchanged is dropped then, unless
+    ``keep_unchanged`` (the sheet is sent: every form written or not)."""
     wanted = [project_id for project_id, _row in batch]
     projects = project_facts(
         in_scope.filter(pk__in=wanted).select_for_update(of=("self",)).order_by("pk")
     )
-    existing = {
-        report.project_id: report
-        for report in MonthlyReport.objects.select_for_update().filter(
-            project_id__in=list(projects), period=period
-        )
-    }
+    forms = MonthlyReport.objects.select_for_update().filter(
+        project_id__in=list(projects), period=period
+    )
+    columns = [field.attname for field in MonthlyReport._meta.concrete_fields]
+    by_project = columns.index("project_id")
+    existing = {row[by_project]: row for row in forms.values_list(*columns)}
     active = set(active_projects().filter(pk__in=list(projects)).values_list("pk", flat=True))
     months = _year_months(list(projects), period)
     later = _later_approved_many(list(projects), period)
@@ -138,7 +145,8 @@ def _decide_batch(batch, period, in_scope, files: bool, result, errors: dict):
         if project is None:
             errors[project_id] = {"project": [_("所选项目不存在或不在您的管辖范围内。")]}
             continue
-        report = existing.get(project_id)
+        found = existing.get(project_id)
+        report = None if found is None else MonthlyReport.from_db(forms.db, columns, found)
         if report is None and _blank(row):
             result.skipped += 1
             continue
@@ -158,6 +166,8 @@ def _decide_batch(batch, period, in_scope, files: bool, result, errors: dict):
         except ValidationError as error:
             errors[project_id] = _row_errors(error)
             continue
+        if outcome == "unchanged" and not keep_unchanged:
+            report = None
         decided.append((project, report, outcome, values))
     return decided, months
 
