@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import bulk_insert
 from projects.models import Project
 
 from ..models import (
@@ -217,13 +218,14 @@ def _write_sheet(decided, period, by, action, months, result, later) -> dict[int
             if month > period:
                 running += amount
                 later.append((project.pk, month, running))
-    MonthlyReport.objects.bulk_create(created, batch_size=500)
+    bulk_insert(MonthlyReport, created)
     if updated:
         fields = [name for name in INPUT_FIELDS if name in changed_fields]
         MonthlyReport.objects.bulk_update(
             updated, [*fields, "investment_ytd", "updated_at"], batch_size=500
         )
-    ProgressEvent.objects.bulk_create(
+    bulk_insert(
+        ProgressEvent,
         [
             ProgressEvent(
                 report=report,
@@ -244,7 +246,6 @@ def _write_sheet(decided, period, by, action, months, result, later) -> dict[int
             )
             for report in updated
         ],
-        batch_size=1000,
     )
     return reports
 
