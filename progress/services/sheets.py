@@ -59,11 +59,12 @@ def _row_errors(error: ValidationError) -> dict:
 
 #: rows decided and written at a time: their projects locked and read, their forms and months
 #: read, once per batch; a county's import of 50,000 rows holds no more than a batch of them
-SHEET_BATCH = 1000
-#: forms of a batch built and written at a time (one query for them, one for their events): a
-#: form being written, with its event and their SQL, takes about 2 KB — most of what an import
-#: holds at once besides the parse
-WRITE_CHUNK = 250
+#: (500: the batch's projects, forms and months held at once cost about 1 MB per 500 rows;
+#: each batch costs about seven queries)
+SHEET_BATCH = 500
+#: forms of a batch built and written at a time (their ids and COPY, then their events'): a
+#: form being written, with its event, takes about 2 KB
+WRITE_CHUNK = 500
 
 
 @transaction.atomic
