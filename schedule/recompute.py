@@ -50,6 +50,7 @@ from .scheduling import (
     ScheduleError,
     compute_schedule,
     late_start_warning,
+    latest_starts,
     not_a_working_day_warning,
     past_duration_warning,
     provisional_warning,
@@ -618,7 +619,8 @@ def _usual_summary(
     anchor_number = numbering.on_or_before.get(planned_offset) if planned_offset >= 0 else None
     if anchor_number is None:
         return None
-    latest = _latest_starts(milestones, predecessors, anchor, anchor_number)
+    durations = [milestone[4] for milestone in milestones]
+    latest = latest_starts(range(len(milestones)), durations, predecessors, anchor, anchor_number)
     days = numbering.days
     anchor_date = days[anchor_number]
     warnings = []
@@ -702,29 +704,6 @@ def _usual_network(milestones, link_of):
                 return None
             into_anchor.append((at, 0))
     return predecessors, anchor
-
-
-def _latest_starts(milestones, predecessors, anchor, anchor_number) -> list[int]:
-    """The backward pass from the anchor: every milestone after its successors, which are
-    listed after it (a usual project's)."""
-    latest = [0] * len(milestones)
-    bound: list = [None] * len(milestones)
-    for at in range(len(milestones) - 1, -1, -1):
-        duration = milestones[at][4]
-        if at == anchor:
-            finish = anchor_number + duration - 1 if duration > 0 else anchor_number
-        else:
-            finish = bound[at]
-            if duration > 0:
-                finish -= 1
-        start = finish - duration + 1 if duration > 0 else finish
-        latest[at] = start
-        for predecessor, lag in predecessors[at]:
-            start_less_lag = start - lag
-            known = bound[predecessor]
-            if known is None or start_less_lag < known:
-                bound[predecessor] = start_less_lag
-    return latest
 
 
 def _earliest(milestones, predecessors, latest, numbering, now, warnings, numbers, shown, left):

@@ -417,25 +417,17 @@ def _earliest_finish_day(node: Node, number: int, calendar) -> datetime.date:
     return calendar.day_of(number)
 
 
-def _backward(nodes, network, anchor, planned_start, calendar, warnings):
-    """Backward pass from the anchor: the anchor's date and the latest start of each milestone
-    (working-day numbers, by position); none without an anchor or a planned start."""
-    if anchor is None:
-        return None, None
-    if planned_start is None:
-        warnings.append(_("项目未填写计划开工日期，无法倒排最迟时间。"))
-        return None, None
-    anchor_number = calendar.number_on_or_before(planned_start)
-    anchor_date = calendar.day_of(anchor_number)
-    if anchor_date != planned_start:
-        warnings.append(not_a_working_day_warning(planned_start, anchor_date))
-    predecessors = network.predecessors
-    latest_start = [0] * len(nodes)
+def latest_starts(order, durations, predecessors, anchor: int, anchor_number: int) -> list[int]:
+    """The backward pass: the latest start (working-day number) of each milestone, by
+    position, when the anchor starts on working day ``anchor_number``. ``order`` lists the
+    positions predecessors first; ``predecessors`` gives each position's (predecessor's
+    position, lag) pairs, the links into the anchor of those without successor included."""
+    latest_start = [0] * len(durations)
     # per position, the least of its successors' latest starts less the lag, filled in as
     # the successors are reached (each before its predecessors, backwards)
-    bound: list[int | None] = [None] * len(nodes)
-    for index in reversed(network.order):
-        duration = nodes[index][2]
+    bound: list[int | None] = [None] * len(durations)
+    for index in reversed(order):
+        duration = durations[index]
         if index == anchor:
             finish = anchor_number + duration - 1 if duration > 0 else anchor_number
         else:
@@ -450,6 +442,25 @@ def _backward(nodes, network, anchor, planned_start, calendar, warnings):
             known = bound[predecessor]
             if known is None or latest < known:
                 bound[predecessor] = latest
+    return latest_start
+
+
+def _backward(nodes, network, anchor, planned_start, calendar, warnings):
+    """Backward pass from the anchor: the anchor's date and the latest start of each milestone
+    (working-day numbers, by position); none without an anchor or a planned start."""
+    if anchor is None:
+        return None, None
+    if planned_start is None:
+        warnings.append(_("项目未填写计划开工日期，无法倒排最迟时间。"))
+        return None, None
+    anchor_number = calendar.number_on_or_before(planned_start)
+    anchor_date = calendar.day_of(anchor_number)
+    if anchor_date != planned_start:
+        warnings.append(not_a_working_day_warning(planned_start, anchor_date))
+    durations = [node[2] for node in nodes]
+    latest_start = latest_starts(
+        network.order, durations, network.predecessors, anchor, anchor_number
+    )
     return anchor_date, latest_start
 
 
